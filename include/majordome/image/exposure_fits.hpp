@@ -1,0 +1,65 @@
+// The Exposure file format: multi-extension FITS readable without majordome.
+//
+// Layout (format version kExposureFormatVersion; docs/formats/exposure.md is the spec):
+//   HDU 0  primary, no data: MJDFMTV (format version), MJDKIND = 'EXPOSURE', the
+//          component keywords (FLT_*, PC_*, VI_*, DET_*) and the metadata cards;
+//   HDU 1  EXTNAME 'IMAGE'    float32, WCS keywords, xy0 (LTV1/2 and CRVAL1A/2A);
+//   HDU 2  EXTNAME 'MASK'     uint32, mask planes as MP_<NAME> = bit, WCS, xy0;
+//   HDU 3  EXTNAME 'VARIANCE' float32, WCS, xy0;
+//   HDU 4  EXTNAME 'PSF'      optional BINTABLE from Psf::to_catalog().
+// Each image HDU may be tile-compressed. Readers find HDUs by EXTNAME and ignore unknown
+// extensions and keywords, so later minor versions stay readable.
+//
+// read_exposure also reads files in Rubin afw's Exposure layout (image, mask, variance
+// in HDUs 1-3 with MP_ keywords and a FITS WCS approximation; afw's binary archive of
+// components is ignored).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "majordome/image/box.hpp"
+#include "majordome/image/catalog.hpp"
+#include "majordome/image/exposure.hpp"
+#include "majordome/image/fits_file.hpp"
+#include "majordome/image/header.hpp"
+#include "majordome/image/psf.hpp"
+
+namespace majordome::image {
+
+inline constexpr int kExposureFormatVersion = 1;
+
+struct ExposureWriteOptions {
+  CompressionOptions image;
+  CompressionOptions mask;
+  CompressionOptions variance;
+
+  // Lossless everywhere: GZIP_2 for image and variance, RICE_1 for the mask.
+  static ExposureWriteOptions lossless();
+};
+
+// Makes a Psf from the PSF extension's table and header.
+using PsfReader = std::function<std::shared_ptr<const Psf>(const Catalog&)>;
+
+struct ExposureReadOptions {
+  // Read only these parent pixels (must lie inside the stored bbox); whole image if unset.
+  std::optional<Box2I> bbox;
+  // PSF readers by persistence name, in addition to the built-in GaussianPsf. A PSF
+  // extension whose name has no reader is skipped (the exposure has no PSF).
+  std::map<std::string, PsfReader> psf_readers;
+};
+
+// Writes atomically (to a temporary file in the same directory, then renamed).
+// Throws IoError when the file cannot be written, UnsupportedError when the PSF cannot
+// be persisted (no to_catalog()).
+void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
+                    const ExposureWriteOptions& options = {});
+// Throws NotFoundError (no file), CorruptFileError (not an Exposure file, a newer major
+// format version, inconsistent HDUs), each naming the file.
+Exposure read_exposure(const std::filesystem::path& path, const ExposureReadOptions& options = {});
+
+}  // namespace majordome::image

@@ -1,0 +1,27 @@
+// Conversion between Card values and FITS 80-character card images (private).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "majordome/image/header.hpp"
+
+namespace majordome::image::detail {
+
+inline constexpr std::size_t kCardLength = 80;
+
+// The card images of one card: one, or several for a long string (CONTINUE convention) or
+// a long commentary text (several COMMENT cards). Each exactly 80 characters.
+std::vector<std::string> format_card(const Card& card);
+
+// Parses concatenated 80-character card images (stopping at END), joining CONTINUE
+// cards into the string they continue and removing the HIERARCH prefix.
+// `context` names the file and HDU for error messages (CorruptFileError).
+std::vector<Card> parse_cards(std::string_view text, const std::string& context);
+
+// Upper-case ASCII copy.
+std::string to_upper(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace majordome::image::detail

@@ -1,0 +1,624 @@
+// Datasets: insertion with reproducible IDs, find-first searches, TAGGED and CALIBRATION
+// associations, removal through the datastore trash.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "majordome/core/error.hpp"
+#include "registry_impl.hpp"
+
+namespace majordome::registry {
+namespace {
+
+const Uuid kDatasetIdNamespace = Uuid::get("840b31d9-05cd-5161-b2c8-00d32b280d0f");
+
+std::string required_key(const DataId& id, const std::vector<std::string>& required) {
+  std::string key;
+  for (const auto& d : required) {
+    key += dimensions::to_string(id.at(d));
+    key += '\x1f';
+  }
+  return key;
+}
+
+// Orders data IDs by their required values (integers numerically).
+bool data_id_less(const DataId& a, const DataId& b, const std::vector<std::string>& keys) {
+  for (const auto& k : keys) {
+    auto ia = a.find(k), ib = b.find(k);
+    if (ia == a.end() || ib == b.end()) continue;
+    if (ia->second != ib->second) return ia->second < ib->second;
+  }
+  return false;
+}
+
+}  // namespace
+
+IdGenerationMode parse_id_generation_mode(std::string_view name) {
+  if (name == "UNIQUE") return IdGenerationMode::kUnique;
+  if (name == "DATAID_TYPE") return IdGenerationMode::kDataIdType;
+  if (name == "DATAID_TYPE_RUN") return IdGenerationMode::kDataIdTypeRun;
+  throw InvalidArgumentError(fmt::format("unknown ID generation mode '{}'; use UNIQUE, DATAID_TYPE or DATAID_TYPE_RUN", name));
+}
+
+Uuid make_dataset_id(IdGenerationMode mode, const std::string& dataset_type, const std::string& run,
+                     const DataId& required_data_id) {
+  if (mode == IdGenerationMode::kUnique) return Uuid::v7();
+  std::string s = "dataset_type=" + dataset_type;
+  if (mode == IdGenerationMode::kDataIdTypeRun) s += ",run=" + run;
+  for (const auto& [key, value] : required_data_id) s += "," + key + "=" + dimensions::to_string(value);
+  return Uuid::v5(kDatasetIdNamespace, s);
+}
+
+void Registry::update_summary(std::int64_t collection_id, std::int64_t type_id, const DatasetType& type,
+                              const std::vector<DataId>& data_ids) {
+  db_->execute("INSERT INTO collection_summary_dataset_type (collection_id, dataset_type_id) VALUES (?, ?) "
+               "ON CONFLICT DO NOTHING", {collection_id, type_id});
+  for (const auto& g : universe_->governors()) {
+    if (!type.dimensions.contains(g)) continue;
+    std::set<std::string> values;
+    for (const auto& id : data_ids) values.insert(dimensions::to_string(id.at(g)));
+    for (const auto& v : values)
+      db_->execute(fmt::format("INSERT INTO collection_summary_{0} (collection_id, {0}) VALUES (?, ?) "
+                               "ON CONFLICT DO NOTHING", g), {collection_id, v});
+  }
+}
+
+std::vector<DatasetRef> Registry::insert_datasets(const std::string& dataset_type, const std::string& run,
+                                                  const std::vector<DataId>& data_ids, IdGenerationMode mode) {
+  auto type = get_dataset_type(dataset_type);
+  if (type.is_component())
+    throw InvalidArgumentError(fmt::format("cannot insert datasets of component type '{}'", dataset_type));
+  std::vector<DatasetRef> refs;
+  refs.reserve(data_ids.size());
+  // Expansion looks each distinct record up once.
+  std::map<std::string, DataId> expanded_cache;
+  for (const auto& id : data_ids) {
+    DataId conformed = conform_data_id(id, type.dimensions);
+    std::string key = required_key(conformed, type.dimensions.required());
+    auto it = expanded_cache.find(key);
+    if (it == expanded_cache.end()) it = expanded_cache.emplace(key, expand_data_id(conformed, type.dimensions)).first;
+    DataId required;
+    for (const auto& d : type.dimensions.required()) required[d] = it->second.at(d);
+    refs.push_back({make_dataset_id(mode, type.name, run, required), type.name, it->second, run});
+  }
+  import_datasets(dataset_type, run, refs, false);
+  return refs;
+}
+
+void Registry::import_datasets(const std::string& dataset_type, const std::string& run,
+                               const std::vector<DatasetRef>& refs, bool skip_existing) {
+  auto type = get_dataset_type(dataset_type);
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto run_record = get_collection(run);
+  if (run_record.type != CollectionType::kRun)
+    throw CollectionTypeError(fmt::format("datasets can only be added to a RUN collection; '{}' is {}", run,
+                                          collection_type_name(run_record.type)));
+  auto type_id = dataset_type_id(dataset_type);
+  const auto& required = type.dimensions.required();
+  std::vector<std::string> dims, marks{"?", "?", "?"};
+  for (const auto& d : required) {
+    dims.push_back(quote(d));
+    marks.emplace_back("?");
+  }
+  std::string dim_list = dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", "));
+  auto insert_dataset = db_->prepare("INSERT INTO dataset (dataset_id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)");
+  auto insert_tag = db_->prepare(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}) VALUES ({})",
+                                             tags_table(type), dim_list, fmt::join(marks, ", ")));
+  auto now = TaiTime::now().ns();
+  std::vector<DataId> new_ids;
+  Params params;
+  for (const auto& ref : refs) {
+    DataId id = conform_data_id(ref.data_id, type.dimensions);
+    auto existing = db_->query("SELECT d.dataset_type_id, d.run_id FROM dataset d WHERE d.dataset_id = ?",
+                               {db_->uuid_value(ref.id)});
+    if (!existing.empty()) {
+      auto have = get_dataset(ref.id);
+      DataId have_required;
+      for (const auto& d : required) have_required[d] = have->data_id.at(d);
+      DataId want_required;
+      for (const auto& d : required) want_required[d] = id.at(d);
+      if (skip_existing && have && have->dataset_type == type.name && have->run == run && have_required == want_required)
+        continue;
+      throw ConflictError(fmt::format("dataset {} already exists as {} {} in run '{}'; it cannot also be {} {} in run '{}'",
+                                      ref.id.str(), have->dataset_type,
+                                      dimensions::format_data_id(have_required, required), have->run, type.name,
+                                      dimensions::format_data_id(want_required, required), run));
+    }
+    insert_dataset->execute({db_->uuid_value(ref.id), type_id, run_record.id, now});
+    params = {type_id, run_record.id, db_->uuid_value(ref.id)};
+    for (const auto& d : required) params.push_back(to_sql(id.at(d)));
+    try {
+      insert_tag->execute(params);
+    } catch (const ConflictError&) {
+      throw ConflictError(fmt::format("run '{}' already has a '{}' dataset with data ID {}; a RUN holds at most one "
+                                      "dataset per dataset type and data ID",
+                                      run, type.name, dimensions::format_data_id(id, required)));
+    }
+    new_ids.push_back(std::move(id));
+  }
+  if (!new_ids.empty()) update_summary(run_record.id, type_id, type, new_ids);
+  txn.commit();
+}
+
+DatasetRef Registry::ref_from_tags_row(const DatasetType& type, const std::vector<SqlValue>& row, std::size_t first_dim) {
+  DatasetRef ref;
+  ref.id = db_->uuid_from(row[0]);
+  ref.dataset_type = type.name;
+  for (std::size_t i = 0; i < type.dimensions.required().size(); ++i)
+    ref.data_id[type.dimensions.required()[i]] = data_id_value_from_sql(row[first_dim + i]);
+  return ref;
+}
+
+std::optional<DatasetRef> Registry::get_dataset(const Uuid& id) {
+  auto rows = db_->query("SELECT t.name, c.name FROM dataset d JOIN dataset_type t ON t.dataset_type_id = d.dataset_type_id "
+                         "JOIN collection c ON c.collection_id = d.run_id WHERE d.dataset_id = ?", {db_->uuid_value(id)});
+  if (rows.empty()) return std::nullopt;
+  auto type = get_dataset_type(as_string(rows.rows[0][0]));
+  std::string run = as_string(rows.rows[0][1]);
+  std::vector<std::string> dims;
+  for (const auto& d : type.dimensions.required()) dims.push_back(quote(d));
+  std::string dim_list = dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", "));
+  auto tag = db_->query(fmt::format("SELECT dataset_id{} FROM {} WHERE dataset_id = ? AND collection_id = "
+                                    "(SELECT run_id FROM dataset WHERE dataset_id = ?)", dim_list, tags_table(type)),
+                        {db_->uuid_value(id), db_->uuid_value(id)});
+  if (tag.empty()) throw InternalError("dataset " + id.str() + " has no row for its own run");
+  auto ref = ref_from_tags_row(type, tag.rows[0], 1);
+  ref.run = run;
+  return ref;
+}
+
+std::optional<DatasetRef> Registry::find_dataset(const std::string& dataset_type, const DataId& data_id,
+                                                 const std::vector<std::string>& collections,
+                                                 std::optional<Timespan> timespan) {
+  auto type = get_dataset_type(dataset_type);
+  DatasetQuery q;
+  q.collections = collections;
+  q.find_first = true;
+  q.timespan = timespan;
+  DataId id = conform_data_id(data_id, type.dimensions);
+  for (const auto& d : type.dimensions.required()) q.equals[d] = {id.at(d)};
+  auto refs = query_datasets(dataset_type, q);
+  if (refs.empty()) return std::nullopt;
+  return refs.front();
+}
+
+std::vector<DatasetRef> Registry::query_datasets(const std::string& dataset_type, const DatasetQuery& query) {
+  auto type = get_dataset_type(dataset_type);
+  const auto& required = type.dimensions.required();
+  // Resolve collection names and wildcards into a search order.
+  std::vector<std::string> names;
+  for (const auto& c : query.collections) {
+    if (c == "*" || c == "..." || is_glob(c)) {
+      if (query.find_first)
+        throw InvalidQueryError(fmt::format("Can not use wildcards in collections ('{}') with find-first search; "
+                                            "list the collections in order", c));
+      for (const auto& r : query_collections({c})) names.push_back(r.name);
+    } else {
+      names.push_back(c);
+    }
+  }
+  auto searched = flatten(names);
+  std::map<std::int64_t, std::size_t> rank;
+  std::map<std::int64_t, std::string> collection_names;
+  std::vector<std::int64_t> plain, calib;
+  for (std::size_t i = 0; i < searched.size(); ++i) {
+    const auto& c = searched[i];
+    rank.emplace(c.id, i);
+    collection_names[c.id] = c.name;
+    if (c.type == CollectionType::kCalibration) calib.push_back(c.id);
+    else plain.push_back(c.id);
+  }
+
+  std::vector<std::string> dims;
+  for (const auto& d : required) dims.push_back("t." + quote(d));
+  std::string dim_list = dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", "));
+  auto type_id = dataset_type_id(dataset_type);
+
+  struct Hit {
+    DatasetRef ref;
+    std::size_t rank;
+  };
+  std::vector<Hit> hits;
+  auto run_query = [&](const std::string& table, const std::vector<std::int64_t>& ids, bool calibration) {
+    if (ids.empty()) return;
+    std::string sql = fmt::format("SELECT t.dataset_id, t.collection_id, r.name{} FROM {} t "
+                                  "JOIN dataset d ON d.dataset_id = t.dataset_id JOIN collection r ON r.collection_id = d.run_id",
+                                  dim_list, table);
+    for (const auto& e : query.sql_joins) sql += " " + e;
+    Params params{type_id};
+    std::vector<std::string> where{"t.dataset_type_id = ?"};
+    std::vector<std::string> marks(ids.size(), "?");
+    where.push_back(fmt::format("t.collection_id IN ({})", fmt::join(marks, ", ")));
+    for (auto id : ids) params.emplace_back(id);
+    for (const auto& [dim, values] : query.equals) {
+      if (!type.dimensions.contains(dim))
+        throw InvalidQueryError(fmt::format("dataset type '{}' has no dimension '{}' (its dimensions are {})",
+                                            type.name, dim, type.dimensions.str()));
+      if (std::find(required.begin(), required.end(), dim) == required.end()) continue;  // implied: checked after expansion
+      std::vector<std::string> value_marks(values.size(), "?");
+      where.push_back(fmt::format("t.{} IN ({})", quote(dim), fmt::join(value_marks, ", ")));
+      for (const auto& v : values) params.push_back(to_sql(dimensions::conform_value(universe_->get(dim), v)));
+    }
+    if (calibration && query.timespan) {
+      where.emplace_back("t.timespan_end > ? AND t.timespan_begin < ?");
+      params.emplace_back(query.timespan->begin_ns());
+      params.emplace_back(query.timespan->end_ns());
+    }
+    if (!query.sql_predicate.empty()) {
+      where.push_back("(" + query.sql_predicate + ")");
+      params.insert(params.end(), query.sql_params.begin(), query.sql_params.end());
+    }
+    sql += fmt::format(" WHERE {}", fmt::join(where, " AND "));
+    for (const auto& row : db_->query(sql, params).rows) {
+      auto ref = ref_from_tags_row(type, row, 3);
+      ref.run = as_string(row[2]);
+      hits.push_back({std::move(ref), rank.at(as_int(row[1]))});
+    }
+  };
+  run_query(tags_table(type), plain, false);
+  // A find-first lookup with no timespan skips CALIBRATION collections, as Rubin's does.
+  if (type.is_calibration && !(query.find_first && !query.timespan))
+    run_query(fmt::format("calibs_{:08d}", cache_->dataset_types.at(type.parent_name()).group_id), calib, true);
+
+  std::vector<DatasetRef> out;
+  if (query.find_first) {
+    std::map<std::string, std::size_t> best;  // data ID → index in hits
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+      auto key = required_key(hits[i].ref.data_id, required);
+      auto it = best.find(key);
+      if (it == best.end()) {
+        best.emplace(key, i);
+      } else if (hits[i].rank < hits[it->second].rank) {
+        it->second = i;
+      } else if (hits[i].rank == hits[it->second].rank && !(hits[i].ref.id == hits[it->second].ref.id)) {
+        throw ConflictError(fmt::format("more than one '{}' calibration matches {} in collection '{}' for the "
+                                        "given time; narrow the timespan",
+                                        type.name, dimensions::format_data_id(hits[i].ref.data_id, required),
+                                        searched[hits[i].rank].name));
+      }
+    }
+    for (const auto& [key, i] : best) out.push_back(hits[i].ref);
+  } else {
+    std::set<std::pair<Uuid, std::size_t>> seen;
+    for (auto& h : hits)
+      if (seen.insert({h.ref.id, h.rank}).second) out.push_back(h.ref);
+  }
+  // Expand implied dimensions (one lookup per distinct record) and apply implied constraints.
+  std::map<std::string, DataId> expanded;
+  std::vector<DatasetRef> filtered;
+  for (auto& ref : out) {
+    if (!type.dimensions.implied().empty()) {
+      auto key = required_key(ref.data_id, required);
+      auto it = expanded.find(key);
+      if (it == expanded.end()) it = expanded.emplace(key, expand_data_id(ref.data_id, type.dimensions)).first;
+      ref.data_id = it->second;
+    }
+    bool keep = true;
+    for (const auto& [dim, values] : query.equals) {
+      if (std::find(required.begin(), required.end(), dim) != required.end()) continue;
+      auto v = ref.data_id.find(dim);
+      keep = keep && v != ref.data_id.end() &&
+             std::any_of(values.begin(), values.end(), [&](const DataIdValue& x) {
+               return dimensions::conform_value(universe_->get(dim), x) == v->second;
+             });
+    }
+    if (keep) filtered.push_back(std::move(ref));
+  }
+  auto keys = type.dimensions.data_id_keys();
+  std::stable_sort(filtered.begin(), filtered.end(), [&](const DatasetRef& a, const DatasetRef& b) {
+    if (data_id_less(a.data_id, b.data_id, keys)) return true;
+    if (data_id_less(b.data_id, a.data_id, keys)) return false;
+    return a.run < b.run;
+  });
+  if (query.limit > 0 && static_cast<std::int64_t>(filtered.size()) > query.limit)
+    filtered.resize(static_cast<std::size_t>(query.limit));
+  return filtered;
+}
+
+std::vector<DatasetRef> Registry::datasets_in_collection(const std::string& collection, const std::string& dataset_type) {
+  DatasetQuery q;
+  q.collections = {collection};
+  return query_datasets(dataset_type, q);
+}
+
+std::vector<std::string> Registry::dataset_types_in_run(const std::string& run) {
+  std::vector<std::string> out;
+  auto c = get_collection(run);
+  for (const auto& row : db_->query("SELECT DISTINCT t.name FROM dataset d JOIN dataset_type t ON t.dataset_type_id = "
+                                    "d.dataset_type_id WHERE d.run_id = ? ORDER BY t.name", {c.id}).rows)
+    out.push_back(as_string(row[0]));
+  return out;
+}
+
+void Registry::associate(const std::string& tagged, const std::vector<DatasetRef>& refs) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto c = get_collection(tagged);
+  if (c.type != CollectionType::kTagged)
+    throw CollectionTypeError(fmt::format("cannot associate datasets with '{}', a {} collection; associate works on "
+                                          "TAGGED collections{}", tagged, collection_type_name(c.type),
+                                          c.type == CollectionType::kCalibration ? " (use certify-calibrations)" : ""));
+  std::map<std::string, std::vector<DataId>> by_type;
+  for (const auto& given : refs) {
+    auto ref = get_dataset(given.id);
+    if (!ref) throw NotFoundError("dataset " + given.id.str() + " does not exist");
+    auto type = get_dataset_type(ref->dataset_type);
+    const auto& required = type.dimensions.required();
+    std::vector<std::string> conditions;
+    Params params{dataset_type_id(type.name), c.id};
+    for (const auto& d : required) {
+      conditions.push_back(quote(d) + " = ?");
+      params.push_back(to_sql(ref->data_id.at(d)));
+    }
+    std::string where = conditions.empty() ? "" : fmt::format(" AND {}", fmt::join(conditions, " AND "));
+    auto existing = db_->query(fmt::format("SELECT dataset_id FROM {} WHERE dataset_type_id = ? AND collection_id = ?{}",
+                                           tags_table(type), where), params);
+    if (!existing.empty()) {
+      if (db_->uuid_from(existing.rows[0][0]) == ref->id) continue;  // already associated
+      throw ConflictError(fmt::format("collection '{}' already holds a different '{}' dataset ({}) for {}; a TAGGED "
+                                      "collection holds one dataset per dataset type and data ID",
+                                      tagged, type.name, db_->uuid_from(existing.rows[0][0]).str(),
+                                      dimensions::format_data_id(ref->data_id, required)));
+    }
+    std::vector<std::string> dims, marks{"?", "?", "?"};
+    Params insert{dataset_type_id(type.name), c.id, db_->uuid_value(ref->id)};
+    for (const auto& d : required) {
+      dims.push_back(quote(d));
+      marks.emplace_back("?");
+      insert.push_back(to_sql(ref->data_id.at(d)));
+    }
+    db_->execute(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}) VALUES ({})", tags_table(type),
+                             dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", ")), fmt::join(marks, ", ")),
+                 insert);
+    by_type[type.name].push_back(ref->data_id);
+  }
+  for (const auto& [name, ids] : by_type) update_summary(c.id, dataset_type_id(name), get_dataset_type(name), ids);
+  txn.commit();
+}
+
+void Registry::disassociate(const std::string& tagged, const std::vector<DatasetRef>& refs) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto c = get_collection(tagged);
+  if (c.type != CollectionType::kTagged)
+    throw CollectionTypeError(fmt::format("cannot disassociate from '{}', a {} collection", tagged, collection_type_name(c.type)));
+  for (const auto& given : refs) {
+    auto ref = get_dataset(given.id);
+    if (!ref) continue;
+    db_->execute(fmt::format("DELETE FROM {} WHERE collection_id = ? AND dataset_id = ?",
+                             tags_table(get_dataset_type(ref->dataset_type))),
+                 {c.id, db_->uuid_value(ref->id)});
+  }
+  txn.commit();
+}
+
+void Registry::certify(const std::string& calibration, const std::vector<DatasetRef>& refs, const Timespan& span) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto c = get_collection(calibration);
+  if (c.type != CollectionType::kCalibration)
+    throw CollectionTypeError(fmt::format("cannot certify into '{}', a {} collection; certification needs a "
+                                          "CALIBRATION collection", calibration, collection_type_name(c.type)));
+  if (span.empty()) throw InvalidArgumentError("cannot certify with an empty validity range " + span.str());
+  if (db_->dialect() == Dialect::kPostgres)  // serialize overlap checks between writers
+    db_->execute_script("LOCK TABLE collection_summary_dataset_type IN SHARE ROW EXCLUSIVE MODE");
+  std::map<std::string, std::vector<DataId>> by_type;
+  for (const auto& given : refs) {
+    auto ref = get_dataset(given.id);
+    if (!ref) throw NotFoundError("dataset " + given.id.str() + " does not exist");
+    auto type = get_dataset_type(ref->dataset_type);
+    if (!type.is_calibration)
+      throw CollectionTypeError(fmt::format("dataset type '{}' is not a calibration type; only calibration types can "
+                                            "be certified", type.name));
+    const auto& required = type.dimensions.required();
+    const std::string table = fmt::format("calibs_{:08d}", cache_->dataset_types.at(type.name).group_id);
+    std::vector<std::string> conditions, dims, marks{"?", "?", "?"};
+    Params params{dataset_type_id(type.name), c.id};
+    Params insert{dataset_type_id(type.name), c.id, db_->uuid_value(ref->id)};
+    for (const auto& d : required) {
+      conditions.push_back(quote(d) + " = ?");
+      params.push_back(to_sql(ref->data_id.at(d)));
+      dims.push_back(quote(d));
+      marks.emplace_back("?");
+      insert.push_back(to_sql(ref->data_id.at(d)));
+    }
+    params.emplace_back(span.begin_ns());
+    params.emplace_back(span.end_ns());
+    marks.emplace_back("?");
+    marks.emplace_back("?");
+    insert.emplace_back(span.begin_ns());
+    insert.emplace_back(span.end_ns());
+    std::string where = conditions.empty() ? "" : fmt::format(" AND {}", fmt::join(conditions, " AND "));
+    // Overlap of [b, e) with a stored [b', e'): e' > b AND b' < e.
+    auto clash = db_->query(fmt::format("SELECT dataset_id, timespan_begin, timespan_end FROM {} WHERE dataset_type_id = ? "
+                                        "AND collection_id = ?{} AND timespan_end > ? AND timespan_begin < ?",
+                                        table, where), params);
+    if (!clash.empty()) {
+      Timespan other(as_int(clash.rows[0][1]), as_int(clash.rows[0][2]));
+      throw ConflictError(fmt::format("'{}' {} is already certified in '{}' for {} (dataset {}), which overlaps {}; "
+                                      "decertify that range first",
+                                      type.name, dimensions::format_data_id(ref->data_id, required), calibration,
+                                      other.str(), db_->uuid_from(clash.rows[0][0]).str(), span.str()));
+    }
+    db_->execute(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}, timespan_begin, timespan_end) "
+                             "VALUES ({})", table, dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", ")),
+                             fmt::join(marks, ", ")),
+                 insert);
+    by_type[type.name].push_back(ref->data_id);
+  }
+  for (const auto& [name, ids] : by_type) update_summary(c.id, dataset_type_id(name), get_dataset_type(name), ids);
+  txn.commit();
+}
+
+void Registry::decertify(const std::string& calibration, const std::string& dataset_type, const Timespan& span,
+                         const std::vector<DataId>& data_ids) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto c = get_collection(calibration);
+  if (c.type != CollectionType::kCalibration)
+    throw CollectionTypeError(fmt::format("cannot decertify in '{}', a {} collection", calibration, collection_type_name(c.type)));
+  auto type = get_dataset_type(dataset_type);
+  const auto& required = type.dimensions.required();
+  const std::string table = fmt::format("calibs_{:08d}", cache_->dataset_types.at(type.name).group_id);
+  std::vector<std::string> dims;
+  for (const auto& d : required) dims.push_back(quote(d));
+  std::string dim_list = dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", "));
+  auto rows = db_->query(fmt::format("SELECT id, dataset_id, timespan_begin, timespan_end{} FROM {} WHERE dataset_type_id = ? "
+                                     "AND collection_id = ? AND timespan_end > ? AND timespan_begin < ?", dim_list, table),
+                         {dataset_type_id(type.name), c.id, span.begin_ns(), span.end_ns()});
+  std::vector<DataId> wanted;
+  for (const auto& id : data_ids) wanted.push_back(conform_data_id(id, type.dimensions));
+  std::vector<std::string> marks(dims.size() + 5, "?");
+  for (const auto& row : rows.rows) {
+    DataId id;
+    for (std::size_t i = 0; i < required.size(); ++i) id[required[i]] = data_id_value_from_sql(row[4 + i]);
+    if (!wanted.empty()) {
+      bool match = false;
+      for (const auto& w : wanted) {
+        DataId wr;
+        for (const auto& d : required) wr[d] = w.at(d);
+        match = match || wr == id;
+      }
+      if (!match) continue;
+    }
+    db_->execute(fmt::format("DELETE FROM {} WHERE id = ?", table), {as_int(row[0])});
+    Timespan old(as_int(row[2]), as_int(row[3]));
+    // Re-insert what remains of the old range outside the decertified span (0, 1 or 2 pieces).
+    std::vector<Timespan> pieces;
+    if (old.begin_ns() < span.begin_ns()) pieces.emplace_back(old.begin_ns(), span.begin_ns());
+    if (old.end_ns() > span.end_ns()) pieces.emplace_back(span.end_ns(), old.end_ns());
+    for (const auto& piece : pieces) {
+      Params insert{dataset_type_id(type.name), c.id, row[1]};
+      for (std::size_t i = 0; i < required.size(); ++i) insert.push_back(row[4 + i]);
+      insert.emplace_back(piece.begin_ns());
+      insert.emplace_back(piece.end_ns());
+      db_->execute(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}, timespan_begin, timespan_end) "
+                               "VALUES ({})", table, dim_list, fmt::join(std::vector<std::string>(required.size() + 5, "?"), ", ")),
+                   insert);
+    }
+  }
+  txn.commit();
+}
+
+std::vector<Registry::Certification> Registry::query_certifications(const std::string& calibration,
+                                                                    const std::string& dataset_type) {
+  auto c = get_collection(calibration);
+  auto type = get_dataset_type(dataset_type);
+  std::vector<Certification> out;
+  if (!type.is_calibration || c.type != CollectionType::kCalibration) return out;
+  const auto& required = type.dimensions.required();
+  std::vector<std::string> dims;
+  for (const auto& d : required) dims.push_back("t." + quote(d));
+  std::string dim_list = dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", "));
+  auto rows = db_->query(fmt::format("SELECT t.dataset_id, t.timespan_begin, t.timespan_end, r.name{} FROM calibs_{:08d} t "
+                                     "JOIN dataset d ON d.dataset_id = t.dataset_id JOIN collection r ON r.collection_id = d.run_id "
+                                     "WHERE t.dataset_type_id = ? AND t.collection_id = ? ORDER BY t.timespan_begin",
+                                     dim_list, cache_->dataset_types.at(type.name).group_id),
+                         {dataset_type_id(type.name), c.id});
+  for (const auto& row : rows.rows) {
+    DatasetRef ref;
+    ref.id = db_->uuid_from(row[0]);
+    ref.dataset_type = type.name;
+    ref.run = as_string(row[3]);
+    for (std::size_t i = 0; i < required.size(); ++i) ref.data_id[required[i]] = data_id_value_from_sql(row[4 + i]);
+    out.push_back({std::move(ref), Timespan(as_int(row[1]), as_int(row[2]))});
+  }
+  return out;
+}
+
+void Registry::remove_datasets(const std::vector<Uuid>& ids) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto now = TaiTime::now().ns();
+  for (const auto& id : ids) {
+    for (const auto& f : stored_files(id))
+      if (f.path.find("://") == std::string::npos && !f.path.empty() && f.path[0] != '/')
+        db_->execute("INSERT INTO datastore_trash (path, trashed) VALUES (?, ?) ON CONFLICT DO NOTHING", {f.path, now});
+    db_->execute("DELETE FROM dataset WHERE dataset_id = ?", {db_->uuid_value(id)});
+  }
+  txn.commit();
+}
+
+void Registry::remove_run(const std::string& name) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto c = get_collection(name);
+  if (c.type != CollectionType::kRun)
+    throw CollectionTypeError(fmt::format("'{}' is a {} collection, not a RUN; use remove-collections", name,
+                                          collection_type_name(c.type)));
+  auto parents = chain_parents(name);
+  if (!parents.empty())
+    throw ConflictError(fmt::format("run '{}' is a child of chain(s) {}; remove it from them first", name,
+                                    fmt::join(parents, ", ")));
+  auto now = TaiTime::now().ns();
+  db_->execute("INSERT INTO datastore_trash (path, trashed) SELECT DISTINCT r.path, CAST(? AS BIGINT) FROM datastore_record r JOIN dataset d "
+               "ON d.dataset_id = r.dataset_id WHERE d.run_id = ? AND r.path NOT LIKE '/%' AND r.path NOT LIKE '%://%' "
+               "ON CONFLICT DO NOTHING", {now, c.id});
+  db_->execute("DELETE FROM dataset WHERE run_id = ?", {c.id});
+  db_->execute("DELETE FROM collection WHERE collection_id = ?", {c.id});
+  txn.commit();
+}
+
+// ---- datastore records
+
+void Registry::insert_stored_files(const std::vector<StoredFile>& files) {
+  if (files.empty()) return;
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto stmt = db_->prepare("INSERT INTO datastore_record (dataset_id, component, path, formatter, storage_class, checksum, "
+                           "file_size) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& f : files)
+    stmt->execute({db_->uuid_value(f.dataset_id), f.component, f.path, f.formatter, f.storage_class,
+                   f.checksum ? SqlValue{*f.checksum} : SqlValue{}, f.file_size ? SqlValue{*f.file_size} : SqlValue{}});
+  txn.commit();
+}
+
+std::vector<StoredFile> Registry::stored_files(const Uuid& dataset_id) {
+  std::vector<StoredFile> out;
+  for (const auto& row : db_->query("SELECT component, path, formatter, storage_class, checksum, file_size FROM "
+                                    "datastore_record WHERE dataset_id = ? ORDER BY component",
+                                    {db_->uuid_value(dataset_id)}).rows) {
+    StoredFile f;
+    f.dataset_id = dataset_id;
+    f.component = as_string(row[0]);
+    f.path = as_string(row[1]);
+    f.formatter = is_null(row[2]) ? "" : as_string(row[2]);
+    f.storage_class = is_null(row[3]) ? "" : as_string(row[3]);
+    if (!is_null(row[4])) f.checksum = as_string(row[4]);
+    if (!is_null(row[5])) f.file_size = as_int(row[5]);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::vector<std::string> Registry::trashed_paths() {
+  std::vector<std::string> out;
+  for (const auto& row : db_->query("SELECT path FROM datastore_trash ORDER BY path").rows) out.push_back(as_string(row[0]));
+  return out;
+}
+
+void Registry::forget_trashed(const std::vector<std::string>& paths) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  for (const auto& p : paths) db_->execute("DELETE FROM datastore_trash WHERE path = ?", {p});
+  txn.commit();
+}
+
+bool Registry::path_is_referenced(const std::string& path) {
+  return !db_->query("SELECT 1 FROM datastore_record WHERE path = ? LIMIT 1", {path}).empty();
+}
+
+void Registry::add_pending(const std::string& token, const std::vector<std::string>& paths) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto stmt = db_->prepare("INSERT INTO datastore_pending (token, path) VALUES (?, ?) ON CONFLICT DO NOTHING");
+  for (const auto& p : paths) stmt->execute({token, p});
+  txn.commit();
+}
+
+void Registry::clear_pending(const std::string& token) {
+  db_->execute("DELETE FROM datastore_pending WHERE token = ?", {token});
+}
+
+std::vector<std::pair<std::string, std::string>> Registry::pending() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : db_->query("SELECT token, path FROM datastore_pending ORDER BY token, path").rows)
+    out.emplace_back(as_string(row[0]), as_string(row[1]));
+  return out;
+}
+
+}  // namespace majordome::registry

@@ -1,0 +1,488 @@
+// Schema creation, attributes, dimension records.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "majordome/core/error.hpp"
+#include "registry_impl.hpp"
+
+namespace majordome::registry {
+
+using dimensions::FieldSpec;
+using dimensions::FieldType;
+using dimensions::FieldValue;
+
+std::string quote(const std::string& identifier) { return "\"" + identifier + "\""; }
+
+SqlValue to_sql(const DataIdValue& value) {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
+  return std::get<std::string>(value);
+}
+
+DataIdValue data_id_value_from_sql(const SqlValue& value) {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  throw InternalError("a data ID column holds neither an integer nor a string");
+}
+
+std::vector<std::string> field_columns(const FieldSpec& spec) {
+  if (spec.type == FieldType::kTimespan) return {spec.name + "_begin", spec.name + "_end"};
+  return {spec.name};
+}
+
+void append_field_sql(const FieldSpec& spec, const FieldValue& value, Params& out) {
+  if (spec.type == FieldType::kTimespan) {
+    if (const auto* t = std::get_if<Timespan>(&value)) {
+      out.emplace_back(t->begin_ns());
+      out.emplace_back(t->end_ns());
+    } else {
+      out.emplace_back(std::monostate{});
+      out.emplace_back(std::monostate{});
+    }
+    return;
+  }
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          out.emplace_back(std::monostate{});
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          if (spec.type == FieldType::kFloat) out.emplace_back(static_cast<double>(v));
+          else out.emplace_back(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          out.emplace_back(v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out.emplace_back(std::int64_t{v ? 1 : 0});
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          out.emplace_back(v);
+        } else if constexpr (std::is_same_v<T, dimensions::Bytes>) {
+          out.emplace_back(Blob{v.data});
+        } else {
+          throw InternalError("a timespan value in a non-timespan field '" + spec.name + "'");
+        }
+      },
+      value);
+}
+
+FieldValue field_from_sql(const FieldSpec& spec, const std::vector<SqlValue>& row, std::size_t& column) {
+  if (spec.type == FieldType::kTimespan) {
+    const auto& b = row[column++];
+    const auto& e = row[column++];
+    if (is_null(b) || is_null(e)) return std::monostate{};
+    return Timespan(as_int(b), as_int(e));
+  }
+  const auto& v = row[column++];
+  if (is_null(v)) return std::monostate{};
+  switch (spec.type) {
+    case FieldType::kInt: return as_int(v);
+    case FieldType::kFloat: return as_double(v);
+    case FieldType::kBool: return as_int(v) != 0;
+    case FieldType::kString: return as_string(v);
+    case FieldType::kHash:
+    case FieldType::kRegion: return dimensions::Bytes{std::get<Blob>(v).bytes};
+    case FieldType::kTimespan: break;
+  }
+  throw InternalError("unhandled field type");
+}
+
+bool is_glob(std::string_view pattern) {
+  return pattern.find_first_of("*?[") != std::string_view::npos;
+}
+
+bool glob_match(std::string_view pattern, std::string_view name) {
+  return fnmatch(std::string(pattern).c_str(), std::string(name).c_str(), 0) == 0;
+}
+
+std::string_view collection_type_name(CollectionType type) {
+  switch (type) {
+    case CollectionType::kRun: return "RUN";
+    case CollectionType::kTagged: return "TAGGED";
+    case CollectionType::kChained: return "CHAINED";
+    case CollectionType::kCalibration: return "CALIBRATION";
+  }
+  return "?";
+}
+
+CollectionType parse_collection_type(std::string_view name) {
+  std::string upper(name);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (upper == "RUN") return CollectionType::kRun;
+  if (upper == "TAGGED") return CollectionType::kTagged;
+  if (upper == "CHAINED") return CollectionType::kChained;
+  if (upper == "CALIBRATION") return CollectionType::kCalibration;
+  throw InvalidArgumentError(fmt::format(
+      "unknown collection type '{}'; use RUN, TAGGED, CHAINED or CALIBRATION", name));
+}
+
+Registry::Registry(std::unique_ptr<Database> db, std::shared_ptr<const Universe> universe)
+    : db_(std::move(db)), universe_(std::move(universe)), cache_(std::make_unique<Cache>()) {}
+
+Registry::~Registry() = default;
+
+std::unique_ptr<Registry> Registry::create(std::unique_ptr<Database> db,
+                                           std::shared_ptr<const Universe> universe) {
+  if (db->table_exists("attributes"))
+    throw ConflictError(fmt::format("{} already holds a registry; refusing to create another in it",
+                                    db->describe()));
+  std::unique_ptr<Registry> r(new Registry(std::move(db), std::move(universe)));
+  Transaction txn(*r->db_, TransactionMode::kWrite);
+  r->create_schema();
+  txn.commit();
+  return r;
+}
+
+std::unique_ptr<Registry> Registry::open(std::unique_ptr<Database> db) {
+  if (!db->table_exists("attributes"))
+    throw NotFoundError(fmt::format("{} holds no majordome registry; create one with 'butler create'",
+                                    db->describe()));
+  auto rows = db->query("SELECT name, value FROM attributes WHERE name IN ('schema_version', 'universe')");
+  std::string version, universe_yaml;
+  for (const auto& row : rows.rows) {
+    if (as_string(row[0]) == "schema_version") version = as_string(row[1]);
+    else universe_yaml = as_string(row[1]);
+  }
+  if (version != std::to_string(kSchemaVersion))
+    throw UnsupportedError(fmt::format("{} has registry schema version {}, this majordome reads "
+                                       "version {}; use a matching majordome release",
+                                       db->describe(), version, kSchemaVersion));
+  auto universe = Universe::from_yaml(universe_yaml);
+  return std::unique_ptr<Registry>(new Registry(std::move(db), std::move(universe)));
+}
+
+std::optional<std::string> Registry::attribute(const std::string& name) {
+  auto rows = db_->query("SELECT value FROM attributes WHERE name = ?", {name});
+  if (rows.empty()) return std::nullopt;
+  return as_string(rows.rows[0][0]);
+}
+
+void Registry::set_attribute(const std::string& name, const std::string& value) {
+  db_->execute("INSERT INTO attributes (name, value) VALUES (?, ?) "
+               "ON CONFLICT (name) DO UPDATE SET value = excluded.value", {name, value});
+}
+
+void Registry::create_schema() {
+  const std::string autoinc = db_->autoincrement_primary_key();
+  const std::string uuid = db_->uuid_type();
+  db_->execute_script(fmt::format(R"sql(
+CREATE TABLE attributes (name VARCHAR(1024) PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE collection (
+  collection_id {0},
+  name VARCHAR(64) NOT NULL UNIQUE,
+  type SMALLINT NOT NULL,
+  doc TEXT);
+CREATE TABLE run (
+  collection_id BIGINT PRIMARY KEY REFERENCES collection (collection_id) ON DELETE CASCADE,
+  host VARCHAR(128),
+  timespan_begin BIGINT,
+  timespan_end BIGINT);
+CREATE TABLE collection_chain (
+  parent BIGINT NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  child BIGINT NOT NULL REFERENCES collection (collection_id),
+  PRIMARY KEY (parent, position));
+CREATE INDEX collection_chain_child ON collection_chain (child);
+CREATE TABLE dimension_group (
+  group_id {0},
+  names TEXT NOT NULL UNIQUE);
+CREATE TABLE dataset_type (
+  dataset_type_id {0},
+  name VARCHAR(128) NOT NULL UNIQUE,
+  storage_class VARCHAR(64) NOT NULL,
+  group_id BIGINT NOT NULL REFERENCES dimension_group (group_id),
+  is_calibration BOOLEAN NOT NULL);
+CREATE TABLE dataset (
+  dataset_id {1} PRIMARY KEY,
+  dataset_type_id BIGINT NOT NULL REFERENCES dataset_type (dataset_type_id),
+  run_id BIGINT NOT NULL REFERENCES run (collection_id) ON DELETE CASCADE,
+  ingest_date BIGINT NOT NULL);
+CREATE INDEX dataset_run ON dataset (run_id, dataset_type_id);
+CREATE TABLE collection_summary_dataset_type (
+  collection_id BIGINT NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE,
+  dataset_type_id BIGINT NOT NULL REFERENCES dataset_type (dataset_type_id) ON DELETE CASCADE,
+  PRIMARY KEY (collection_id, dataset_type_id));
+CREATE TABLE datastore_record (
+  dataset_id {1} NOT NULL REFERENCES dataset (dataset_id) ON DELETE CASCADE,
+  component VARCHAR(64) NOT NULL,
+  path TEXT NOT NULL,
+  formatter VARCHAR(128),
+  storage_class VARCHAR(64),
+  checksum VARCHAR(128),
+  file_size BIGINT,
+  PRIMARY KEY (dataset_id, component));
+CREATE INDEX datastore_record_path ON datastore_record (path);
+CREATE TABLE datastore_trash (path TEXT PRIMARY KEY, trashed BIGINT NOT NULL);
+CREATE TABLE datastore_pending (token VARCHAR(64) NOT NULL, path TEXT NOT NULL, PRIMARY KEY (token, path));
+)sql", autoinc, uuid));
+  for (const auto& governor : universe_->governors()) {
+    const auto& key = universe_->get(governor).keys().at(0);
+    db_->execute_script(fmt::format(
+        "CREATE TABLE collection_summary_{0} ("
+        "collection_id BIGINT NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE, "
+        "{0} VARCHAR({1}) NOT NULL, PRIMARY KEY (collection_id, {0}))",
+        governor, key.length));
+  }
+  create_dimension_tables();
+  set_attribute("schema_version", std::to_string(kSchemaVersion));
+  set_attribute("universe", universe_->yaml());
+  set_attribute("universe_namespace", universe_->namespace_name());
+  set_attribute("universe_version", std::to_string(universe_->version()));
+}
+
+namespace {
+
+std::string sql_column_type(const FieldSpec& f, Database& db) {
+  switch (f.type) {
+    case FieldType::kInt: return "BIGINT";
+    case FieldType::kFloat: return "DOUBLE PRECISION";
+    case FieldType::kBool: return "BOOLEAN";
+    case FieldType::kString:
+      if (db.dialect() == Dialect::kSqlite)
+        return fmt::format("VARCHAR({0}) CHECK (length({1}) <= {0} AND length({1}) >= 1)", f.length,
+                           quote(f.name));
+      return fmt::format("VARCHAR({})", f.length);
+    case FieldType::kHash:
+    case FieldType::kRegion: return db.blob_type();
+    case FieldType::kTimespan: return "BIGINT";
+  }
+  return "TEXT";
+}
+
+}  // namespace
+
+void Registry::create_dimension_tables() {
+  for (const auto* e : universe_->elements()) {
+    if (!e->has_table()) continue;
+    std::vector<std::string> columns, pk;
+    const auto& fields = e->record_fields();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto& f = fields[i];
+      for (const auto& c : field_columns(f)) {
+        std::string def = quote(c) + " " + sql_column_type(f, *db_);
+        bool required_or_implied = i < e->required().size() + e->direct_implied().size();
+        if (required_or_implied || !f.nullable) def += " NOT NULL";
+        columns.push_back(def);
+      }
+    }
+    for (const auto& d : e->required()) pk.push_back(quote(d == e->name() ? e->keys()[0].name : d));
+    std::string sql = fmt::format("CREATE TABLE {} ({}, PRIMARY KEY ({})", quote(dimension_table(e->name())),
+                                  fmt::join(columns, ", "), fmt::join(pk, ", "));
+    // Alternate keys are unique within the element's required dependencies.
+    for (std::size_t k = 1; k < e->keys().size(); ++k) {
+      std::vector<std::string> unique;
+      for (const auto& d : e->required())
+        if (d != e->name()) unique.push_back(quote(d));
+      unique.push_back(quote(e->keys()[k].name));
+      sql += fmt::format(", UNIQUE ({})", fmt::join(unique, ", "));
+    }
+    // Foreign keys to the records this one depends on.
+    auto add_fk = [&](const std::string& dep) {
+      const auto& d = universe_->get(dep);
+      if (!d.has_table()) return;
+      std::vector<std::string> local, remote;
+      for (const auto& r : d.required()) {
+        local.push_back(quote(r));
+        remote.push_back(quote(r == dep ? d.keys()[0].name : r));
+      }
+      sql += fmt::format(", FOREIGN KEY ({}) REFERENCES {} ({})", fmt::join(local, ", "),
+                         quote(dimension_table(dep)), fmt::join(remote, ", "));
+    };
+    for (const auto& dep : e->direct_required()) add_fk(dep);
+    for (const auto& dep : e->direct_implied()) add_fk(dep);
+    sql += ")";
+    db_->execute_script(sql);
+  }
+}
+
+// ---- dimension records
+
+void Registry::insert_records(const std::string& element, const std::vector<DimensionRecord>& records,
+                              OnConflict on_conflict) {
+  const auto& e = universe_->get(element);
+  if (!e.has_table())
+    throw InvalidArgumentError(fmt::format(
+        "dimension element '{}' has no records of its own ({}); insert records for '{}' instead",
+        element, e.is_skypix() ? "it is a sky pixelization" : "it is a view", e.view_of()));
+  if (records.empty()) return;
+  std::vector<std::string> columns, marks;
+  for (const auto& f : e.record_fields())
+    for (const auto& c : field_columns(f)) {
+      columns.push_back(quote(c));
+      marks.emplace_back("?");
+    }
+  std::string sql = fmt::format("INSERT INTO {} ({}) VALUES ({})", quote(dimension_table(element)),
+                                fmt::join(columns, ", "), fmt::join(marks, ", "));
+  if (on_conflict == OnConflict::kSkip) {
+    sql += " ON CONFLICT DO NOTHING";
+  } else if (on_conflict == OnConflict::kReplace) {
+    std::vector<std::string> pk, updates;
+    for (std::size_t i = 0; i < e.required().size(); ++i) pk.push_back(quote(e.record_fields()[i].name));
+    for (std::size_t i = e.required().size(); i < e.record_fields().size(); ++i)
+      for (const auto& c : field_columns(e.record_fields()[i]))
+        updates.push_back(fmt::format("{0} = excluded.{0}", quote(c)));
+    if (updates.empty()) sql += " ON CONFLICT DO NOTHING";
+    else sql += fmt::format(" ON CONFLICT ({}) DO UPDATE SET {}", fmt::join(pk, ", "), fmt::join(updates, ", "));
+  }
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto stmt = db_->prepare(sql);
+  Params params;
+  for (const auto& record : records) {
+    if (&record.element() != &e)
+      throw InternalError("insert_records: record of '" + record.element().name() + "' given for '" +
+                          element + "'");
+    params.clear();
+    for (std::size_t i = 0; i < e.record_fields().size(); ++i)
+      append_field_sql(e.record_fields()[i], record.values()[i], params);
+    try {
+      stmt->execute(params);
+    } catch (const ConflictError& err) {
+      throw ConflictError(fmt::format("cannot insert {} record {}: {}", element,
+                                      dimensions::format_data_id(record.data_id(), e.required()), err.what()));
+    }
+  }
+  txn.commit();
+}
+
+std::vector<DimensionRecord> Registry::query_records(const std::string& element, const DataId& where) {
+  const auto& e = universe_->get(element);
+  std::vector<DimensionRecord> out;
+  if (e.name() == "band") {
+    // band has no table: its values are the distinct physical_filter.band values.
+    std::string sql = "SELECT DISTINCT band FROM dim_physical_filter";
+    Params params;
+    if (auto it = where.find("band"); it != where.end()) {
+      sql += " WHERE band = ?";
+      params.push_back(to_sql(it->second));
+    }
+    sql += " ORDER BY band";
+    for (const auto& row : db_->query(sql, params).rows) out.emplace_back(e, std::vector<FieldValue>{as_string(row[0])});
+    return out;
+  }
+  if (!e.has_table())
+    throw InvalidArgumentError(fmt::format("'{}' is a sky pixelization; it has no stored records", element));
+  std::vector<std::string> columns, conditions;
+  Params params;
+  for (const auto& f : e.record_fields())
+    for (const auto& c : field_columns(f)) columns.push_back(quote(c));
+  for (const auto& [key, value] : where) {
+    std::string column = key == e.name() ? e.keys()[0].name : key;
+    if (!e.field_index(column))
+      throw InvalidArgumentError(fmt::format("'{}' records have no field or dimension '{}'", element, key));
+    conditions.push_back(quote(column) + " = ?");
+    params.push_back(to_sql(value));
+  }
+  std::vector<std::string> order;
+  for (std::size_t i = 0; i < e.required().size(); ++i) order.push_back(quote(e.record_fields()[i].name));
+  std::string sql = fmt::format("SELECT {} FROM {}", fmt::join(columns, ", "), quote(dimension_table(element)));
+  if (!conditions.empty()) sql += " WHERE " + fmt::format("{}", fmt::join(conditions, " AND "));
+  sql += " ORDER BY " + fmt::format("{}", fmt::join(order, ", "));
+  for (const auto& row : db_->query(sql, params).rows) {
+    std::vector<FieldValue> values;
+    std::size_t column = 0;
+    for (const auto& f : e.record_fields()) values.push_back(field_from_sql(f, row, column));
+    out.emplace_back(e, std::move(values));
+  }
+  return out;
+}
+
+std::optional<DimensionRecord> Registry::find_record(const std::string& element, const DataId& data_id) {
+  const auto& e = universe_->get(element);
+  DataId where;
+  for (const auto& d : e.required()) {
+    auto it = data_id.find(d);
+    if (it == data_id.end()) return std::nullopt;
+    where[d] = dimensions::conform_value(universe_->get(d), it->second);
+  }
+  auto records = query_records(element, where);
+  if (records.empty()) return std::nullopt;
+  return records.front();
+}
+
+bool Registry::sync_record(const DimensionRecord& record, bool update) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto existing = find_record(record.element().name(), record.data_id());
+  if (!existing) {
+    insert_records(record.element().name(), {record});
+    txn.commit();
+    return true;
+  }
+  if (existing->values() == record.values()) {
+    txn.commit();
+    return false;
+  }
+  if (!update) {
+    std::string diffs;
+    const auto& fields = record.element().record_fields();
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      if (!(existing->values()[i] == record.values()[i]))
+        diffs += fmt::format(" {}: {} != {};", fields[i].name, dimensions::to_string(existing->values()[i]),
+                             dimensions::to_string(record.values()[i]));
+    throw ConflictError(fmt::format("{} record {} already exists with different values:{} use --update to replace it",
+                                    record.element().name(),
+                                    dimensions::format_data_id(record.data_id(), record.element().required()), diffs));
+  }
+  insert_records(record.element().name(), {record}, OnConflict::kReplace);
+  txn.commit();
+  return true;
+}
+
+DataId Registry::conform_data_id(const DataId& data_id, const DimensionGroup& group) {
+  DataId out;
+  for (const auto& [key, value] : data_id) {
+    const auto* e = universe_->find(key);
+    if (!e || !e->is_dimension()) {
+      std::string hint = universe_->suggest(key);
+      throw InvalidArgumentError(fmt::format("'{}' in the data ID is not a dimension{}", key,
+                                             hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    }
+    if (!group.contains(key)) continue;  // extra keys are ignored, as Rubin does
+    out[key] = dimensions::conform_value(*e, value);
+  }
+  for (const auto& r : group.required())
+    if (!out.count(r))
+      throw InvalidArgumentError(fmt::format("data ID {} lacks the required dimension '{}' (dimensions {})",
+                                             dimensions::format_data_id(data_id, group.data_id_keys()), r,
+                                             group.str()));
+  return out;
+}
+
+DataId Registry::expand_data_id(const DataId& data_id, const DimensionGroup& group) {
+  DataId out = conform_data_id(data_id, group);
+  // Implications point from later elements to earlier ones (exposure → physical_filter →
+  // band), so walking the group backwards fills every implied value.
+  for (auto it_name = group.names().rbegin(); it_name != group.names().rend(); ++it_name) {
+    const auto& name = *it_name;
+    const auto& e = universe_->get(name);
+    if (!e.has_table()) continue;
+    auto record = find_record(name, out);
+    if (!record) {
+      // A data ID may name only some dimensions of the group in unexpanded form.
+      bool has_all = true;
+      for (const auto& d : e.required()) has_all = has_all && out.count(d);
+      if (!has_all) continue;
+      DataId key;
+      for (const auto& d : e.required()) key[d] = out.at(d);
+      throw NotFoundError(fmt::format("no {} record for {}; register it first (e.g. with "
+                                      "register-instrument, ingest-raws or import)",
+                                      name, dimensions::format_data_id(key, e.required())));
+    }
+    for (const auto& implied : e.direct_implied()) {
+      auto value = record->get(implied);
+      DataIdValue v = std::holds_alternative<std::int64_t>(value) ? DataIdValue(std::get<std::int64_t>(value))
+                                                                  : DataIdValue(std::get<std::string>(value));
+      if (auto it = out.find(implied); it != out.end() && it->second != v)
+        throw InvalidArgumentError(fmt::format("data ID gives {}={} but {} {} implies {}={}", implied,
+                                               dimensions::to_string(it->second), name,
+                                               dimensions::format_data_id(record->data_id(), e.required()),
+                                               implied, dimensions::to_string(v)));
+      out[implied] = v;
+    }
+  }
+  return out;
+}
+
+}  // namespace majordome::registry
