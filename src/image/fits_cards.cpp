@@ -27,6 +27,22 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+bool is_cfitsio_boilerplate(const Card& card) {
+  if (card.keyword != "COMMENT") return false;
+  std::string_view text = card.comment;
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  for (std::string_view prefix :
+       {"FITS (Flexible Image Transport System) format is defined in 'Astronomy",
+        "and Astrophysics', volume 376, page 359; bibcode: 2001A&A...376..359H",
+        "This FITS file may contain long string keyword values that are",
+        "continued over multiple keywords.  The HEASARC convention uses the &",
+        "character at the end of each substring which is then continued",
+        "on the next keyword which has the name CONTINUE."}) {
+    if (text.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
 namespace {
 
 std::string pad(std::string s, std::size_t width = kCardLength) {
@@ -67,7 +83,8 @@ std::string quote(std::string_view s) {
     out += c;
     if (c == '\'') out += '\'';
   }
-  while (out.size() < 9) out += ' ';  // strings are padded to at least 8 characters
+  // Not padded to 8 characters (a fixed-format habit, optional in FITS 4.0): some readers,
+  // wcslib among them, compare values such as CQDIS1 = 'TPD' literally.
   out += '\'';
   return out;
 }

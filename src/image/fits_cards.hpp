@@ -20,6 +20,11 @@ std::vector<std::string> format_card(const Card& card);
 // `context` names the file and HDU for error messages (CorruptFileError).
 std::vector<Card> parse_cards(std::string_view text, const std::string& context);
 
+// True for the COMMENT cards cfitsio adds by itself (the FITS reference in primary
+// headers, the explanation after LONGSTRN): writers skip them so that copying a header
+// does not repeat them.
+bool is_cfitsio_boilerplate(const Card& card);
+
 // Upper-case ASCII copy.
 std::string to_upper(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);

@@ -603,22 +603,4 @@ bool Registry::path_is_referenced(const std::string& path) {
   return !db_->query("SELECT 1 FROM datastore_record WHERE path = ? LIMIT 1", {path}).empty();
 }
 
-void Registry::add_pending(const std::string& token, const std::vector<std::string>& paths) {
-  Transaction txn(*db_, TransactionMode::kWrite);
-  auto stmt = db_->prepare("INSERT INTO datastore_pending (token, path) VALUES (?, ?) ON CONFLICT DO NOTHING");
-  for (const auto& p : paths) stmt->execute({token, p});
-  txn.commit();
-}
-
-void Registry::clear_pending(const std::string& token) {
-  db_->execute("DELETE FROM datastore_pending WHERE token = ?", {token});
-}
-
-std::vector<std::pair<std::string, std::string>> Registry::pending() {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& row : db_->query("SELECT token, path FROM datastore_pending ORDER BY token, path").rows)
-    out.emplace_back(as_string(row[0]), as_string(row[1]));
-  return out;
-}
-
 }  // namespace majordome::registry

@@ -216,7 +216,6 @@ CREATE TABLE datastore_record (
   PRIMARY KEY (dataset_id, component));
 CREATE INDEX datastore_record_path ON datastore_record (path);
 CREATE TABLE datastore_trash (path TEXT PRIMARY KEY, trashed BIGINT NOT NULL);
-CREATE TABLE datastore_pending (token VARCHAR(64) NOT NULL, path TEXT NOT NULL, PRIMARY KEY (token, path));
 )sql", autoinc, uuid));
   for (const auto& governor : universe_->governors()) {
     const auto& key = universe_->get(governor).keys().at(0);
@@ -380,6 +379,36 @@ std::vector<DimensionRecord> Registry::query_records(const std::string& element,
   std::string sql = fmt::format("SELECT {} FROM {}", fmt::join(columns, ", "), quote(dimension_table(element)));
   if (!conditions.empty()) sql += " WHERE " + fmt::format("{}", fmt::join(conditions, " AND "));
   sql += " ORDER BY " + fmt::format("{}", fmt::join(order, ", "));
+  for (const auto& row : db_->query(sql, params).rows) {
+    std::vector<FieldValue> values;
+    std::size_t column = 0;
+    for (const auto& f : e.record_fields()) values.push_back(field_from_sql(f, row, column));
+    out.emplace_back(e, std::move(values));
+  }
+  return out;
+}
+
+std::vector<DimensionRecord> Registry::query_records_sql(const std::string& element, const std::string& joins,
+                                                         const std::string& predicate, const Params& params) {
+  const auto& e = universe_->get(element);
+  std::string alias = "e_" + element;
+  std::vector<DimensionRecord> out;
+  if (e.name() == "band") {
+    std::string sql = "SELECT DISTINCT e_band.\"name\" FROM (SELECT DISTINCT \"band\" AS \"name\" FROM \"dim_physical_filter\") e_band " +
+                      joins + (predicate.empty() ? "" : " WHERE " + predicate) + " ORDER BY e_band.\"name\"";
+    for (const auto& row : db_->query(sql, params).rows) out.emplace_back(e, std::vector<FieldValue>{as_string(row[0])});
+    return out;
+  }
+  if (!e.has_table())
+    throw InvalidArgumentError(fmt::format("'{}' is a sky pixelization; it has no stored records", element));
+  std::vector<std::string> columns, order;
+  for (const auto& f : e.record_fields())
+    for (const auto& c : field_columns(f)) columns.push_back(alias + "." + quote(c));
+  for (std::size_t i = 0; i < e.required().size(); ++i) order.push_back(alias + "." + quote(e.record_fields()[i].name));
+  std::string sql = fmt::format("SELECT DISTINCT {} FROM {} {} {}", fmt::join(columns, ", "), quote(dimension_table(element)),
+                                alias, joins);
+  if (!predicate.empty()) sql += " WHERE " + predicate;
+  sql += fmt::format(" ORDER BY {}", fmt::join(order, ", "));
   for (const auto& row : db_->query(sql, params).rows) {
     std::vector<FieldValue> values;
     std::size_t column = 0;

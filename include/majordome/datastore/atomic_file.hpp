@@ -27,7 +27,7 @@ using BeforePlaceHook = std::function<void(const std::filesystem::path& temporar
 
 struct WriteOptions {
   Overwrite overwrite = Overwrite::kRefuse;
-  BeforePlaceHook before_place;  // empty: no hook
+  BeforePlaceHook before_place = {};  // empty: no hook
 };
 
 // A file being written atomically, for writers that need a path (cfitsio, Parquet…):

@@ -36,7 +36,7 @@ struct TransferOptions {
   // outside); a relative destination is taken relative to it.
   std::filesystem::path root;
   Overwrite overwrite = Overwrite::kRefuse;
-  BeforePlaceHook before_place;  // test hook, see atomic_file.hpp
+  BeforePlaceHook before_place = {};  // test hook, see atomic_file.hpp
 };
 
 struct TransferResult {
@@ -58,8 +58,9 @@ struct TransferResult {
 // a temporary name beside the destination, synced, then renamed into place without ever
 // replacing an existing file unless options.overwrite is kReplace; the directory is then
 // synced. A same-filesystem move is a single rename. A failed transfer leaves neither
-// the destination nor a temporary (a cross-filesystem move that cannot remove its source
-// removes the destination again); a crash can leave only a temporary.
+// the destination nor a temporary, only directories it created (a cross-filesystem move
+// that cannot remove its source removes the destination again); a crash can leave only
+// a temporary (see cleanup_temporaries).
 //
 // Throws NotFoundError naming a missing source; InvalidArgumentError if the source is not
 // a regular file, if kAuto/kSplit/kNone is given no root, or if kNone's source is outside

@@ -170,6 +170,10 @@ class Registry {
   bool sync_record(const DimensionRecord& record, bool update = false);
   std::vector<DimensionRecord> query_records(const std::string& element, const DataId& where = {});
   std::optional<DimensionRecord> find_record(const std::string& element, const DataId& data_id);
+  // Records of `element` (table alias e_<element>) with extra JOIN clauses and a WHERE
+  // predicate built by the query compiler; parameters are bound, never pasted.
+  std::vector<DimensionRecord> query_records_sql(const std::string& element, const std::string& joins,
+                                                 const std::string& predicate, const Params& params);
   // Fills the implied dimensions of a data ID for the given group, checking required values
   // exist; NotFoundError naming the missing record.
   DataId expand_data_id(const DataId& data_id, const DimensionGroup& group);
@@ -214,11 +218,6 @@ class Registry {
   std::vector<std::string> trashed_paths();
   void forget_trashed(const std::vector<std::string>& paths);
   bool path_is_referenced(const std::string& path);
-  // Write-ahead intents: paths a writer is about to create in the datastore, with the
-  // token of the lock the writer holds. See Butler for the protocol.
-  void add_pending(const std::string& token, const std::vector<std::string>& paths);
-  void clear_pending(const std::string& token);
-  std::vector<std::pair<std::string, std::string>> pending();  // (token, path)
 
   // ---- helpers for import/export and queries
   std::vector<DatasetRef> datasets_in_collection(const std::string& collection,

@@ -51,8 +51,14 @@ class Angle {
   constexpr Angle operator*(double s) const { return Angle(radians_ * s); }
   constexpr Angle operator/(double s) const { return Angle(radians_ / s); }
   constexpr double operator/(Angle o) const { return radians_ / o.radians_; }
-  Angle& operator+=(Angle o) { radians_ += o.radians_; return *this; }
-  Angle& operator-=(Angle o) { radians_ -= o.radians_; return *this; }
+  Angle& operator+=(Angle o) {
+    radians_ += o.radians_;
+    return *this;
+  }
+  Angle& operator-=(Angle o) {
+    radians_ -= o.radians_;
+    return *this;
+  }
 
   friend constexpr bool operator==(Angle, Angle) = default;
   friend constexpr auto operator<=>(Angle, Angle) = default;

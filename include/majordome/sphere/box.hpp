@@ -14,6 +14,12 @@ namespace majordome::sphere {
 // spans all longitudes; an annulus when it spans all longitudes and neither pole).
 //
 // Empty: a NaN longitude endpoint or lat_a > lat_b. Full: all longitudes and latitudes.
+//
+// Relations: box–box is decided from the interval endpoints (boxes reaching the same pole
+// share it). Against polygons and circles the decision is geometric (edge crossings with
+// meridian and parallel sides, distances), in double precision: latitudes and
+// longitudes go through atan2/asin, so answers within ~1e-15 rad of touching may go
+// either way. contains() converts the point to lon/lat the same way.
 // Encoding: 'b', lon_a, lon_b, lat_a, lat_b (radians): 33 bytes.
 class Box final : public Region {
  public:

@@ -8,7 +8,13 @@ namespace majordome::sphere {
 
 // The closed cap of points within an opening angle θ of a center: {v : |v - c|² ≤ s},
 // where s = 4·sin²(θ/2) is the squared chord length. Both s and θ are stored (and
-// encoded); contains() uses s, relations use θ.
+// encoded); contains() uses s, relations use s (θ for circle–circle).
+//
+// Relations with polygons, boxes and circles are computed from squared chord distances in
+// double precision. A circle within 2.5e-15 (in squared chord) of touching another region
+// counts as overlapping it — for a zero-radius circle (a POINT in a Butler query) that
+// is ~5e-8 rad, 10 mas — and containment is only claimed beyond that band. Use
+// contains(v) for the exact point-in-polygon answer.
 //
 // Empty: s < 0 (or NaN). Full (the whole sphere): s ≥ 4. A point: θ = 0.
 // Encoding: 'c', center x, y, z, s, θ (radians): 41 bytes.

@@ -1,7 +1,9 @@
 // Unions and intersections of regions.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "majordome/sphere/box.hpp"
@@ -9,6 +11,10 @@
 #include "majordome/sphere/region.hpp"
 
 namespace majordome::sphere {
+
+namespace detail {
+std::unique_ptr<Region> decode_region(std::span<const std::uint8_t> bytes, int depth);
+}  // namespace detail
 
 // A region built from owned operand regions. Operands keep their order and nesting
 // (no flattening), so decode/encode round-trips byte for byte.
@@ -34,7 +40,7 @@ class CompoundRegion : public Region {
 
  private:
   std::vector<std::unique_ptr<Region>> operands_;
-  friend class Region;
+  friend std::unique_ptr<Region> detail::decode_region(std::span<const std::uint8_t>, int);
 };
 
 // Points in any operand. No operands: the empty region.

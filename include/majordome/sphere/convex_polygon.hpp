@@ -2,6 +2,7 @@
 #pragma once
 
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "majordome/sphere/box.hpp"
@@ -18,8 +19,9 @@ namespace majordome::sphere {
 //
 // Exactness: contains() and relate()/overlaps() against another ConvexPolygon use only
 // the exact orientation() predicate, so they are exact on the stored doubles (no
-// tolerance, no bounding-circle shortcut). Against Circle and Box they are decided with
-// double-precision distance and latitude computations.
+// tolerance, no bounding-circle shortcut). Against Circle and Box they are decided
+// geometrically (distances to edges, edge/parallel crossings) in double precision; see
+// Circle for the touching tolerance.
 //
 // Encoding: 'p' then N × (x, y, z) little-endian doubles, N ≥ 3 (1 + 24·N bytes).
 class ConvexPolygon final : public Region {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 
 #include "majordome/sphere/angle.hpp"
 #include "majordome/sphere/circle.hpp"
@@ -79,8 +80,8 @@ class Ellipse final : public Region {
   double a_ = -2.0;
   double b_ = -2.0;
   double gamma_ = 0.0;
-  double tan_a_;
-  double tan_b_;
+  double tan_a_ = std::numeric_limits<double>::infinity();
+  double tan_b_ = std::numeric_limits<double>::infinity();
 };
 
 }  // namespace majordome::sphere

@@ -6,19 +6,24 @@
 namespace majordome::sphere {
 
 // Bit flags returned by Region::relate(other), from the point of view of the region
-// relate() is called on. Each set bit is a guarantee; a cleared bit is only "not proven":
+// relate() is called on:
 //
-//   kDisjoint    the regions certainly share no point;
-//   kIntersects  the regions certainly share at least one point;
-//   kContains    every point of `other` is certainly in this region;
-//   kWithin      every point of this region is certainly in `other`.
+//   kDisjoint    the regions share no point;
+//   kIntersects  the regions share at least one point;
+//   kContains    every point of `other` is in this region;
+//   kWithin      every point of this region is in `other`.
 //
-// For pairs of ConvexPolygon, Circle and Box exactly one of kDisjoint / kIntersects is
-// always set (the answer is decided). Pairs involving an Ellipse or an
-// IntersectionRegion may leave both cleared: "unknown", which callers that need a yes/no
-// (a query filter) must treat as a possible overlap.
+// A cleared bit means "not proven". For pairs of ConvexPolygon, Circle and Box exactly
+// one of kDisjoint / kIntersects is always set (the overlap is decided): exactly for two
+// polygons; for pairs with a Circle, a circle that misses the other region by less than
+// the rounding band of squared chord lengths (2.5e-15, i.e. ~5e-8 rad for a zero-radius
+// circle) counts as touching it, as in lsst.sphgeom — the Butler's POINT queries depend
+// on that. kContains / kWithin are only claimed outside that band.
+// Pairs involving an Ellipse or an IntersectionRegion may leave both kDisjoint and
+// kIntersects cleared: "unknown", which callers needing a yes/no (a query filter) must
+// treat as a possible overlap.
 // Empty regions are disjoint from everything, within everything, and contain only
-// empty regions; kContains and kWithin never imply kIntersects for them.
+// empty regions.
 enum class Relationship : std::uint8_t {
   kNone = 0,
   kDisjoint = 1,

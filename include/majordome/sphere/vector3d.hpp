@@ -26,8 +26,12 @@ class Vector3d {
   bool is_finite() const { return std::isfinite(x_) && std::isfinite(y_) && std::isfinite(z_); }
 
   constexpr Vector3d operator-() const { return {-x_, -y_, -z_}; }
-  constexpr Vector3d operator+(const Vector3d& o) const { return {x_ + o.x_, y_ + o.y_, z_ + o.z_}; }
-  constexpr Vector3d operator-(const Vector3d& o) const { return {x_ - o.x_, y_ - o.y_, z_ - o.z_}; }
+  constexpr Vector3d operator+(const Vector3d& o) const {
+    return {x_ + o.x_, y_ + o.y_, z_ + o.z_};
+  }
+  constexpr Vector3d operator-(const Vector3d& o) const {
+    return {x_ - o.x_, y_ - o.y_, z_ - o.z_};
+  }
   constexpr Vector3d operator*(double s) const { return {x_ * s, y_ * s, z_ * s}; }
   constexpr Vector3d operator/(double s) const { return {x_ / s, y_ / s, z_ / s}; }
 

@@ -1,0 +1,124 @@
+// The Butler: a data repository = a registry (SQL) + a datastore (files under a root).
+//
+// A repository directory holds `butler.yaml` (its configuration; `<butlerRoot>` in it
+// stands for the directory, so a repository can be moved) and, for SQLite, the registry
+// file `gen3.sqlite3`. Dataset files live under the root at paths from the file
+// templates, or anywhere for `direct` ingest.
+//
+// Crash safety: a command that creates files first records their paths in a pending table
+// under a token whose lock file it holds (flock) for its whole run; the dataset rows and
+// their datastore records then commit in one transaction, which also clears the pending
+// rows. If the process dies, the lock is released by the kernel; the next command that
+// opens the repository for writing removes the files of every abandoned token that no
+// dataset references. Deleted datasets' files go through a trash table and are removed
+// only after the deletion committed.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "majordome/registry/registry.hpp"
+
+namespace majordome::butler {
+
+using registry::CollectionType;
+using registry::DatasetRef;
+using registry::DatasetType;
+using registry::Registry;
+using registry::DataId;
+
+// Options of `butler create`.
+struct CreateOptions {
+  std::optional<std::filesystem::path> seed_config;  // YAML merged over the defaults
+  bool override_existing = false;                      // --override: seed values win everywhere
+  std::optional<std::string> dimension_config;        // another universe YAML (text)
+};
+
+enum class Access { kReadOnly, kReadWrite };
+
+// Where a PostgreSQL password comes from: the db-auth file (~/.lsst/db-auth.yaml, or the
+// path in $LSST_DB_AUTH), which must not be readable by group or others.
+struct DbAuthEntry {
+  std::string username, password;
+};
+std::optional<DbAuthEntry> find_db_auth(const std::string& url);
+std::filesystem::path db_auth_path();
+
+// One file to ingest and the datasets it holds.
+struct FileDataset {
+  std::filesystem::path path;
+  std::vector<DatasetRef> refs;  // dataset_type, data_id (id and run are filled in)
+  std::string formatter;
+};
+
+struct IngestOptions {
+  std::string transfer = "auto";
+  registry::IdGenerationMode id_mode = registry::IdGenerationMode::kUnique;
+  bool skip_existing = false;  // a dataset already present with the same ID is not an error
+};
+
+class Butler {
+ public:
+  // Creates a repository at `root` (a directory, created if absent, that must not already
+  // hold a butler.yaml). The registry is SQLite at <root>/gen3.sqlite3 unless the seed
+  // config names another database.
+  static void create(const std::filesystem::path& root, const CreateOptions& options = {});
+  static std::unique_ptr<Butler> open(const std::filesystem::path& root, Access access);
+  ~Butler();
+
+  Registry& registry() { return *registry_; }
+  const std::filesystem::path& root() const { return root_; }
+  // The effective configuration as YAML text (with <butlerRoot> resolved).
+  std::string config_yaml() const;
+
+  // Absolute path (or URI) of a stored file.
+  std::string artifact_uri(const registry::StoredFile& file) const;
+  // The datastore path (relative to the root, no extension) a dataset would be written to.
+  std::string template_path(const DatasetRef& ref, const DatasetType& type);
+
+  // Ingests files: transfers them into the datastore (per options.transfer) and records
+  // their datasets in `run` (registered if needed), all-or-nothing.
+  std::vector<DatasetRef> ingest(const std::vector<FileDataset>& files, const std::string& run,
+                                 const IngestOptions& options);
+
+  // Removes datasets (their files go to the trash, then are deleted).
+  void remove_datasets(const std::vector<Uuid>& ids);
+  void remove_run(const std::string& run);
+  // Deletes the files in the trash that nothing references any more; returns how many.
+  std::size_t empty_trash();
+  // Removes files left by writers that died; returns how many files were removed.
+  std::size_t recover_interrupted_writes();
+
+  // Import/export in Rubin's YAML format (1.0.2).
+  struct ImportOptions {
+    std::string transfer = "auto";  // for the files; ignored with without_datastore
+    bool skip_dimensions = false;
+    bool without_datastore = false;
+    std::vector<std::string> skip_elements;  // --skip-dimensions ELEMENT,…
+  };
+  void import_yaml(const std::filesystem::path& directory, const std::filesystem::path& export_file,
+                   const ImportOptions& options);
+  struct ExportOptions {
+    std::vector<std::string> collections;    // empty: all; globs allowed
+    std::vector<std::string> dataset_types;  // empty: all; globs allowed
+    std::string transfer = "none";           // "copy" puts the files under the directory
+  };
+  // Writes <directory>/export.yaml (and the files when transferring); returns its path.
+  std::filesystem::path export_yaml(const std::filesystem::path& directory, const ExportOptions& options);
+
+  // A progress callback for long operations (done, total); may be empty.
+  std::function<void(std::size_t, std::size_t)> progress;
+
+ private:
+  Butler() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::filesystem::path root_;
+  std::unique_ptr<Registry> registry_;
+};
+
+}  // namespace majordome::butler

@@ -1,0 +1,426 @@
+#include "majordome/butler/butler.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "butler_impl.hpp"
+#include "write_token.hpp"
+#include "majordome/core/error.hpp"
+#include "majordome/datastore/atomic_file.hpp"
+#include "majordome/datastore/checksum.hpp"
+#include "majordome/datastore/remove_artifact.hpp"
+#include "majordome/datastore/transfer.hpp"
+
+namespace majordome::butler {
+
+namespace fs = std::filesystem;
+using registry::StoredFile;
+
+namespace {
+
+constexpr const char* kDefaultConfig = R"yaml(datastore:
+  root: <butlerRoot>
+  checksum: false
+registry:
+  db: sqlite:///<butlerRoot>/gen3.sqlite3
+)yaml";
+
+// Deep-merges `over` into `base` (maps merge key by key; anything else replaces).
+void merge(YAML::Node base, const YAML::Node& over) {
+  for (const auto& item : over) {
+    auto key = item.first.as<std::string>();
+    if (item.second.IsMap() && base[key] && base[key].IsMap()) {
+      merge(base[key], item.second);
+    } else {
+      base[key] = YAML::Clone(item.second);
+    }
+  }
+}
+
+std::string replace_root(std::string text, const fs::path& root) {
+  const std::string token = "<butlerRoot>";
+  for (auto pos = text.find(token); pos != std::string::npos; pos = text.find(token, pos))
+    text.replace(pos, token.size(), root.string());
+  return text;
+}
+
+fs::path repo_root(const fs::path& given) {
+  // A user may name the repository directory or its butler.yaml.
+  if (given.extension() == ".yaml" && fs::is_regular_file(given)) return fs::absolute(given).parent_path();
+  return fs::absolute(given).lexically_normal();
+}
+
+std::unique_ptr<registry::Database> open_database(const YAML::Node& config, const fs::path& root, bool create) {
+  std::string db = replace_root(config["registry"]["db"].as<std::string>(), root);
+  if (db.rfind("sqlite:///", 0) == 0) {
+    std::string path = db.substr(std::string("sqlite:///").size() - 1);
+    return registry::open_sqlite(path, create);
+  }
+  if (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0) {
+    registry::PostgresOptions options;
+    options.url = db;
+    if (config["registry"]["namespace"]) options.namespace_ = config["registry"]["namespace"].as<std::string>();
+    // Credentials in the URL win; otherwise the db-auth file may supply them.
+    auto scheme_end = db.find("://") + 3;
+    auto at = db.find('@', scheme_end);
+    bool has_password = at != std::string::npos && db.substr(scheme_end, at - scheme_end).find(':') != std::string::npos;
+    if (!has_password) {
+      if (auto auth = find_db_auth(db)) {
+        options.user = auth->username;
+        options.password = auth->password;
+      }
+    }
+    return registry::open_postgres(options, create);
+  }
+  throw InvalidConfigError(fmt::format("registry.db '{}' is not a database URL this majordome supports; use "
+                                       "sqlite:///PATH or postgresql://HOST:PORT/DATABASE", db));
+}
+
+}  // namespace
+
+// ---- db-auth
+
+fs::path db_auth_path() {
+  if (const char* env = std::getenv("LSST_DB_AUTH"); env && *env) return env;
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : "/") / ".lsst" / "db-auth.yaml";
+}
+
+std::optional<DbAuthEntry> find_db_auth(const std::string& url) {
+  fs::path path = db_auth_path();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    throw PermissionDeniedError(fmt::format(
+        "the credentials file {} is accessible by group or others (mode {:o}); it must be readable by you only: "
+        "run 'chmod 600 {}'", path.string(), st.st_mode & 0777, path.string()));
+  YAML::Node entries;
+  try {
+    entries = YAML::LoadFile(path.string());
+  } catch (const YAML::Exception& e) {
+    throw InvalidConfigError(fmt::format("cannot read the credentials file {}: {}", path.string(), e.what()));
+  }
+  if (!entries.IsSequence())
+    throw InvalidConfigError(fmt::format("the credentials file {} must be a YAML list of {{url, username, password}}",
+                                         path.string()));
+  // Strip the scheme and any user part, then compare host[:port]/database; an entry's URL
+  // may leave out the port or the database, or use * for either.
+  auto split = [](std::string u) {
+    if (auto p = u.find("://"); p != std::string::npos) u = u.substr(p + 3);
+    if (auto at = u.find('@'); at != std::string::npos) u = u.substr(at + 1);
+    std::string host = u, port = "*", db = "*";
+    if (auto slash = u.find('/'); slash != std::string::npos) {
+      host = u.substr(0, slash);
+      db = u.substr(slash + 1);
+    }
+    if (auto colon = host.find(':'); colon != std::string::npos) {
+      port = host.substr(colon + 1);
+      host = host.substr(0, colon);
+    }
+    return std::array<std::string, 3>{host, port, db};
+  };
+  auto want = split(url);
+  for (const auto& entry : entries) {
+    if (!entry["url"]) continue;
+    auto have = split(entry["url"].as<std::string>());
+    bool match = true;
+    for (int i = 0; i < 3; ++i) match = match && (have[i] == "*" || have[i] == want[i]);
+    if (match && entry["password"])
+      return DbAuthEntry{entry["username"] ? entry["username"].as<std::string>() : "", entry["password"].as<std::string>()};
+  }
+  return std::nullopt;
+}
+
+// ---- create / open
+
+void Butler::create(const fs::path& given_root, const CreateOptions& options) {
+  fs::path root = repo_root(given_root);
+  if (fs::exists(root / "butler.yaml"))
+    throw ConflictError(fmt::format("{} already holds a repository (butler.yaml exists); choose another directory",
+                                    root.string()));
+  YAML::Node config = YAML::Load(kDefaultConfig);
+  if (options.seed_config) {
+    if (!fs::exists(*options.seed_config))
+      throw NotFoundError(fmt::format("seed config {} does not exist", options.seed_config->string()));
+    try {
+      merge(config, YAML::LoadFile(options.seed_config->string()));
+    } catch (const YAML::Exception& e) {
+      throw InvalidConfigError(fmt::format("seed config {} is not valid YAML: {}", options.seed_config->string(), e.what()));
+    }
+  }
+  if (!config["registry"] || !config["registry"]["db"])
+    throw InvalidConfigError("the configuration has no registry.db");
+  bool created_dir = !fs::exists(root);
+  fs::create_directories(root);
+  auto universe = options.dimension_config ? dimensions::Universe::from_yaml(*options.dimension_config)
+                                           : dimensions::Universe::make_default();
+  try {
+    auto db = open_database(config, root, true);
+    Registry::create(std::move(db), universe);
+    std::ostringstream text;
+    text << "# majordome repository configuration; <butlerRoot> is this directory.\n" << YAML::Dump(config) << "\n";
+    datastore::atomic_write(root / "butler.yaml", text.str());
+  } catch (...) {
+    // Leave nothing half-made behind.
+    std::error_code ec;
+    fs::remove(root / "gen3.sqlite3", ec);
+    fs::remove(root / "gen3.sqlite3-wal", ec);
+    fs::remove(root / "gen3.sqlite3-shm", ec);
+    if (created_dir) fs::remove(root, ec);
+    throw;
+  }
+}
+
+std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access) {
+  fs::path root = repo_root(given_root);
+  fs::path config_path = root / "butler.yaml";
+  if (!fs::exists(config_path))
+    throw NotFoundError(fmt::format("no repository at {} (there is no butler.yaml); create one with "
+                                    "'butler create {}'", root.string(), given_root.string()));
+  std::unique_ptr<Butler> b(new Butler());
+  b->impl_ = std::make_unique<Impl>();
+  b->root_ = root;
+  try {
+    b->impl_->config = YAML::LoadFile(config_path.string());
+  } catch (const YAML::Exception& e) {
+    throw InvalidConfigError(fmt::format("{} is not valid YAML: {}", config_path.string(), e.what()));
+  }
+  b->registry_ = Registry::open(open_database(b->impl_->config, root, false));
+  const auto& ds = b->impl_->config["datastore"];
+  b->impl_->checksum = ds && ds["checksum"] && ds["checksum"].as<bool>();
+  auto normalizer = [u = b->registry_->universe_ptr()](const std::set<std::string>& names) {
+    auto g = u->group(std::vector<std::string>(names.begin(), names.end()));
+    return std::set<std::string>(g.names().begin(), g.names().end());
+  };
+  if (ds && ds["templates"] && ds["templates"].size() > 0) {
+    b->impl_->templates = datastore::FileTemplates::from_yaml(ds["templates"], normalizer);
+  } else {
+    b->impl_->templates = datastore::FileTemplates::rubin_defaults(normalizer);
+  }
+  if (access == Access::kReadWrite) {
+    b->recover_interrupted_writes();
+    b->empty_trash();
+  }
+  return b;
+}
+
+Butler::~Butler() = default;
+
+std::string Butler::config_yaml() const { return replace_root(YAML::Dump(impl_->config), root_); }
+
+std::string Butler::artifact_uri(const StoredFile& file) const {
+  if (file.path.find("://") != std::string::npos) return file.path;
+  if (!file.path.empty() && file.path.front() == '/') return file.path;
+  return (root_ / file.path).string();
+}
+
+// ---- templates
+
+std::string Butler::template_path(const DatasetRef& ref, const DatasetType& type) {
+  auto& u = registry_->universe();
+  datastore::TemplateValues values;
+  values.set("run", ref.run);
+  values.set_dataset_type(ref.dataset_type);
+  values.set("id", ref.id.str());
+  DataId expanded = ref.data_id;
+  if (expanded.size() < type.dimensions.names().size()) {
+    try {
+      expanded = registry_->expand_data_id(ref.data_id, type.dimensions);
+    } catch (const NotFoundError&) {
+      // Records may be absent (e.g. registry-only imports); optional fields are dropped.
+    }
+  }
+  for (const auto& [k, v] : expanded)
+    values.set(k, std::holds_alternative<std::int64_t>(v) ? datastore::TemplateValue(std::get<std::int64_t>(v))
+                                                          : datastore::TemplateValue(std::get<std::string>(v)));
+  for (const auto& name : type.dimensions.names()) {
+    const auto& e = u.get(name);
+    if (!e.has_table()) continue;
+    std::string key = name + "|" + dimensions::format_data_id(expanded, e.required());
+    auto it = impl_->record_cache.find(key);
+    if (it == impl_->record_cache.end()) it = impl_->record_cache.emplace(key, registry_->find_record(name, expanded)).first;
+    if (!it->second) continue;
+    values.add_record(name);
+    const auto& fields = e.record_fields();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto& v = it->second->values()[i];
+      std::string field = fields[i].name == e.keys()[0].name ? "id" : fields[i].name;
+      if (const auto* n = std::get_if<std::int64_t>(&v)) values.set(name + "." + field, *n);
+      else if (const auto* s = std::get_if<std::string>(&v)) values.set(name + "." + field, *s);
+      if (fields[i].name == e.keys()[0].name && fields[i].name != "id") {
+        if (const auto* s2 = std::get_if<std::string>(&v)) values.set(name + "." + fields[i].name, *s2);
+      }
+    }
+  }
+  datastore::DatasetTypeInfo info;
+  info.name = ref.dataset_type;
+  info.storage_class = type.storage_class;
+  info.required_dimensions = {type.dimensions.required().begin(), type.dimensions.required().end()};
+  info.implied_dimensions = {type.dimensions.implied().begin(), type.dimensions.implied().end()};
+  std::optional<std::string> instrument;
+  if (auto it = expanded.find("instrument"); it != expanded.end()) instrument = dimensions::to_string(it->second);
+  return impl_->templates.get(info, instrument).format(values);
+}
+
+// ---- ingest
+
+std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, const std::string& run,
+                                       const IngestOptions& options) {
+  auto mode = datastore::parse_transfer_mode(options.transfer);
+  // Resolve every ref (type, expanded data ID, ID) before touching any file.
+  struct Planned {
+    const FileDataset* file;
+    std::vector<DatasetRef> refs;
+    fs::path destination;
+  };
+  std::vector<Planned> plan;
+  std::map<std::string, DatasetType> types;
+  std::map<std::string, DataId> expansions;
+  for (const auto& f : files) {
+    if (!fs::exists(f.path))
+      throw NotFoundError(fmt::format("file to ingest does not exist: {}", f.path.string()));
+    Planned p{&f, {}, {}};
+    for (auto ref : f.refs) {
+      auto it = types.find(ref.dataset_type);
+      if (it == types.end()) it = types.emplace(ref.dataset_type, registry_->get_dataset_type(ref.dataset_type)).first;
+      const auto& type = it->second;
+      DataId conformed = registry_->conform_data_id(ref.data_id, type.dimensions);
+      std::string key = type.dimensions.str() + dimensions::format_data_id(conformed, type.dimensions.required());
+      auto e = expansions.find(key);
+      if (e == expansions.end()) e = expansions.emplace(key, registry_->expand_data_id(conformed, type.dimensions)).first;
+      ref.data_id = e->second;
+      ref.run = run;
+      DataId required;
+      for (const auto& d : type.dimensions.required()) required[d] = ref.data_id.at(d);
+      if (ref.id.is_nil()) ref.id = registry::make_dataset_id(options.id_mode, type.name, run, required);
+      p.refs.push_back(std::move(ref));
+    }
+    if (p.refs.empty()) throw InvalidArgumentError(fmt::format("no dataset given for file {}", f.path.string()));
+    std::string ext;
+    for (auto e = f.path.filename().string(); e.find('.') != std::string::npos;) {
+      ext = e.substr(e.find('.'));  // keeps ".fits.gz" whole
+      break;
+    }
+    p.destination = root_ / (template_path(p.refs.front(), types.at(p.refs.front().dataset_type)) + ext);
+    plan.push_back(std::move(p));
+  }
+
+  // Skip datasets that already exist identically when asked to.
+  if (options.skip_existing) {
+    std::vector<Planned> remaining;
+    for (auto& p : plan) {
+      auto have = registry_->get_dataset(p.refs.front().id);
+      if (!have) remaining.push_back(std::move(p));
+    }
+    plan = std::move(remaining);
+  }
+
+  WriteToken token(root_);
+  bool creates_files = mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kNone &&
+                       mode != datastore::TransferMode::kSplit;
+  if (creates_files) {
+    std::vector<std::string> pending;
+    for (const auto& p : plan) pending.push_back(fs::relative(p.destination, root_).generic_string());
+    token.announce(pending);
+  }
+  std::vector<fs::path> created;
+  std::vector<DatasetRef> out;
+  try {
+    std::vector<StoredFile> records;
+    std::size_t done = 0;
+    for (const auto& p : plan) {
+      datastore::TransferOptions topts;
+      topts.root = root_;
+      auto result = datastore::transfer_file(p.file->path, p.destination, mode, topts);
+      if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
+        created.push_back(result.artifact);
+      auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
+                                                                            : datastore::ChecksumMode::kNone);
+      for (const auto& ref : p.refs)
+        records.push_back({ref.id, "", result.stored_path, p.file->formatter,
+                           types.at(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
+      if (progress) progress(++done, plan.size());
+    }
+    registry::Transaction txn(registry_->db(), registry::TransactionMode::kWrite);
+    registry_->register_collection(run, CollectionType::kRun);
+    std::map<std::string, std::vector<DatasetRef>> by_type;
+    for (const auto& p : plan)
+      for (const auto& ref : p.refs) by_type[ref.dataset_type].push_back(ref);
+    for (const auto& [name, refs] : by_type) registry_->import_datasets(name, run, refs, false);
+    registry_->insert_stored_files(records);
+    txn.commit();
+    for (const auto& p : plan) out.insert(out.end(), p.refs.begin(), p.refs.end());
+  } catch (...) {
+    for (const auto& path : created) datastore::remove_artifact(path, root_);
+    throw;
+  }
+  return out;
+}
+
+// ---- removal, trash and recovery
+
+void Butler::remove_datasets(const std::vector<Uuid>& ids) {
+  registry_->remove_datasets(ids);
+  empty_trash();
+}
+
+void Butler::remove_run(const std::string& run) {
+  registry_->remove_run(run);
+  empty_trash();
+}
+
+std::size_t Butler::empty_trash() {
+  auto paths = registry_->trashed_paths();
+  std::vector<std::string> done;
+  std::size_t removed = 0;
+  for (const auto& p : paths) {
+    if (!registry_->path_is_referenced(p)) {
+      if (datastore::remove_artifact(root_ / p, root_)) ++removed;
+    }
+    done.push_back(p);
+  }
+  if (!done.empty()) registry_->forget_trashed(done);
+  return removed;
+}
+
+std::size_t Butler::recover_interrupted_writes() {
+  fs::path dir = root_ / ".majordome" / "locks";
+  if (!fs::exists(dir)) return 0;
+  std::size_t removed = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".lock") continue;
+    if (writer_is_alive(entry.path())) continue;
+    fs::path journal = entry.path();
+    journal.replace_extension(".pending");
+    std::set<fs::path> dirs;
+    if (std::ifstream in(journal); in) {
+      for (std::string p; std::getline(in, p);) {
+        if (p.empty() || registry_->path_is_referenced(p)) continue;
+        if (datastore::remove_artifact(root_ / p, root_)) ++removed;
+        dirs.insert((root_ / p).parent_path());
+      }
+    }
+    for (const auto& d : dirs)
+      if (fs::exists(d)) removed += datastore::cleanup_temporaries(d);
+    std::error_code ec;
+    fs::remove(journal, ec);
+    fs::remove(entry.path(), ec);
+  }
+  if (removed) spdlog::warn("removed {} file(s) left by an interrupted write", removed);
+  return removed;
+}
+
+}  // namespace majordome::butler

@@ -1,0 +1,640 @@
+// Import and export in daf_butler's YAML export format (version 1.0.2; older versions and
+// universes are migrated on import). See docs/export_format.md.
+#include <fnmatch.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "butler_impl.hpp"
+#include "write_token.hpp"
+#include "majordome/butler/butler.hpp"
+#include "majordome/core/error.hpp"
+#include "majordome/datastore/atomic_file.hpp"
+#include "majordome/datastore/checksum.hpp"
+#include "majordome/datastore/remove_artifact.hpp"
+#include "majordome/datastore/transfer.hpp"
+
+namespace majordome::butler {
+
+namespace fs = std::filesystem;
+using dimensions::Bytes;
+using dimensions::DimensionRecord;
+using dimensions::FieldType;
+using dimensions::FieldValue;
+using registry::CollectionType;
+using registry::StoredFile;
+
+namespace {
+
+const Uuid kLegacyIntIdNamespace = Uuid::get("4d4851f4-2890-4d41-8779-5f38a3f5062b");
+constexpr const char* kBinaryTag = "tag:yaml.org,2002:binary";
+
+[[noreturn]] void bad(const fs::path& file, const YAML::Node& node, const std::string& what) {
+  auto mark = node.Mark();
+  throw CorruptFileError(fmt::format("{}{}: {}", file.string(),
+                                     mark.is_null() ? "" : fmt::format(" line {}", mark.line + 1), what));
+}
+
+std::vector<std::uint8_t> from_hex(const std::string& hex, const fs::path& file, const YAML::Node& node) {
+  if (hex.size() % 2) bad(file, node, "region encoding has an odd number of hex digits");
+  std::vector<std::uint8_t> out(hex.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    unsigned v = 0;
+    if (std::sscanf(hex.c_str() + 2 * i, "%2x", &v) != 1) bad(file, node, "region encoding is not hexadecimal");
+    out[i] = static_cast<std::uint8_t>(v);
+  }
+  return out;
+}
+
+std::string to_hex(const std::vector<std::uint8_t>& bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (auto b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+std::string region_tag(const std::vector<std::uint8_t>& bytes) {
+  switch (bytes.empty() ? 0 : bytes[0]) {
+    case 'p': return "lsst.sphgeom.ConvexPolygon";
+    case 'c': return "lsst.sphgeom.Circle";
+    case 'b': return "lsst.sphgeom.Box";
+    case 'e': return "lsst.sphgeom.Ellipse";
+    case 'u': return "lsst.sphgeom.UnionRegion";
+    case 'i': return "lsst.sphgeom.IntersectionRegion";
+    default: return "lsst.sphgeom.Region";
+  }
+}
+
+// A time in an export: tagged TAI text, or (very old files) a plain timestamp read as UTC.
+std::optional<TaiTime> read_time(const YAML::Node& node, const fs::path& file) {
+  if (!node || node.IsNull()) return std::nullopt;
+  std::string text = node.as<std::string>();
+  std::string tag = node.Tag();
+  std::optional<TaiTime> t;
+  if (tag.find("butler_time") != std::string::npos) {
+    t = TaiTime::parse_tai_iso(text);
+  } else {
+    t = TaiTime::parse_utc_iso(text);
+  }
+  if (!t) bad(file, node, fmt::format("'{}' is not a time", text));
+  return t;
+}
+
+Uuid read_uuid(const YAML::Node& node, const fs::path& file) {
+  std::string text = node.as<std::string>();
+  if (auto u = Uuid::parse(text)) return *u;
+  // Old exports used integer dataset IDs; Rubin maps them with uuid3.
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+    return Uuid::v3(kLegacyIntIdNamespace, text);
+  bad(file, node, fmt::format("'{}' is not a dataset ID", text));
+}
+
+struct ImportedDataset {
+  std::string dataset_type, run, path, formatter;
+  std::vector<registry::DatasetRef> refs;
+};
+
+// Day offset of an instrument's observing day (Rubin instruments start the day at noon UTC).
+std::int64_t day_offset_ns(const std::string& instrument) {
+  static const std::set<std::string> kRubin{"LSSTCam", "LATISS", "LSSTComCam", "LSSTComCamSim", "LSST-TS8"};
+  return kRubin.count(instrument) ? -12LL * 3600 * 1'000'000'000 : 0;
+}
+
+std::int64_t day_obs_of(TaiTime begin, const std::string& instrument) {
+  auto text = TaiTime(begin.ns() + day_offset_ns(instrument)).utc_iso(0);
+  return std::stoll(text.substr(0, 4) + text.substr(5, 2) + text.substr(8, 2));
+}
+
+}  // namespace
+
+void Butler::import_yaml(const fs::path& directory, const fs::path& export_file, const ImportOptions& options) {
+  fs::path file = export_file.is_absolute() || fs::exists(export_file) ? export_file : directory / export_file;
+  if (!fs::exists(file)) throw NotFoundError(fmt::format("export file {} does not exist", file.string()));
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::Exception& e) {
+    throw CorruptFileError(fmt::format("{} is not valid YAML: {}", file.string(), e.what()));
+  }
+  if (!root.IsMap() || !root["data"] || !root["data"].IsSequence())
+    throw CorruptFileError(fmt::format("{} is not a butler export (no 'data' list)", file.string()));
+  std::string version = root["version"] ? root["version"].as<std::string>() : "0";
+  if (version != "0" && version.rfind("1.", 0) != 0)
+    throw UnsupportedError(fmt::format("{} has export format version {}; this majordome reads 1.x", file.string(), version));
+  int universe_version = root["universe_version"] ? root["universe_version"].as<int>() : 0;
+  std::string ns = root["universe_namespace"] ? root["universe_namespace"].as<std::string>() : "daf_butler";
+  auto& u = registry_->universe();
+  if (ns != u.namespace_name())
+    throw UnsupportedError(fmt::format("{} uses dimension universe namespace '{}', this repository '{}'",
+                                       file.string(), ns, u.namespace_name()));
+
+  // ---- parse everything first; nothing is written if the file is bad
+  std::vector<registry::DatasetType> types;
+  struct Collection {
+    std::string name, doc;
+    CollectionType type;
+    std::vector<std::string> children;
+  };
+  std::vector<Collection> collections;
+  std::map<std::string, std::vector<DimensionRecord>> records;
+  std::vector<ImportedDataset> datasets;
+  struct Association {
+    std::string collection;
+    CollectionType type;
+    std::vector<Uuid> ids;
+    Timespan timespan;
+  };
+  std::vector<Association> associations;
+  std::set<std::string> skip(options.skip_elements.begin(), options.skip_elements.end());
+  std::map<std::string, std::set<std::int64_t>> needed_day_obs;  // instrument → day_obs (migrations)
+  bool warned_day_obs = false;
+
+  auto add_record = [&](const std::string& element, std::map<std::string, YAML::Node>& fields, const YAML::Node& where) {
+    const auto& e = u.get(element);
+    std::vector<FieldValue> values;
+    for (const auto& f : e.record_fields()) {
+      std::string key = (f.name == e.keys().at(0).name && !e.keys().empty() && element != f.name) ? f.name : f.name;
+      if (f.type == FieldType::kTimespan) {
+        auto b = fields.count("datetime_begin") ? read_time(fields["datetime_begin"], file) : std::nullopt;
+        auto en = fields.count("datetime_end") ? read_time(fields["datetime_end"], file) : std::nullopt;
+        if (fields.count("timespan") && fields["timespan"].IsMap()) {
+          b = read_time(fields["timespan"]["begin"], file);
+          en = read_time(fields["timespan"]["end"], file);
+        }
+        values.push_back(b || en ? FieldValue(Timespan::between(b, en)) : FieldValue(std::monostate{}));
+        fields.erase("datetime_begin");
+        fields.erase("datetime_end");
+        fields.erase("timespan");
+        continue;
+      }
+      auto it = fields.find(key);
+      if (it == fields.end() || it->second.IsNull()) {
+        if (!f.nullable) bad(file, where, fmt::format("{} record lacks its '{}' value", element, key));
+        values.emplace_back(std::monostate{});
+        if (it != fields.end()) fields.erase(it);
+        continue;
+      }
+      const YAML::Node& n = it->second;
+      try {
+        switch (f.type) {
+          case FieldType::kInt: values.emplace_back(n.as<std::int64_t>()); break;
+          case FieldType::kFloat: values.emplace_back(n.as<double>()); break;
+          case FieldType::kBool: values.emplace_back(n.as<bool>()); break;
+          case FieldType::kString: values.emplace_back(n.as<std::string>()); break;
+          case FieldType::kHash: {
+            auto bin = n.as<YAML::Binary>();
+            values.emplace_back(Bytes{std::vector<std::uint8_t>(bin.data(), bin.data() + bin.size())});
+            break;
+          }
+          case FieldType::kRegion:
+            if (!n.IsMap() || !n["encoded"]) bad(file, n, "a region must be a tagged mapping with 'encoded'");
+            values.emplace_back(Bytes{from_hex(n["encoded"].as<std::string>(), file, n)});
+            break;
+          case FieldType::kTimespan: break;
+        }
+      } catch (const YAML::Exception&) {
+        bad(file, n, fmt::format("{}.{} has a value of the wrong type for a {}", element, key,
+                                 dimensions::field_type_name(f.type)));
+      }
+      fields.erase(it);
+    }
+    for (const auto& [k, v] : fields)
+      spdlog::debug("{}: dropping field '{}' of {} (not in universe {})", file.string(), k, element, u.version());
+    records[element].emplace_back(e, std::move(values));
+  };
+
+  for (const auto& entry : root["data"]) {
+    if (!entry.IsMap() || !entry["type"]) bad(file, entry, "an entry of 'data' has no 'type'");
+    std::string type = entry["type"].as<std::string>();
+    try {
+      if (type == "dimension") {
+        std::string element = entry["element"].as<std::string>();
+        if (!u.find(element)) bad(file, entry, fmt::format("unknown dimension element '{}'", element));
+        if (!u.get(element).has_table() || options.skip_dimensions || skip.count(element)) continue;
+        for (const auto& rec : entry["records"]) {
+          std::map<std::string, YAML::Node> fields;
+          for (const auto& kv : rec) fields[kv.first.as<std::string>()] = kv.second;
+          // Migrations from older universes (daf_butler's own rules).
+          if (element == "visit") {
+            fields.erase("seeing");
+            if (fields.count("visit_system")) {  // universe < 2
+              std::map<std::string, YAML::Node> m{{"instrument", fields["instrument"]},
+                                                  {"visit_system", fields["visit_system"]},
+                                                  {"visit", fields["id"]}};
+              fields.erase("visit_system");
+              add_record("visit_system_membership", m, rec);
+            }
+          }
+          if (element == "exposure" && fields.count("group_name")) {  // universe < 6
+            std::map<std::string, YAML::Node> g{{"instrument", fields["instrument"]}, {"name", fields["group_name"]}};
+            add_record("group", g, rec);
+            fields["group"] = fields["group_name"];
+            fields.erase("group_name");
+            fields.erase("group_id");
+          }
+          if ((element == "exposure" || element == "visit") && universe_version < 6) {
+            std::string instrument = fields["instrument"].as<std::string>();
+            if (!fields.count("day_obs") || fields["day_obs"].IsNull()) {
+              auto begin = fields.count("datetime_begin") ? read_time(fields["datetime_begin"], file) : std::nullopt;
+              if (!begin) bad(file, rec, fmt::format("{} record has neither day_obs nor a start time", element));
+              fields["day_obs"] = YAML::Node(day_obs_of(*begin, instrument));
+            }
+            needed_day_obs[instrument].insert(fields["day_obs"].as<std::int64_t>());
+          }
+          add_record(element, fields, rec);
+        }
+      } else if (type == "collection" || type == "run") {
+        Collection c;
+        c.name = entry["name"].as<std::string>();
+        c.type = type == "run" ? CollectionType::kRun : registry::parse_collection_type(entry["collection_type"].as<std::string>());
+        if (entry["doc"] && !entry["doc"].IsNull()) c.doc = entry["doc"].as<std::string>();
+        if (c.type == CollectionType::kChained) {
+          for (const auto& child : entry["children"])
+            c.children.push_back(child.IsSequence() ? child[0].as<std::string>() : child.as<std::string>());
+        }
+        collections.push_back(std::move(c));
+      } else if (type == "dataset_type") {
+        std::vector<std::string> dims;
+        for (const auto& d : entry["dimensions"]) dims.push_back(d.as<std::string>());
+        types.push_back({entry["name"].as<std::string>(), u.group(dims), entry["storage_class"].as<std::string>(),
+                         entry["is_calibration"] && entry["is_calibration"].as<bool>()});
+      } else if (type == "dataset") {
+        std::string dataset_type = entry["dataset_type"].as<std::string>();
+        std::string run = entry["run"].as<std::string>();
+        for (const auto& rec : entry["records"]) {
+          ImportedDataset d{dataset_type, run, rec["path"] ? rec["path"].as<std::string>() : "",
+                            rec["formatter"] && !rec["formatter"].IsNull() ? rec["formatter"].as<std::string>() : "", {}};
+          std::vector<YAML::Node> ids, data_ids;
+          if (rec["dataset_id"].IsSequence()) for (const auto& x : rec["dataset_id"]) ids.push_back(x);
+          else ids.push_back(rec["dataset_id"]);
+          if (rec["data_id"].IsSequence()) for (const auto& x : rec["data_id"]) data_ids.push_back(x);
+          else data_ids.push_back(rec["data_id"]);
+          if (ids.size() != data_ids.size()) bad(file, rec, "dataset_id and data_id lists differ in length");
+          for (std::size_t i = 0; i < ids.size(); ++i) {
+            registry::DatasetRef ref;
+            ref.id = read_uuid(ids[i], file);
+            ref.dataset_type = dataset_type;
+            ref.run = run;
+            for (const auto& kv : data_ids[i]) {
+              const auto& v = kv.second;
+              std::int64_t n = 0;
+              if (v.Tag() != "!" && YAML::convert<std::int64_t>::decode(v, n)) ref.data_id[kv.first.as<std::string>()] = n;
+              else ref.data_id[kv.first.as<std::string>()] = v.as<std::string>();
+            }
+            d.refs.push_back(std::move(ref));
+          }
+          datasets.push_back(std::move(d));
+        }
+      } else if (type == "associations") {
+        Association a{entry["collection"].as<std::string>(),
+                      registry::parse_collection_type(entry["collection_type"].as<std::string>()), {}, Timespan()};
+        if (a.type == CollectionType::kTagged) {
+          for (const auto& id : entry["dataset_ids"]) a.ids.push_back(read_uuid(id, file));
+          associations.push_back(std::move(a));
+        } else if (a.type == CollectionType::kCalibration) {
+          for (const auto& range : entry["validity_ranges"]) {
+            Association c = a;
+            const auto& ts = range["timespan"] ? range["timespan"] : range;
+            if (ts.IsScalar() && ts.as<std::string>() == "EMPTY") continue;
+            c.timespan = Timespan::between(read_time(ts["begin"], file), read_time(ts["end"], file));
+            for (const auto& id : range["dataset_ids"]) c.ids.push_back(read_uuid(id, file));
+            associations.push_back(std::move(c));
+          }
+        } else {
+          bad(file, entry, "associations must be for a TAGGED or CALIBRATION collection");
+        }
+      } else {
+        bad(file, entry, fmt::format("unknown entry type '{}'", type));
+      }
+    } catch (const YAML::Exception& e) {
+      bad(file, entry, fmt::format("malformed '{}' entry: {}", type, e.what()));
+    } catch (const InvalidArgumentError& e) {
+      bad(file, entry, e.what());
+    } catch (const NotFoundError& e) {
+      bad(file, entry, e.what());
+    }
+  }
+  // Universe < 6 had no day_obs records: make them (without timespans, as Rubin does).
+  for (const auto& [instrument, days] : needed_day_obs) {
+    if (!warned_day_obs) {
+      spdlog::warn("{}: constructing day_obs records with no timespans (export from universe version {})",
+                   file.string(), universe_version);
+      warned_day_obs = true;
+    }
+    for (auto day : days) {
+      std::map<std::string, YAML::Node> f{{"instrument", YAML::Node(instrument)}, {"id", YAML::Node(day)}};
+      add_record("day_obs", f, root);
+    }
+  }
+
+  // ---- plan file transfers (outside the transaction), then write everything at once
+  bool with_files = !options.without_datastore;
+  auto mode = datastore::parse_transfer_mode(options.transfer);
+  struct Transfer {
+    fs::path source, destination;
+    const ImportedDataset* dataset;
+  };
+  std::vector<Transfer> transfers;
+
+  registry::Transaction txn(registry_->db(), registry::TransactionMode::kWrite);
+  for (const auto& t : types) registry_->register_dataset_type(t);
+  for (const auto& c : collections) registry_->register_collection(c.name, c.type, c.doc);
+  for (const auto& c : collections)
+    if (c.type == CollectionType::kChained) registry_->set_chain(c.name, c.children);
+  for (const auto* e : u.elements()) {
+    auto it = records.find(e->name());
+    if (it == records.end()) continue;
+    registry_->insert_records(e->name(), it->second, registry::Registry::OnConflict::kSkip);
+  }
+  std::map<std::pair<std::string, std::string>, std::vector<registry::DatasetRef>> refs_by_type_run;
+  for (const auto& d : datasets)
+    for (const auto& r : d.refs) refs_by_type_run[{d.dataset_type, d.run}].push_back(r);
+  for (const auto& [key, refs] : refs_by_type_run) {
+    registry_->register_collection(key.second, CollectionType::kRun);
+    registry_->import_datasets(key.first, key.second, refs, true);
+  }
+  if (with_files) {
+    for (const auto& d : datasets) {
+      if (d.path.empty()) continue;
+      fs::path source = d.path.find("://") != std::string::npos ? datastore::path_from_file_uri(d.path)
+                        : fs::path(d.path).is_absolute()       ? fs::path(d.path)
+                                                               : directory / d.path;
+      if (!fs::exists(source))
+        throw NotFoundError(fmt::format("file {} of dataset {} ({}) named in {} does not exist; import with "
+                                        "--without-datastore to import the registry content only",
+                                        source.string(), d.refs.front().id.str(), d.dataset_type, file.string()));
+      std::string ext;
+      auto name = source.filename().string();
+      if (auto dot = name.find('.'); dot != std::string::npos) ext = name.substr(dot);
+      fs::path destination = root_ / (template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)) + ext);
+      transfers.push_back({source, destination, &d});
+    }
+  }
+  for (const auto& a : associations) {
+    registry_->register_collection(a.collection, a.type);
+    std::vector<registry::DatasetRef> refs;
+    for (const auto& id : a.ids) refs.push_back({id, "", {}, ""});
+    if (a.type == CollectionType::kTagged) registry_->associate(a.collection, refs);
+    else registry_->certify(a.collection, refs, a.timespan);
+  }
+  if (transfers.empty()) {
+    txn.commit();
+    return;
+  }
+  // Files go in after the registry content is written but before it commits; the journal
+  // lets the next writer remove them if this process dies before the commit.
+  WriteToken token(root_);
+  {
+    std::vector<std::string> paths;
+    for (const auto& t : transfers) paths.push_back(fs::relative(t.destination, root_).generic_string());
+    token.announce(paths);
+  }
+  std::vector<fs::path> created;
+  try {
+    std::vector<StoredFile> stored;
+    std::size_t done = 0;
+    for (const auto& t : transfers) {
+      if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
+      datastore::TransferOptions topts;
+      topts.root = root_;
+      auto result = datastore::transfer_file(t.source, t.destination, mode, topts);
+      if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
+        created.push_back(result.artifact);
+      auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
+                                                                            : datastore::ChecksumMode::kNone);
+      for (const auto& ref : t.dataset->refs)
+        stored.push_back({ref.id, "", result.stored_path, t.dataset->formatter,
+                          registry_->get_dataset_type(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
+      if (progress) progress(++done, transfers.size());
+    }
+    registry_->insert_stored_files(stored);
+    txn.commit();
+  } catch (...) {
+    for (const auto& p : created) datastore::remove_artifact(p, root_);
+    throw;
+  }
+}
+
+fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& options) {
+  auto& u = registry_->universe();
+  auto mode = options.transfer;
+  if (mode != "none" && mode != "copy" && mode != "link" && mode != "symlink" && mode != "hardlink")
+    throw InvalidArgumentError(fmt::format("export --transfer '{}' is not supported; use copy, link, symlink, "
+                                           "hardlink or none", mode));
+  // Collections: the selected ones plus, recursively, the children of selected chains.
+  std::vector<registry::CollectionRecord> selected = registry_->query_collections(options.collections);
+  if (!options.collections.empty() && selected.empty())
+    throw NotFoundError(fmt::format("no collection matches {}", fmt::format("{}", fmt::join(options.collections, ", "))));
+  std::map<std::string, registry::CollectionRecord> chosen;
+  std::vector<std::string> todo;
+  for (const auto& c : selected) todo.push_back(c.name);
+  while (!todo.empty()) {
+    auto name = todo.back();
+    todo.pop_back();
+    if (chosen.count(name)) continue;
+    auto c = registry_->get_collection(name);
+    chosen[name] = c;
+    if (c.type == CollectionType::kChained)
+      for (const auto& child : registry_->chain_children(name)) todo.push_back(child);
+  }
+  auto wanted_type = [&](const std::string& name) {
+    if (options.dataset_types.empty()) return true;
+    for (const auto& g : options.dataset_types)
+      if (g == name || fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+    return false;
+  };
+  std::vector<registry::DatasetType> types;
+  for (const auto& t : registry_->query_dataset_types())
+    if (wanted_type(t.name)) types.push_back(t);
+
+  fs::create_directories(directory);
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "description" << YAML::Value << "Butler Data Repository Export";
+  out << YAML::Key << "version" << YAML::Value << "1.0.2";
+  out << YAML::Key << "universe_version" << YAML::Value << u.version();
+  out << YAML::Key << "universe_namespace" << YAML::Value << u.namespace_name();
+  out << YAML::Key << "data" << YAML::Value << YAML::BeginSeq;
+
+  auto emit_time = [&](std::optional<TaiTime> t) {
+    if (!t) {
+      out << YAML::Null;
+    } else {
+      out << YAML::LocalTag("butler_time/tai/iso") << YAML::SingleQuoted << t->tai_iso(9);
+    }
+  };
+  // Dimension records, in universe order.
+  for (const auto* e : u.elements()) {
+    if (!e->has_table()) continue;
+    auto recs = registry_->query_records(e->name());
+    if (recs.empty()) continue;
+    out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "dimension";
+    out << YAML::Key << "element" << YAML::Value << e->name();
+    out << YAML::Key << "records" << YAML::Value << YAML::BeginSeq;
+    for (const auto& r : recs) {
+      out << YAML::BeginMap;
+      const auto& fields = e->record_fields();
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        const auto& v = r.values()[i];
+        if (fields[i].type == FieldType::kTimespan) {
+          const auto* ts = std::get_if<Timespan>(&v);
+          out << YAML::Key << "datetime_begin" << YAML::Value;
+          emit_time(ts ? ts->begin() : std::nullopt);
+          out << YAML::Key << "datetime_end" << YAML::Value;
+          emit_time(ts ? ts->end() : std::nullopt);
+          continue;
+        }
+        out << YAML::Key << fields[i].name << YAML::Value;
+        std::visit(
+            [&](const auto& x) {
+              using T = std::decay_t<decltype(x)>;
+              if constexpr (std::is_same_v<T, std::monostate>) {
+                out << YAML::Null;
+              } else if constexpr (std::is_same_v<T, Bytes>) {
+                if (fields[i].type == FieldType::kRegion) {
+                  out << YAML::VerbatimTag(region_tag(x.data)) << YAML::BeginMap << YAML::Key << "encoded"
+                      << YAML::Value << to_hex(x.data) << YAML::EndMap;
+                } else {
+                  out << YAML::Binary(x.data.data(), x.data.size());
+                }
+              } else if constexpr (std::is_same_v<T, double>) {
+                out << fmt::format("{}", x);
+              } else if constexpr (std::is_same_v<T, std::string>) {
+                out << YAML::SingleQuoted << x;
+              } else if constexpr (std::is_same_v<T, Timespan>) {
+                out << YAML::Null;
+              } else {
+                out << x;
+              }
+            },
+            v);
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  // Collections (RUNs first, chains last so their children precede them).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& [name, c] : chosen) {
+      if ((c.type == CollectionType::kChained) != (pass == 1)) continue;
+      out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "collection";
+      out << YAML::Key << "collection_type" << YAML::Value << std::string(registry::collection_type_name(c.type));
+      out << YAML::Key << "name" << YAML::Value << name;
+      if (!c.doc.empty()) out << YAML::Key << "doc" << YAML::Value << c.doc;
+      if (c.type == CollectionType::kRun) {
+        out << YAML::Key << "host" << YAML::Value << YAML::Null;
+        out << YAML::Key << "timespan_begin" << YAML::Value << YAML::Null;
+        out << YAML::Key << "timespan_end" << YAML::Value << YAML::Null;
+      }
+      if (c.type == CollectionType::kChained) {
+        out << YAML::Key << "children" << YAML::Value << YAML::Flow << registry_->chain_children(name);
+      }
+      out << YAML::EndMap;
+    }
+  }
+  // Dataset types and datasets, per (type, run).
+  std::set<Uuid> exported;
+  for (const auto& t : types) {
+    std::map<std::string, std::vector<registry::DatasetRef>> by_run;
+    for (const auto& [name, c] : chosen) {
+      if (c.type != CollectionType::kRun) continue;
+      for (auto& ref : registry_->datasets_in_collection(name, t.name)) by_run[name].push_back(std::move(ref));
+    }
+    out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "dataset_type";
+    out << YAML::Key << "name" << YAML::Value << t.name;
+    out << YAML::Key << "dimensions" << YAML::Value << YAML::Flow << t.dimensions.required();
+    out << YAML::Key << "storage_class" << YAML::Value << t.storage_class;
+    out << YAML::Key << "is_calibration" << YAML::Value << t.is_calibration;
+    out << YAML::EndMap;
+    for (const auto& [run, refs] : by_run) {
+      out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "dataset";
+      out << YAML::Key << "dataset_type" << YAML::Value << t.name;
+      out << YAML::Key << "run" << YAML::Value << run;
+      out << YAML::Key << "records" << YAML::Value << YAML::BeginSeq;
+      for (const auto& ref : refs) {
+        exported.insert(ref.id);
+        auto files = registry_->stored_files(ref.id);
+        std::string path, formatter;
+        if (!files.empty()) {
+          path = files.front().path;
+          formatter = files.front().formatter;
+          if (mode != "none" && path.find("://") == std::string::npos) {
+            datastore::TransferOptions topts;
+            fs::path dest = directory / path;
+            if (!fs::exists(dest))
+              datastore::transfer_file(root_ / path, dest, datastore::parse_transfer_mode(mode), topts);
+          }
+        }
+        out << YAML::BeginMap;
+        out << YAML::Key << "dataset_id" << YAML::Value << YAML::BeginSeq << YAML::LocalTag("uuid") << ref.id.str()
+            << YAML::EndSeq;
+        out << YAML::Key << "data_id" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+        for (const auto& d : t.dimensions.required()) {
+          out << YAML::Key << d << YAML::Value;
+          const auto& v = ref.data_id.at(d);
+          if (std::holds_alternative<std::int64_t>(v)) out << std::get<std::int64_t>(v);
+          else out << std::get<std::string>(v);
+        }
+        out << YAML::EndMap << YAML::EndSeq;
+        out << YAML::Key << "path" << YAML::Value << (path.empty() ? std::string("placeholder") : path);
+        if (!formatter.empty()) out << YAML::Key << "formatter" << YAML::Value << formatter;
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq << YAML::EndMap;
+    }
+  }
+  // Associations.
+  for (const auto& [name, c] : chosen) {
+    if (c.type == CollectionType::kTagged) {
+      std::vector<std::string> ids;
+      for (const auto& t : types)
+        for (const auto& ref : registry_->datasets_in_collection(name, t.name)) ids.push_back(ref.id.str());
+      if (ids.empty()) continue;
+      out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "associations";
+      out << YAML::Key << "collection" << YAML::Value << name;
+      out << YAML::Key << "collection_type" << YAML::Value << "TAGGED";
+      out << YAML::Key << "dataset_ids" << YAML::Value << YAML::BeginSeq;
+      for (const auto& id : ids) out << YAML::LocalTag("uuid") << id;
+      out << YAML::EndSeq << YAML::EndMap;
+    } else if (c.type == CollectionType::kCalibration) {
+      std::map<std::pair<std::int64_t, std::int64_t>, std::vector<std::string>> ranges;
+      for (const auto& t : types)
+        for (const auto& cert : registry_->query_certifications(name, t.name))
+          ranges[{cert.timespan.begin_ns(), cert.timespan.end_ns()}].push_back(cert.ref.id.str());
+      if (ranges.empty()) continue;
+      out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "associations";
+      out << YAML::Key << "collection" << YAML::Value << name;
+      out << YAML::Key << "collection_type" << YAML::Value << "CALIBRATION";
+      out << YAML::Key << "validity_ranges" << YAML::Value << YAML::BeginSeq;
+      for (const auto& [span, ids] : ranges) {
+        Timespan ts(span.first, span.second);
+        out << YAML::BeginMap << YAML::Key << "timespan" << YAML::Value << YAML::LocalTag("lsst.daf.butler.Timespan")
+            << YAML::BeginMap << YAML::Key << "begin" << YAML::Value;
+        emit_time(ts.begin());
+        out << YAML::Key << "end" << YAML::Value;
+        emit_time(ts.end());
+        out << YAML::EndMap;
+        out << YAML::Key << "dataset_ids" << YAML::Value << YAML::BeginSeq;
+        for (const auto& id : ids) out << YAML::LocalTag("uuid") << id;
+        out << YAML::EndSeq << YAML::EndMap;
+      }
+      out << YAML::EndSeq << YAML::EndMap;
+    }
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  if (!out.good()) throw InternalError(std::string("YAML emitter failed: ") + out.GetLastError());
+  fs::path target = directory / "export.yaml";
+  datastore::WriteOptions replace;
+  replace.overwrite = datastore::Overwrite::kReplace;
+  datastore::atomic_write(target, std::string(out.c_str()) + "\n", replace);
+  return target;
+}
+
+}  // namespace majordome::butler

@@ -1,0 +1,20 @@
+// Registration of the command-line subcommands; each adds its own options and a callback
+// that run_selected() invokes after parsing (so errors are reported uniformly).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace majordome::cli {
+
+void add_butler_commands(CLI::App& app);
+void add_pipetask_commands(CLI::App& app);
+void add_majordome_commands(CLI::App& app);
+
+// Registers the action of a subcommand.
+void on_run(CLI::App* command, std::function<void()> action);
+// Runs the action of the innermost selected subcommand.
+void run_selected(CLI::App& app);
+
+}  // namespace majordome::cli

@@ -1,0 +1,337 @@
+#include "majordome/datastore/transfer.hpp"
+
+#include "majordome/core/error.hpp"
+#include "posix_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cerrno>
+#include <utility>
+
+namespace majordome::datastore {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::FileDescriptor;
+
+struct ModeName {
+  TransferMode mode;
+  std::string_view name;
+};
+
+// The CLI names, in the order `butler --help` lists them.
+constexpr std::array<ModeName, 9> kModeNames{{
+    {TransferMode::kAuto, "auto"},
+    {TransferMode::kLink, "link"},
+    {TransferMode::kSymlink, "symlink"},
+    {TransferMode::kHardlink, "hardlink"},
+    {TransferMode::kCopy, "copy"},
+    {TransferMode::kMove, "move"},
+    {TransferMode::kRelsymlink, "relsymlink"},
+    {TransferMode::kDirect, "direct"},
+    {TransferMode::kSplit, "split"},
+}};
+
+bool is_link_impossible(int err) {
+  return err == EXDEV || err == EPERM || err == EMLINK || err == EOPNOTSUPP || err == ENOSYS;
+}
+
+// Creates `destination` as a temporary made by `create`, then places it.
+// Returns 0, or the errno of a failed `create` (nothing is left behind).
+int create_and_place(const fs::path& destination, const std::function<int(const fs::path&)>& create,
+                     const TransferOptions& options) {
+  fs::path temporary;
+  if (int err = detail::create_temporary(destination, create, temporary); err != 0) return err;
+  detail::TemporaryGuard guard(temporary);
+  if (options.before_place) options.before_place(temporary);
+  detail::place(temporary, destination, options.overwrite);
+  guard.release();
+  detail::sync_directory(destination.parent_path());
+  return 0;
+}
+
+void copy_into_place(const fs::path& source, const fs::path& destination, const TransferOptions& options) {
+  FileDescriptor in = detail::open_for_reading(source);
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0) detail::throw_io_error(errno, "inspect", source);
+  fs::path temporary;
+  FileDescriptor out;
+  int err = detail::create_temporary(
+      destination,
+      [&](const fs::path& candidate) {
+        int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) return errno;
+        out = FileDescriptor(fd);
+        return 0;
+      },
+      temporary);
+  if (err != 0) detail::throw_io_error(err, "create a temporary file for", destination);
+  detail::TemporaryGuard guard(temporary);
+  detail::copy_contents(in.get(), out.get(), source, temporary);
+  // As Python's shutil.copy: the copy has the source's permission bits.
+  if (::fchmod(out.get(), st.st_mode & 0777) != 0) detail::throw_io_error(errno, "set the mode of", temporary);
+  detail::sync_file(out.get(), temporary);
+  out.close(temporary);
+  if (options.before_place) options.before_place(temporary);
+  detail::place(temporary, destination, options.overwrite);
+  guard.release();
+  detail::sync_directory(destination.parent_path());
+}
+
+void move_into_place(const fs::path& source, const fs::path& destination, const TransferOptions& options) {
+  int err = 0;
+  if (options.overwrite == Overwrite::kReplace) {
+    if (::rename(source.c_str(), destination.c_str()) == 0) {
+      detail::sync_directory(destination.parent_path());
+      detail::sync_directory(source.parent_path());
+      return;
+    }
+    err = errno;
+  } else {
+    if (::renameat2(AT_FDCWD, source.c_str(), AT_FDCWD, destination.c_str(), RENAME_NOREPLACE) == 0) {
+      detail::sync_directory(destination.parent_path());
+      detail::sync_directory(source.parent_path());
+      return;
+    }
+    err = errno;
+    if (err == EEXIST) throw ConflictError(detail::exists_message(destination));
+    if (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP) {
+      if (::linkat(AT_FDCWD, source.c_str(), AT_FDCWD, destination.c_str(), 0) == 0) {
+        if (::unlink(source.c_str()) != 0) {
+          int unlink_err = errno;
+          ::unlink(destination.c_str());
+          detail::throw_io_error(unlink_err, "remove the moved source", source);
+        }
+        detail::sync_directory(destination.parent_path());
+        detail::sync_directory(source.parent_path());
+        return;
+      }
+      err = errno;
+      if (err == EEXIST) throw ConflictError(detail::exists_message(destination));
+    }
+  }
+  if (err != EXDEV) detail::throw_io_error(err, fmt::format("move '{}' to", source.string()), destination);
+
+  // Across filesystems: an atomic copy, then the source goes. If the source cannot be
+  // removed the copy is taken back, so that a failed move changes nothing.
+  copy_into_place(source, destination, options);
+  if (::unlink(source.c_str()) != 0) {
+    int unlink_err = errno;
+    ::unlink(destination.c_str());
+    detail::throw_io_error(unlink_err, "remove the moved source", source);
+  }
+  detail::sync_directory(source.parent_path());
+}
+
+// Link modes: creates the link under a temporary name, then places it.
+void link_into_place(const fs::path& real_source, const fs::path& destination, TransferMode mode,
+                     const TransferOptions& options, TransferMode& done) {
+  auto symlink_to = [&](const fs::path& target) {
+    return create_and_place(
+        destination,
+        [&](const fs::path& candidate) { return ::symlink(target.c_str(), candidate.c_str()) == 0 ? 0 : errno; },
+        options);
+  };
+  if (mode == TransferMode::kHardlink || mode == TransferMode::kLink) {
+    int err = create_and_place(
+        destination,
+        [&](const fs::path& candidate) {
+          return ::linkat(AT_FDCWD, real_source.c_str(), AT_FDCWD, candidate.c_str(), 0) == 0 ? 0 : errno;
+        },
+        options);
+    if (err == 0) {
+      done = TransferMode::kHardlink;
+      return;
+    }
+    if (mode == TransferMode::kHardlink || !is_link_impossible(err)) {
+      std::string hint = err == EXDEV ? " (they are on different filesystems; use copy or symlink)" : "";
+      throw IoError(fmt::format("cannot hard-link '{}' to '{}': {}{}", real_source.string(), destination.string(),
+                                detail::errno_message(err), hint));
+    }
+    mode = TransferMode::kSymlink;
+  }
+  fs::path target = real_source;
+  if (mode == TransferMode::kRelsymlink) {
+    target = real_source.lexically_relative(fs::canonical(destination.parent_path()));
+    if (target.empty()) target = real_source;
+  }
+  if (int err = symlink_to(target); err != 0) {
+    throw IoError(fmt::format("cannot create symbolic link '{}' to '{}': {}", destination.string(), target.string(),
+                              detail::errno_message(err)));
+  }
+  done = mode;
+}
+
+std::string stored_path_for(const fs::path& artifact, const fs::path& root) {
+  if (!root.empty()) {
+    if (auto rel = detail::relative_inside(artifact, root)) return rel->generic_string();
+  }
+  return file_uri(artifact);
+}
+
+// `source` relative to `root` if inside it, lexically or once links are resolved (a root
+// given through a symbolic link).
+std::optional<fs::path> inside_root(const fs::path& source, const fs::path& root) {
+  if (auto rel = detail::relative_inside(source, root)) return rel;
+  std::error_code ec1;
+  std::error_code ec2;
+  fs::path real_source = fs::weakly_canonical(source, ec1);
+  fs::path real_root = fs::weakly_canonical(root, ec2);
+  if (ec1 || ec2) return std::nullopt;
+  return detail::relative_inside(real_source, real_root);
+}
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '-' || c == '~' || c == '/';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string_view transfer_mode_name(TransferMode mode) {
+  for (const auto& entry : kModeNames) {
+    if (entry.mode == mode) return entry.name;
+  }
+  return "none";
+}
+
+std::optional<TransferMode> find_transfer_mode(std::string_view name) {
+  for (const auto& entry : kModeNames) {
+    if (entry.name == name) return entry.mode;
+  }
+  return std::nullopt;
+}
+
+TransferMode parse_transfer_mode(std::string_view name) {
+  if (auto mode = find_transfer_mode(name)) return *mode;
+  std::string valid;
+  for (const auto& entry : kModeNames) {
+    if (!valid.empty()) valid += ", ";
+    valid += entry.name;
+  }
+  throw InvalidArgumentError(fmt::format("unknown transfer mode '{}'; valid modes are: {}", name, valid));
+}
+
+TransferResult transfer_file(const fs::path& source, const fs::path& destination, TransferMode mode,
+                             const TransferOptions& options) {
+  const fs::path root = options.root.empty() ? fs::path() : detail::absolute_normal(options.root);
+  const bool needs_root = mode == TransferMode::kAuto || mode == TransferMode::kSplit || mode == TransferMode::kNone;
+  if (needs_root && root.empty()) {
+    throw InvalidArgumentError(fmt::format("transfer mode '{}' needs the datastore root", transfer_mode_name(mode)));
+  }
+
+  const fs::path src = detail::absolute_normal(source);
+  struct stat src_stat {};
+  if (::stat(src.c_str(), &src_stat) != 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      throw NotFoundError(fmt::format("transfer source '{}' does not exist", src.string()));
+    }
+    detail::throw_io_error(err, "read transfer source", src);
+  }
+  if (!S_ISREG(src_stat.st_mode)) {
+    throw InvalidArgumentError(fmt::format("transfer source '{}' is not a regular file", src.string()));
+  }
+
+  if (needs_root) {
+    if (auto rel = inside_root(src, root)) return TransferResult{TransferMode::kNone, src, rel->generic_string()};
+    if (mode == TransferMode::kNone) {
+      throw InvalidArgumentError(fmt::format(
+          "transfer mode 'none' uses files in place, but '{}' is outside the datastore root '{}'", src.string(),
+          root.string()));
+    }
+  }
+  if (mode == TransferMode::kDirect || mode == TransferMode::kSplit) {
+    return TransferResult{TransferMode::kDirect, src, file_uri(src)};
+  }
+  if (mode == TransferMode::kAuto) mode = TransferMode::kCopy;
+
+  fs::path dest = destination.is_relative() && !root.empty() ? root / destination : destination;
+  dest = detail::absolute_normal(dest);
+  if (!dest.has_filename() || !dest.has_relative_path()) {
+    throw InvalidArgumentError(fmt::format("transfer destination '{}' is not a file path", destination.string()));
+  }
+  std::error_code ec;
+  const fs::path real_source = fs::canonical(src, ec);
+  if (ec) throw IoError(fmt::format("cannot resolve transfer source '{}': {}", src.string(), ec.message()));
+
+  TransferResult result{mode, dest, stored_path_for(dest, root)};
+  struct stat dest_stat {};
+  if (::lstat(dest.c_str(), &dest_stat) == 0) {
+    if (dest_stat.st_dev == src_stat.st_dev && dest_stat.st_ino == src_stat.st_ino) {
+      result.mode = TransferMode::kNone;  // already there (e.g. a repeated hard-link ingest)
+      return result;
+    }
+    if (S_ISDIR(dest_stat.st_mode)) {
+      throw ConflictError(fmt::format("destination '{}' is a directory", dest.string()));
+    }
+    if (options.overwrite == Overwrite::kRefuse) throw ConflictError(detail::exists_message(dest));
+  } else if (errno != ENOENT) {
+    detail::throw_io_error(errno, "inspect destination", dest);
+  }
+
+  detail::make_directories(dest.parent_path());
+  switch (mode) {
+    case TransferMode::kCopy: copy_into_place(real_source, dest, options); break;
+    case TransferMode::kMove: move_into_place(real_source, dest, options); break;
+    case TransferMode::kLink:
+    case TransferMode::kHardlink:
+    case TransferMode::kSymlink:
+    case TransferMode::kRelsymlink: link_into_place(real_source, dest, mode, options, result.mode); break;
+    default: throw InternalError(fmt::format("unhandled transfer mode '{}'", transfer_mode_name(mode)));
+  }
+  return result;
+}
+
+std::string file_uri(const fs::path& path) {
+  std::string text = detail::absolute_normal(path).generic_string();
+  std::string out = "file://";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (is_unreserved(c)) {
+      out += ch;
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+fs::path path_from_file_uri(std::string_view uri) {
+  constexpr std::string_view kScheme = "file://";
+  if (uri.substr(0, kScheme.size()) != kScheme) {
+    throw InvalidArgumentError(fmt::format("'{}' is not a file:// URI", uri));
+  }
+  std::string_view rest = uri.substr(kScheme.size());
+  if (rest.substr(0, 10) == "localhost/") rest.remove_prefix(9);
+  if (rest.empty() || rest[0] != '/') {
+    throw InvalidArgumentError(fmt::format("file URI '{}' names a host; only local paths are supported", uri));
+  }
+  std::string decoded;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] != '%') {
+      decoded += rest[i];
+      continue;
+    }
+    int hi = i + 2 < rest.size() ? hex_value(rest[i + 1]) : -1;
+    int lo = i + 2 < rest.size() ? hex_value(rest[i + 2]) : -1;
+    if (hi < 0 || lo < 0) throw InvalidArgumentError(fmt::format("malformed escape in file URI '{}'", uri));
+    decoded += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return fs::path(decoded);
+}
+
+}  // namespace majordome::datastore
