@@ -160,7 +160,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
     const auto& e = u.get(element);
     std::vector<FieldValue> values;
     for (const auto& f : e.record_fields()) {
-      std::string key = (f.name == e.keys().at(0).name && !e.keys().empty() && element != f.name) ? f.name : f.name;
+      const std::string& key = f.name;
       if (f.type == FieldType::kTimespan) {
         auto b = fields.count("datetime_begin") ? read_time(fields["datetime_begin"], file) : std::nullopt;
         auto en = fields.count("datetime_end") ? read_time(fields["datetime_end"], file) : std::nullopt;

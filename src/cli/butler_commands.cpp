@@ -210,6 +210,51 @@ std::vector<std::map<std::string, std::string>> read_table_file(const fs::path& 
   return rows;
 }
 
+// Sorts records by `terms` (record field names, `element.field`, or the element's own name
+// for its key; a leading '-' sorts descending). Stable, so ties keep the key order.
+void sort_records(std::vector<dimensions::DimensionRecord>& records, const dimensions::DimensionElement& element,
+                  const std::vector<std::string>& terms) {
+  if (terms.empty()) return;
+  const auto& fields = element.record_fields();
+  std::vector<std::pair<std::size_t, bool>> keys;  // field index, descending
+  for (auto term : terms) {
+    bool descending = !term.empty() && term.front() == '-';
+    if (descending) term.erase(0, 1);
+    if (term.rfind(element.name() + ".", 0) == 0) term.erase(0, element.name().size() + 1);
+    if (term == element.name() && !element.keys().empty()) term = element.keys().front().name;
+    auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.name == term; });
+    if (it == fields.end() || it->type == dimensions::FieldType::kRegion) {
+      std::vector<std::string> names;
+      for (const auto& f : fields)
+        if (f.type != dimensions::FieldType::kRegion) names.push_back(f.name);
+      throw InvalidQueryError(fmt::format("--order-by '{}': {} records have no sortable field '{}'; use one of {}",
+                                          term, element.name(), term, fmt::join(names, ", ")));
+    }
+    keys.emplace_back(static_cast<std::size_t>(it - fields.begin()), descending);
+  }
+  auto less = [](const dimensions::FieldValue& a, const dimensions::FieldValue& b) {
+    if (a.index() != b.index()) return a.index() < b.index();  // None first
+    if (const auto* x = std::get_if<std::int64_t>(&a)) return *x < std::get<std::int64_t>(b);
+    if (const auto* x = std::get_if<double>(&a)) return *x < std::get<double>(b);
+    if (const auto* x = std::get_if<bool>(&a)) return *x < std::get<bool>(b);
+    if (const auto* x = std::get_if<std::string>(&a)) return *x < std::get<std::string>(b);
+    if (const auto* x = std::get_if<Timespan>(&a)) {
+      const auto& y = std::get<Timespan>(b);
+      return std::pair(x->begin_ns(), x->end_ns()) < std::pair(y.begin_ns(), y.end_ns());
+    }
+    return false;
+  };
+  std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) {
+    for (const auto& [i, descending] : keys) {
+      const auto& x = a.values()[i];
+      const auto& y = b.values()[i];
+      if (less(x, y)) return !descending;
+      if (less(y, x)) return descending;
+    }
+    return false;
+  });
+}
+
 }  // namespace
 
 void on_run(CLI::App* command, std::function<void()> action) { actions()[command] = std::move(action); }
@@ -241,6 +286,7 @@ void add_butler_commands(CLI::App& app) {
     auto standalone = std::make_shared<bool>(false);
     cmd->add_flag("--standalone", *standalone, "Accepted for compatibility (the configuration is always written in full)");
     on_run(cmd, [=] {
+      (void)standalone;  // CLI11 writes accepted-but-unused options too: their storage must live on
       butler::CreateOptions options;
       if (!seed->empty()) options.seed_config = *seed;
       options.override_existing = *override_flag;
@@ -460,6 +506,7 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("--order-by", *order_by, "Accepted; rows are sorted by data ID");
     cmd->add_flag("--show-uri", *show_uri, "Show the file of each dataset");
     on_run(cmd, [=] {
+      (void)order_by;  // accepted, unused: its storage must outlive parsing
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
       std::int64_t cap = *limit == 0 ? 0 : (*limit < 0 ? -*limit + 1 : *limit);
@@ -520,6 +567,7 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("--offset", *offset);
     cmd->add_option("--order-by", *order_by, "Accepted; rows are sorted by data ID");
     on_run(cmd, [=] {
+      (void)order_by;  // accepted, unused: its storage must outlive parsing
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
       auto group = reg.universe().group(split_commas(*dims));
@@ -596,14 +644,16 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("--limit", *limit)->capture_default_str();
     cmd->add_option("--collections", *collections, "Accepted for compatibility");
     cmd->add_option("--datasets", *datasets, "Accepted for compatibility");
-    cmd->add_option("--order-by", *order_by, "Accepted; rows are sorted by key");
+    cmd->add_option("--order-by", *order_by, "Fields to sort by (e.g. -full_name for descending); default: by key");
     auto no_check = std::make_shared<bool>(false);
     cmd->add_flag("--no-check", *no_check, "Accepted for compatibility (no effect)");
     on_run(cmd, [=] {
+      (void)collections, (void)datasets, (void)no_check;  // accepted, unused: storage must outlive parsing
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
       const auto& e = reg.universe().get(*element);
       auto recs = query::query_dimension_records(reg, *element, *where, parse_binds(*binds), {});
+      sort_records(recs, e, split_commas(*order_by));
       std::size_t cap = *limit == 0 ? recs.size() : static_cast<std::size_t>(std::abs(*limit));
       if (recs.size() > cap) {
         if (*limit < 0) std::cerr << fmt::format("warning: more records are available than the limit of {}\n", cap);

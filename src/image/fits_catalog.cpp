@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "fits_file_impl.hpp"
+#include "majordome/core/error.hpp"
 #include "majordome/image/fits_file.hpp"
 
 namespace majordome::image {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <system_error>
 
@@ -94,7 +95,8 @@ Compression compression_from_name(std::string_view name) {
 
 // Reads the first bytes to tell "not FITS" and "too short" apart from other corruption,
 // which cfitsio reports only as a read error.
-void precheck_readable(const std::filesystem::path& path) {
+// Returns true when the file is gzip/bzip2/compress/zip compressed as a whole.
+bool precheck_readable(const std::filesystem::path& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
@@ -112,7 +114,7 @@ void precheck_readable(const std::filesystem::path& path) {
   const bool compressed = n >= 2 && ((byte(0) == 0x1f && (byte(1) == 0x8b || byte(1) == 0x9d)) ||
                                      (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') ||
                                      (n >= 2 && head[0] == 'P' && head[1] == 'K'));
-  if (compressed) return;
+  if (compressed) return true;
   if (n == 0) throw CorruptFileError(path.string() + ": empty file, not a FITS file");
   if (n < 10 || std::string_view(head.data(), 9) != "SIMPLE  =") {
     throw CorruptFileError(path.string() +
@@ -123,6 +125,7 @@ void precheck_readable(const std::filesystem::path& path) {
     throw CorruptFileError(path.string() + ": truncated FITS file (" + std::to_string(size) +
                            " bytes; the primary header alone takes at least 2880)");
   }
+  return false;
 }
 
 }  // namespace
@@ -186,6 +189,31 @@ void FitsFile::Impl::work_around_stale_quantize_level() {
   if (quantized && fptr->Fptr->quantize_level == kNoQuantize) fptr->Fptr->quantize_level = 0.0F;
 }
 
+// What follows the last HDU cfitsio found: nothing, padding garbage (ignored, as in the
+// ESO test file), or the start of an extension cfitsio gave up on (a truncated file).
+void FitsFile::Impl::check_trailing_bytes(int hdus) {
+  const int here = current();
+  int status = 0;
+  int type = 0;
+  ffmahd(fptr, hdus, &type, &status);
+  LONGLONG head = 0, data = 0, end = 0;
+  ffghadll(fptr, &head, &data, &end, &status);
+  ffmahd(fptr, here + 1, &type, &status);
+  check(status, "locating the end of the last HDU");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || static_cast<LONGLONG>(size) <= end) return;
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(end));
+  std::array<char, 8> next{};
+  in.read(next.data(), next.size());
+  if (in.gcount() == 8 && std::string_view(next.data(), 8) == "XTENSION") {
+    throw CorruptFileError(path.string() + ": HDU " + std::to_string(hdus) +
+                           " (at byte " + std::to_string(end) +
+                           ") is truncated or damaged: its header cannot be read");
+  }
+}
+
 FitsFile::FitsFile(const std::filesystem::path& path, FitsMode mode)
     : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
@@ -194,7 +222,7 @@ FitsFile::FitsFile(const std::filesystem::path& path, FitsMode mode)
   switch (mode) {
     case FitsMode::kRead:
     case FitsMode::kReadWrite:
-      precheck_readable(path);
+      impl_->stream_compressed = precheck_readable(path);
       ffdkopn(&impl_->fptr, name.c_str(), mode == FitsMode::kRead ? READONLY : READWRITE, &status);
       if (status != 0) {
         impl_->fptr = nullptr;
@@ -273,23 +301,11 @@ int FitsFile::hdu_count() {
   impl_->require_open();
   int n = 0;
   int status = 0;
+  // cfitsio stops quietly at garbage that is not an extension (such as the bogus END
+  // block after the ESO test file's data); a damaged extension is an error.
   ffthdu(impl_->fptr, &n, &status);
-  if (status == 0) return n;
-  // Trailing garbage after the last good HDU: count the HDUs that can be reached.
-  ffcmsg();
-  const int here = impl_->current();
-  n = 0;
-  for (int i = 1;; ++i) {
-    status = 0;
-    int type = 0;
-    if (ffmahd(impl_->fptr, i, &type, &status) != 0) break;
-    n = i;
-  }
-  ffcmsg();
-  status = 0;
-  int type = 0;
-  ffmahd(impl_->fptr, here + 1, &type, &status);
-  impl_->check(status, "returning to the HDU");
+  impl_->check(status, "counting the HDUs (an extension header is damaged or truncated)");
+  if (!impl_->writable && !impl_->stream_compressed && n > 0) impl_->check_trailing_bytes(n);
   return n;
 }
 

@@ -3,7 +3,9 @@
 
 #include <fitsio.h>
 
+#include <array>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,7 @@ struct FitsFile::Impl {
   fitsfile* fptr = nullptr;
   std::filesystem::path path;
   bool writable = false;
+  bool stream_compressed = false;  // the whole file is gzip (or similar) compressed
 
   std::string where() const {
     int hdu = 0;
@@ -79,6 +82,7 @@ struct FitsFile::Impl {
   void write_cards(const Header& header, bool update);
 
   void work_around_stale_quantize_level();
+  void check_trailing_bytes(int hdus);
 
   int current() const {
     int hdu = 0;

@@ -161,6 +161,11 @@ std::string Header::to_text() const {
 }
 
 std::string format_header_value(const HeaderValue& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    std::string quoted = "'";
+    for (char c : *text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    return quoted + "'";
+  }
   const auto cards = detail::format_card(Card{"X", value, ""});
   std::string v = cards.front().substr(10);
   while (!v.empty() && v.back() == ' ') v.pop_back();

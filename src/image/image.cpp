@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "majordome/core/error.hpp"
+
 namespace majordome::image {
 
 namespace detail {

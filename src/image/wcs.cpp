@@ -136,42 +136,37 @@ std::optional<Wcs> Wcs::find_in_header(const Header& header) {
   const int nkeyrec = static_cast<int>(text.size() / detail::kCardLength);
   int nreject = 0;
   int nwcs = 0;
-  wcsprm* all = nullptr;
+  wcsprm* raw = nullptr;
   std::string buffer = text;
-  int status = wcspih(buffer.data(), nkeyrec, WCSHDR_all, 0, &nreject, &nwcs, &all);
-  if (status != 0) {
-    throw InvalidArgumentError(std::string("wcslib cannot parse the WCS keywords: ") +
-                               wcs_errmsg[status]);
+  const int parse_status = wcspih(buffer.data(), nkeyrec, WCSHDR_all, 0, &nreject, &nwcs, &raw);
+  auto free_all = [&nwcs](wcsprm* p) { wcsvfree(&nwcs, &p); };
+  std::unique_ptr<wcsprm, decltype(free_all)> all(raw, free_all);
+  if (parse_status != 0) {
+    throw InvalidArgumentError("wcslib cannot parse the WCS keywords (wcspih status " +
+                               std::to_string(parse_status) + ")");
   }
   wcsprm* primary = nullptr;
   for (int i = 0; i < nwcs; ++i) {
-    if (all[i].alt[0] == ' ' || all[i].alt[0] == '\0') primary = &all[i];
+    if (raw[i].alt[0] == ' ' || raw[i].alt[0] == '\0') primary = &raw[i];
   }
-  if (primary == nullptr) {
-    wcsvfree(&nwcs, &all);
-    return std::nullopt;
-  }
+  if (primary == nullptr) return std::nullopt;
   auto impl = std::make_unique<Impl>();
   impl->projection = projection_of(c1);
-  // Standard fixes of old conventions, as astropy applies them by default.
+  // The standard fixes of old conventions that astropy applies by default.
   // (Not cylfix: it can crash on a WCS that wcsset rejects.)
   cdfix(primary);
   datfix(primary);
   unitfix(0, primary);
   celfix(primary);
-  status = wcsset(primary);
+  const int status = wcsset(primary);
   if (status != 0) {
     const std::string msg = primary->err != nullptr ? primary->err->msg : wcs_errmsg[status];
-    wcsvfree(&nwcs, &all);
     if (status == WCSERR_BAD_CTYPE || msg.find("nrecognized") != std::string::npos) {
       throw UnsupportedError("WCS with CTYPE1 = '" + c1 + "' is not supported by wcslib: " + msg);
     }
     throw InvalidArgumentError("invalid WCS (CTYPE1 = '" + c1 + "'): " + msg);
   }
-  if (primary->lng < 0 || primary->lat < 0) {
-    wcsvfree(&nwcs, &all);
-    return std::nullopt;
-  }
+  if (primary->lng < 0 || primary->lat < 0) return std::nullopt;
   // No silent fallback to the undistorted projection.
   const std::string& proj = impl->projection;
   const bool wants_prior = proj.size() > 4 && proj.substr(proj.size() - 4) == "-SIP";
@@ -179,13 +174,11 @@ std::optional<Wcs> Wcs::find_in_header(const Header& header) {
   const bool has_prior = primary->lin.dispre != nullptr;
   const bool has_sequent = primary->lin.disseq != nullptr;
   if ((wants_prior && !has_prior) || (wants_sequent && !has_sequent)) {
-    wcsvfree(&nwcs, &all);
     throw UnsupportedError("the " + proj + " distortion of CTYPE1 = '" + c1 +
                            "' could not be set up by wcslib (missing or unreadable distortion "
                            "keywords); refusing to fall back to the undistorted projection");
   }
   impl->wcs = copy_wcsprm(*primary);
-  wcsvfree(&nwcs, &all);
   return Wcs(std::move(impl));
 }
 

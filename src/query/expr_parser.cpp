@@ -27,9 +27,9 @@ namespace majordome::query {
 namespace {
 
 // A parsed subtree and its height, so the depth limit also covers long operator chains.
-// Nodes live on the heap from the start and are built by out-of-line helpers: the
-// recursive functions then keep only pointers in their frames, which bounds the stack a
-// deeply nested (but allowed) expression needs to well under a megabyte.
+// Nodes live on the heap from the start, and token handling and node construction are
+// kept out of line ([[gnu::noinline]]): the recursive functions then hold little more than
+// pointers, about 1.5 kB of stack per nesting level instead of 5 kB.
 struct Sub {
   ExprPtr expr;
   int height = 1;
@@ -81,10 +81,6 @@ ExprPtr without_parens(ExprPtr e) {
   return e;
 }
 
-// Keeps node construction (and its variant-sized temporaries) out of the frames of the
-// recursive parse functions.
-#define MAJORDOME_OUT_OF_LINE [[gnu::noinline]]
-
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text), lexer_(text), cur_(lexer_.next()) {}
@@ -99,12 +95,12 @@ class Parser {
  private:
   // ---- tokens ----
 
-  MAJORDOME_OUT_OF_LINE const Token& peek() {
+  [[gnu::noinline]] const Token& peek() {
     if (!peek_) peek_ = lexer_.next();
     return *peek_;
   }
 
-  MAJORDOME_OUT_OF_LINE void advance() {
+  [[gnu::noinline]] void advance() {
     if (peek_) {
       cur_ = *peek_;
       peek_.reset();
@@ -133,11 +129,11 @@ class Parser {
 
   // ---- errors ----
 
-  MAJORDOME_OUT_OF_LINE [[noreturn]] void error_at(SourcePos pos, const std::string& reason) const {
+  [[gnu::noinline]] [[noreturn]] void error_at(SourcePos pos, const std::string& reason) const {
     throw ExpressionError(text_, pos, reason + location(pos));
   }
 
-  MAJORDOME_OUT_OF_LINE [[noreturn]] void syntax_error(const Token& t) const {
+  [[gnu::noinline]] [[noreturn]] void syntax_error(const Token& t) const {
     if (t.kind == TokenKind::kEnd) {
       throw ExpressionError(text_, t.pos, "End of input reached while expecting further input");
     }
@@ -146,7 +142,7 @@ class Parser {
     error_at(t.pos, "Syntax error at or near '" + shown + "'");
   }
 
-  MAJORDOME_OUT_OF_LINE [[noreturn]] void too_deep(SourcePos pos) const {
+  [[gnu::noinline]] [[noreturn]] void too_deep(SourcePos pos) const {
     error_at(pos, "Expression nested too deeply (more than " +
                       std::to_string(kMaxExpressionDepth) + " levels)");
   }
@@ -174,17 +170,17 @@ class Parser {
     return {std::make_unique<Expr>(Expr{Node(std::forward<N>(node)), pos}), height};
   }
 
-  MAJORDOME_OUT_OF_LINE Sub make_binary(BinaryOperator op, Sub lhs, Sub rhs, SourcePos op_pos) const {
+  [[gnu::noinline]] Sub make_binary(BinaryOperator op, Sub lhs, Sub rhs, SourcePos op_pos) const {
     const SourcePos pos = lhs.expr->pos;
     return make(BinaryOp{op, std::move(lhs.expr), std::move(rhs.expr), op_pos}, pos,
                 std::max(lhs.height, rhs.height));
   }
 
-  MAJORDOME_OUT_OF_LINE Sub make_unary(UnaryOperator op, Sub operand, SourcePos pos) const {
+  [[gnu::noinline]] Sub make_unary(UnaryOperator op, Sub operand, SourcePos pos) const {
     return make(UnaryOp{op, std::move(operand.expr)}, pos, operand.height);
   }
 
-  MAJORDOME_OUT_OF_LINE Sub make_is_in(Sub lhs, std::vector<Sub> items, bool negated) const {
+  [[gnu::noinline]] Sub make_is_in(Sub lhs, std::vector<Sub> items, bool negated) const {
     IsIn in{std::move(lhs.expr), {}, negated};
     int height = lhs.height;
     in.items.reserve(items.size());
@@ -196,17 +192,17 @@ class Parser {
     return make(std::move(in), pos, height);
   }
 
-  MAJORDOME_OUT_OF_LINE Sub make_parens(Sub inner, SourcePos pos) const {
+  [[gnu::noinline]] Sub make_parens(Sub inner, SourcePos pos) const {
     return make(Parens{std::move(inner.expr)}, pos, inner.height);
   }
 
-  MAJORDOME_OUT_OF_LINE Sub make_tuple(Sub first, Sub second, SourcePos pos) const {
+  [[gnu::noinline]] Sub make_tuple(Sub first, Sub second, SourcePos pos) const {
     return make(Tuple{std::move(first.expr), std::move(second.expr)}, pos,
                 std::max(first.height, second.height));
   }
 
   // The NUMERIC token at cur_, with `sign` ("", "+" or "-") written at `pos` before it.
-  MAJORDOME_OUT_OF_LINE Sub numeric_literal(std::string_view sign, SourcePos pos) {
+  [[gnu::noinline]] Sub numeric_literal(std::string_view sign, SourcePos pos) {
     const std::string_view digits = cur_.text;
     advance();
     NumericLiteral lit;
@@ -228,14 +224,14 @@ class Parser {
   }
 
   // A signed numeric literal: cur_ is + or -, the next token is NUMERIC.
-  MAJORDOME_OUT_OF_LINE Sub signed_numeric_literal() {
+  [[gnu::noinline]] Sub signed_numeric_literal() {
     const std::string_view sign = cur_.text;
     const SourcePos pos = take();
     if (cur_.kind != TokenKind::kNumeric) syntax_error(cur_);
     return numeric_literal(sign, pos);
   }
 
-  MAJORDOME_OUT_OF_LINE Sub time_literal() {
+  [[gnu::noinline]] Sub time_literal() {
     const Token t = cur_;
     advance();
     TimeLiteral lit;
@@ -253,7 +249,7 @@ class Parser {
   }
 
   // A leaf at cur_: literal, bind or identifier (not a call). nullopt if cur_ is none.
-  MAJORDOME_OUT_OF_LINE std::optional<Sub> leaf() {
+  [[gnu::noinline]] std::optional<Sub> leaf() {
     const Token& t = cur_;
     switch (t.kind) {
       case TokenKind::kNumeric: return numeric_literal("", t.pos);
@@ -477,7 +473,7 @@ class Parser {
     return arg;
   }
 
-  MAJORDOME_OUT_OF_LINE Sub build_call(const Token& name, std::vector<Sub> args) const {
+  [[gnu::noinline]] Sub build_call(const Token& name, std::vector<Sub> args) const {
     int height = 0;
     for (const Sub& a : args) height = std::max(height, a.height);
     const std::string fn = upper(name.text);
@@ -552,8 +548,6 @@ class Parser {
   std::optional<Token> peek_;
   int depth_ = 0;
 };
-
-#undef MAJORDOME_OUT_OF_LINE
 
 }  // namespace
 

@@ -75,11 +75,12 @@ std::vector<DatasetRef> Registry::insert_datasets(const std::string& dataset_typ
   refs.reserve(data_ids.size());
   // Expansion looks each distinct record up once.
   std::map<std::string, DataId> expanded_cache;
+  RecordCache records;
   for (const auto& id : data_ids) {
     DataId conformed = conform_data_id(id, type.dimensions);
     std::string key = required_key(conformed, type.dimensions.required());
     auto it = expanded_cache.find(key);
-    if (it == expanded_cache.end()) it = expanded_cache.emplace(key, expand_data_id(conformed, type.dimensions)).first;
+    if (it == expanded_cache.end()) it = expanded_cache.emplace(key, expand_data_id(conformed, type.dimensions, records)).first;
     DataId required;
     for (const auto& d : type.dimensions.required()) required[d] = it->second.at(d);
     refs.push_back({make_dataset_id(mode, type.name, run, required), type.name, it->second, run});
@@ -108,13 +109,23 @@ void Registry::import_datasets(const std::string& dataset_type, const std::strin
   auto insert_tag = db_->prepare(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}) VALUES ({})",
                                              tags_table(type), dim_list, fmt::join(marks, ", ")));
   auto now = TaiTime::now().ns();
+  // Which of the IDs exist already: one query per chunk instead of one per dataset.
+  std::set<Uuid> existing_ids;
+  constexpr std::size_t kChunk = 500;
+  for (std::size_t start = 0; start < refs.size(); start += kChunk) {
+    std::size_t end = std::min(refs.size(), start + kChunk);
+    Params ids;
+    for (std::size_t i = start; i < end; ++i) ids.push_back(db_->uuid_value(refs[i].id));
+    std::vector<std::string> id_marks(ids.size(), "?");
+    for (const auto& row : db_->query(fmt::format("SELECT dataset_id FROM dataset WHERE dataset_id IN ({})",
+                                                  fmt::join(id_marks, ", ")), ids).rows)
+      existing_ids.insert(db_->uuid_from(row[0]));
+  }
   std::vector<DataId> new_ids;
   Params params;
   for (const auto& ref : refs) {
     DataId id = conform_data_id(ref.data_id, type.dimensions);
-    auto existing = db_->query("SELECT d.dataset_type_id, d.run_id FROM dataset d WHERE d.dataset_id = ?",
-                               {db_->uuid_value(ref.id)});
-    if (!existing.empty()) {
+    if (existing_ids.count(ref.id)) {
       auto have = get_dataset(ref.id);
       DataId have_required;
       for (const auto& d : required) have_required[d] = have->data_id.at(d);
@@ -288,12 +299,13 @@ std::vector<DatasetRef> Registry::query_datasets(const std::string& dataset_type
   }
   // Expand implied dimensions (one lookup per distinct record) and apply implied constraints.
   std::map<std::string, DataId> expanded;
+  RecordCache records;
   std::vector<DatasetRef> filtered;
   for (auto& ref : out) {
     if (!type.dimensions.implied().empty()) {
       auto key = required_key(ref.data_id, required);
       auto it = expanded.find(key);
-      if (it == expanded.end()) it = expanded.emplace(key, expand_data_id(ref.data_id, type.dimensions)).first;
+      if (it == expanded.end()) it = expanded.emplace(key, expand_data_id(ref.data_id, type.dimensions, records)).first;
       ref.data_id = it->second;
     }
     bool keep = true;

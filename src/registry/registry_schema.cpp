@@ -480,6 +480,11 @@ DataId Registry::conform_data_id(const DataId& data_id, const DimensionGroup& gr
 }
 
 DataId Registry::expand_data_id(const DataId& data_id, const DimensionGroup& group) {
+  RecordCache cache;
+  return expand_data_id(data_id, group, cache);
+}
+
+DataId Registry::expand_data_id(const DataId& data_id, const DimensionGroup& group, RecordCache& cache) {
   DataId out = conform_data_id(data_id, group);
   // Implications point from later elements to earlier ones (exposure → physical_filter →
   // band), so walking the group backwards fills every implied value.
@@ -487,17 +492,32 @@ DataId Registry::expand_data_id(const DataId& data_id, const DimensionGroup& gro
     const auto& name = *it_name;
     const auto& e = universe_->get(name);
     if (!e.has_table()) continue;
-    auto record = find_record(name, out);
+    std::string key = name;
+    bool complete = true;
+    for (const auto& d : e.required()) {
+      auto it = out.find(d);
+      if (it == out.end()) {
+        complete = false;
+        break;
+      }
+      key += '\x1f' + dimensions::to_string(it->second);
+    }
+    std::optional<DimensionRecord> record;
+    if (complete) {
+      auto hit = cache.find(key);
+      if (hit == cache.end()) hit = cache.emplace(key, find_record(name, out)).first;
+      record = hit->second;
+    }
     if (!record) {
       // A data ID may name only some dimensions of the group in unexpanded form.
       bool has_all = true;
       for (const auto& d : e.required()) has_all = has_all && out.count(d);
       if (!has_all) continue;
-      DataId key;
-      for (const auto& d : e.required()) key[d] = out.at(d);
+      DataId missing;
+      for (const auto& d : e.required()) missing[d] = out.at(d);
       throw NotFoundError(fmt::format("no {} record for {}; register it first (e.g. with "
                                       "register-instrument, ingest-raws or import)",
-                                      name, dimensions::format_data_id(key, e.required())));
+                                      name, dimensions::format_data_id(missing, e.required())));
     }
     for (const auto& implied : e.direct_implied()) {
       auto value = record->get(implied);

@@ -11,7 +11,10 @@
 // CorruptFileError. Every message names the file, the HDU and cfitsio's explanation.
 // Paths are plain paths: cfitsio's extended syntax ("file.fits[1]") is not interpreted.
 //
-// A FitsFile is not thread-safe (one per thread); distinct FitsFiles are independent.
+// A FitsFile is not thread-safe (one per thread); distinct FitsFiles on distinct files
+// may be used concurrently (Debian's cfitsio is built reentrant). cfitsio shares one
+// handle per file within a process: a file open read-only cannot be opened read-write
+// until every reader has closed it (CorruptFileError "cannot reopen").
 #pragma once
 
 #include <cstdint>
@@ -105,8 +108,9 @@ class FitsFile {
   void close();
   const std::filesystem::path& path() const;
 
-  // The number of HDUs. Garbage after the last complete HDU (the bogus trailing block
-  // of some old files) is not counted.
+  // The number of HDUs. Garbage after the last complete HDU that does not look like an
+  // extension (the bogus trailing block of some old files) is ignored; a damaged or
+  // truncated extension header throws CorruptFileError.
   int hdu_count();
   // The current HDU (0-based).
   int current_hdu() const;

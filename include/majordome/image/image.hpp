@@ -25,7 +25,6 @@
 #include <string>
 #include <type_traits>
 
-#include "majordome/core/error.hpp"
 #include "majordome/image/box.hpp"
 
 namespace majordome::image {

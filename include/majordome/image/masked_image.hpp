@@ -32,8 +32,8 @@ class MaskedImage {
   // Throws InvalidArgumentError unless the three bounding boxes are equal.
   MaskedImage(Image<T> image, Mask mask, Image<VariancePixel> variance);
 
-  // Mutable access to the handles; replacing one through these references must keep
-  // the bounding boxes equal (the pixels can be changed freely).
+  // The three handles. Their pixels can be written through them (shallow constness, as
+  // Image); the handles themselves are fixed, which keeps the bounding boxes equal.
   const Image<T>& image() const { return image_; }
   const Mask& mask() const { return mask_; }
   const Image<VariancePixel>& variance() const { return variance_; }

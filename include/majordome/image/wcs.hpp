@@ -6,8 +6,8 @@
 // (RA/Dec for equatorial headers), whatever the axis order in the header.
 //
 // Supported: every projection wcslib knows (TAN, SIN, ZPN, ZEA, ARC, CAR, …) with the
-// distortions wcslib implements: SIP (CTYPE "-SIP" with A_p_q/B_p_q, reverse AP/BP
-// ignored: sky→pixel is iterated to 1e-10 px), TPV (PVi_m), TNX and ZPX (IRAF WAT cards,
+// distortions wcslib implements: SIP (CTYPE "-SIP" with A_p_q/B_p_q; the reverse AP/BP
+// only seed wcslib's iterative sky→pixel inversion), TPV (PVi_m), TNX and ZPX (IRAF WAT cards,
 // translated by wcslib into its TPD polynomial), and DSS/TPD. A header naming a
 // distortion wcslib did not set up throws UnsupportedError naming it: there is no silent
 // fallback to the undistorted projection.

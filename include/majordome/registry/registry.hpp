@@ -177,6 +177,10 @@ class Registry {
   // Fills the implied dimensions of a data ID for the given group, checking required values
   // exist; NotFoundError naming the missing record.
   DataId expand_data_id(const DataId& data_id, const DimensionGroup& group);
+  // As above, looking each record up at most once per `cache` (keyed by element and key
+  // values); for expanding many data IDs in one operation.
+  using RecordCache = std::map<std::string, std::optional<DimensionRecord>>;
+  DataId expand_data_id(const DataId& data_id, const DimensionGroup& group, RecordCache& cache);
   // Converts user values to the key types and checks all required dimensions are given.
   DataId conform_data_id(const DataId& data_id, const DimensionGroup& group);
 

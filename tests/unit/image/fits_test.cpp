@@ -408,6 +408,17 @@ TEST_F(CorruptFiles, Truncated) {
   expect_corrupt(dir_ / "trunc_header.fits", "truncated");
 }
 
+TEST_F(CorruptFiles, TruncatedExtensionHeader) {
+  {
+    FitsFile f(dir_ / "mef.fits", FitsMode::kCreate);
+    f.write_empty_image();
+    f.write_image(ramp<float>(10, 10));
+  }
+  const std::string bytes = testing::read_bytes(dir_ / "mef.fits");
+  testing::write_bytes(dir_ / "mef_cut.fits", bytes.substr(0, 2880 + 1200));
+  expect_corrupt(dir_ / "mef_cut.fits", "HDU");
+}
+
 TEST_F(CorruptFiles, MissingEnd) {
   std::string bytes = testing::read_bytes(good_);
   const auto end = bytes.find("END     ");
