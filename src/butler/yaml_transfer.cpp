@@ -117,6 +117,19 @@ std::int64_t day_obs_of(TaiTime begin, const std::string& instrument) {
 void Butler::import_yaml(const fs::path& directory, const fs::path& export_file, const ImportOptions& options) {
   fs::path file = export_file.is_absolute() || fs::exists(export_file) ? export_file : directory / export_file;
   if (!fs::exists(file)) throw NotFoundError(fmt::format("export file {} does not exist", file.string()));
+  // YAML has no end marker, so a file cut short at a line boundary can still parse; but every
+  // writer (daf_butler's and ours) ends the file with a line break, and a file cut anywhere
+  // else lacks it. Refuse it rather than import part of an export.
+  {
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
+    auto size = static_cast<std::streamoff>(in.tellg());
+    char last = '\n';
+    if (size > 0 && in.seekg(-1, std::ios::end)) in.get(last);
+    if (size == 0 || last != '\n')
+      throw CorruptFileError(fmt::format("{} {}: it looks truncated (cut while being written or copied); export or "
+                                         "copy it again in full (or, if it is complete, end it with a newline)",
+                                         file.string(), size == 0 ? "is empty" : "does not end with a line break"));
+  }
   YAML::Node root;
   try {
     root = YAML::LoadFile(file.string());
@@ -549,7 +562,8 @@ fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& opt
     }
     out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "dataset_type";
     out << YAML::Key << "name" << YAML::Value << t.name;
-    out << YAML::Key << "dimensions" << YAML::Value << YAML::Flow << t.dimensions.required();
+    // All dimensions, implied included, in universe order, as daf_butler writes them.
+    out << YAML::Key << "dimensions" << YAML::Value << YAML::Flow << t.dimensions.names();
     out << YAML::Key << "storage_class" << YAML::Value << t.storage_class;
     out << YAML::Key << "is_calibration" << YAML::Value << t.is_calibration;
     out << YAML::EndMap;

@@ -69,6 +69,18 @@ bool confirm(const std::string& question) {
 
 std::string value_text(const registry::DataIdValue& v) { return dimensions::to_string(v); }
 
+// Registers `name` as a collection of `type` for a command that writes into it, refusing an
+// existing collection of another type with the command's own advice.
+void require_collection_type(registry::Registry& reg, const std::string& name, CollectionType type,
+                             const std::string& command) {
+  if (auto existing = reg.find_collection(name); existing && existing->type != type)
+    throw CollectionTypeError(fmt::format(
+        "'{}' is a {} collection; {} writes into a {} collection: give a new name (it is created as {}) or an "
+        "existing {} collection", name, registry::collection_type_name(existing->type), command,
+        registry::collection_type_name(type), registry::collection_type_name(type), registry::collection_type_name(type)));
+  reg.register_collection(name, type);
+}
+
 // Datasets of the types matching `globs` in `collections`, constrained by `where`.
 std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> find_datasets(
     registry::Registry& reg, const std::vector<std::string>& globs, const std::vector<std::string>& collections,
@@ -809,11 +821,13 @@ void add_butler_commands(CLI::App& app) {
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
       auto& reg = b->registry();
-      reg.register_collection(*tagged, CollectionType::kTagged);
+      registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);  // a refused association leaves no new collection
+      require_collection_type(reg, *tagged, CollectionType::kTagged, "associate");
       std::vector<DatasetRef> all;
       for (auto& [type, refs] : find_datasets(reg, split_commas(*types), split_commas(*collections), *where, {}, *find_first, 0))
         all.insert(all.end(), refs.begin(), refs.end());
       reg.associate(*tagged, all);
+      txn.commit();
     });
   }
   // ---- certify-calibrations
@@ -852,7 +866,7 @@ void add_butler_commands(CLI::App& app) {
       if (refs.empty())
         throw NotFoundError(fmt::format("no '{}' datasets in '{}' to certify", *type, *input));
       registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
-      reg.register_collection(*output, CollectionType::kCalibration);
+      require_collection_type(reg, *output, CollectionType::kCalibration, "certify-calibrations");
       reg.certify(*output, refs, Timespan::between(tb, te));
       txn.commit();
     });

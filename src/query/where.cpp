@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/core/uuid.hpp"
 #include "majordome/query/expression.hpp"
 
 namespace majordome::query {
@@ -205,7 +206,7 @@ class Compiler {
       return "?";
     }
     if (const auto* s = e.as<StringLiteral>()) {
-      params_.emplace_back(s->value);
+      params_.push_back(text_value(s->value));
       return "?";
     }
     if (const auto* t = e.as<TimeLiteral>()) {
@@ -224,7 +225,7 @@ class Compiler {
       if (it == binds_.end()) scope_.fail(e, fmt::format("no value given for :{} (use --bind {}=VALUE)", b->name, b->name));
       if (it->second.find(',') != std::string::npos)
         scope_.fail(e, fmt::format(":{} holds a list; use it inside IN (…)", b->name));
-      params_.push_back(bind_value(it->second));
+      params_.push_back(text_value(it->second));
       return "?";
     }
     if (const auto* u = e.as<UuidCall>()) {
@@ -258,18 +259,41 @@ class Compiler {
   Params params_;
 
  private:
+  // Dataset IDs are stored in the database's UUID encoding (hex without dashes on SQLite), so
+  // text compared with a dataset_id column is converted when it is a UUID.
+  bool is_dataset_id(const Expr& e) const {
+    const auto* id = e.as<Identifier>();
+    if (!id || !scope_.dataset_fields_ || binds_.count(id->name())) return false;
+    const auto& p = id->parts;
+    return (p.size() == 1 && p[0] == "dataset_id") || (p.size() == 2 && p[0] == scope_.dataset_type_ && p[1] == "dataset_id");
+  }
+  SqlValue text_value(const std::string& text) const {
+    if (uuid_context_)
+      if (auto u = Uuid::parse(text)) return scope_.reg_.db().uuid_value(*u);
+    return bind_value(text);
+  }
+  // While compiling the values compared with a dataset_id column.
+  struct UuidContext {
+    UuidContext(Compiler& c, bool on) : c_(c), saved_(c.uuid_context_) { c_.uuid_context_ = on; }
+    ~UuidContext() { c_.uuid_context_ = saved_; }
+    Compiler& c_;
+    bool saved_;
+  };
+
   static bool is_null(const Expr& e) {
     const auto* id = e.as<Identifier>();
     return id && id->parts.size() == 1 && lower(id->parts[0]) == "null";
   }
 
   std::string compare(const BinaryOp& b, const char* op) {
+    UuidContext uuids(*this, is_dataset_id(*b.lhs) || is_dataset_id(*b.rhs));
     std::string lhs = value(*b.lhs);
     std::string rhs = value(*b.rhs);
     return lhs + " " + op + " " + rhs;
   }
 
   std::string is_in(const IsIn& in, const Expr& at) {
+    UuidContext uuids(*this, is_dataset_id(*in.lhs));
     std::string lhs = value(*in.lhs);
     std::vector<std::string> alternatives, singles;
     for (const auto& item : in.items) {
@@ -289,7 +313,7 @@ class Compiler {
         for (std::size_t start = 0; start <= text.size();) {
           auto comma = text.find(',', start);
           std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-          params_.push_back(bind_value(part));
+          params_.push_back(text_value(part));
           singles.emplace_back("?");
           if (comma == std::string::npos) break;
           start = comma + 1;
@@ -346,6 +370,7 @@ class Compiler {
 
   Scope& scope_;
   const Binds& binds_;
+  bool uuid_context_ = false;
 };
 
 }  // namespace

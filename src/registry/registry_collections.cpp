@@ -256,6 +256,12 @@ void Registry::ensure_group_tables(std::int64_t gid, const DimensionGroup& group
         "PRIMARY KEY (collection_id, dataset_id), UNIQUE (dataset_type_id, collection_id{3})); "
         "CREATE INDEX {0}_dataset ON {0} (dataset_id);",
         tags, uuid, dim_defs, dim_list));
+    // The unique key serves lookups by full data ID; constraints on one dimension (a range
+    // of exposures, a detector) need their own index or they scan the whole collection.
+    for (const auto& d : group.required()) {
+      if (universe_->get(d).is_governor()) continue;
+      db_->execute_script(fmt::format("CREATE INDEX {0}_{1} ON {0} ({2}, collection_id)", tags, d, quote(d)));
+    }
   }
   if (calibration && !db_->table_exists(calibs)) {
     db_->execute_script(fmt::format(
