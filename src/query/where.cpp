@@ -3,6 +3,7 @@
 // demand (alias e_<element>); literals and binds become bound parameters.
 #include "majordome/query/where.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -35,6 +36,30 @@ SqlValue bind_value(const std::string& text) {
   double d = std::strtod(text.c_str(), &end);
   if (!text.empty() && end == text.c_str() + text.size()) return d;
   return text;
+}
+
+// The candidate closest to `name` (edit distance under 4), for "did you mean" hints.
+std::string nearest(const std::string& name, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_distance = 4;
+  for (const auto& c : candidates) {
+    std::vector<std::size_t> row(c.size() + 1);
+    for (std::size_t j = 0; j <= c.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= name.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= c.size(); ++j) {
+        std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (name[i - 1] == c[j - 1] ? 0 : 1)});
+        diagonal = up;
+      }
+    }
+    if (row[c.size()] < best_distance) {
+      best_distance = row[c.size()];
+      best = c;
+    }
+  }
+  return best;
 }
 
 // Where the query's dimensions live: a base table and the dimension group it carries.
@@ -106,7 +131,16 @@ class Scope {
       if (owners.size() == 1) return element_field(owners[0], n, at);
       if (owners.size() > 1) fail(at, fmt::format("Ambiguous identifier '{}': it is a field of {}; qualify it (e.g. {}.{})", n,
                                                   fmt::join(owners, " and "), owners[0], n));
-      std::string hint = u_.suggest(n);
+      // Suggest among the query's own fields first, then any dimension.
+      std::vector<std::string> fields;
+      for (const auto& name : group_.names()) {
+        const auto& e = u_.get(name);
+        if (!e.has_table()) continue;
+        for (std::size_t k = 1; k < e.keys().size(); ++k) fields.push_back(e.keys()[k].name);
+        for (const auto& f : e.metadata()) fields.push_back(f.name);
+      }
+      std::string hint = nearest(n, fields);
+      if (hint.empty()) hint = u_.suggest(n);
       fail(at, fmt::format("Unrecognized identifier '{}'{}", n, hint.empty() ? "" : "; did you mean '" + hint + "'?"));
     }
     if (parts.size() == 2 && dataset_fields_ && parts[0] == dataset_type_) {
@@ -137,7 +171,10 @@ class Scope {
     if (!idx) {
       std::vector<std::string> names;
       for (const auto& f : e.record_fields()) names.push_back(f.name);
-      fail(at, fmt::format("Unrecognized identifier '{}.{}': {} has fields {}", element, field, element, fmt::join(names, ", ")));
+      std::string hint = nearest(field, names);
+      fail(at, fmt::format("Unrecognized identifier '{}.{}'{}: {} has fields {}", element, field,
+                           hint.empty() ? "" : fmt::format(" (did you mean '{}.{}'?)", element, hint), element,
+                           fmt::join(names, ", ")));
     }
     if (element == "band") return {dimension("band", at), dimensions::FieldType::kString};
     return {join(element, at) + "." + quote(field), e.record_fields()[*idx].type};

@@ -423,9 +423,10 @@ def repository_state(butler: Butler, repo: Repo, scratch: pathlib.Path) -> dict:
         assert exe, "pg_dump not found"
         p = subprocess.run([exe, "--schema", repo.namespace, repo.url], capture_output=True, text=True, timeout=120)
         assert p.returncode == 0, p.stderr
-        # Sequences are not transactional: a rolled-back insert still advances them.
+        # Sequences are not transactional: a rolled-back insert still advances them. Recent
+        # pg_dump versions also wrap the dump in \restrict lines with a random key.
         state["database"] = [line for line in p.stdout.splitlines()
-                             if not line.startswith("SELECT pg_catalog.setval")]
+                             if not line.startswith(("SELECT pg_catalog.setval", "\\restrict", "\\unrestrict"))]
     files = {}
     for p in sorted(repo.path.rglob("*")):
         rel = p.relative_to(repo.path).as_posix()
