@@ -91,6 +91,35 @@ std::unique_ptr<registry::Database> open_database(const YAML::Node& config, cons
 
 }  // namespace
 
+// ---- moves that survive failures
+
+datastore::TransferResult place_file(const fs::path& source, const fs::path& destination, datastore::TransferMode mode,
+                                     const datastore::TransferOptions& options, std::vector<fs::path>& sources_to_remove) {
+  if (mode != datastore::TransferMode::kMove) return datastore::transfer_file(source, destination, mode, options);
+  std::error_code ec;
+  fs::path real = fs::canonical(source, ec);  // a move moves the file a link points to
+  if (ec) real = source;
+  datastore::TransferResult result;
+  try {
+    result = datastore::transfer_file(real, destination, datastore::TransferMode::kHardlink, options);
+  } catch (const IoError&) {  // e.g. across filesystems
+    result = datastore::transfer_file(real, destination, datastore::TransferMode::kCopy, options);
+  }
+  if (result.mode == datastore::TransferMode::kHardlink || result.mode == datastore::TransferMode::kCopy) {
+    sources_to_remove.push_back(real);
+    result.mode = datastore::TransferMode::kMove;
+  }
+  return result;
+}
+
+void remove_moved_sources(const std::vector<fs::path>& sources) {
+  for (const auto& s : sources) {
+    std::error_code ec;
+    fs::remove(s, ec);
+    if (ec) spdlog::warn("stored {} but could not remove the moved source: {}", s.string(), ec.message());
+  }
+}
+
 // ---- db-auth
 
 fs::path db_auth_path() {
@@ -336,7 +365,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     for (const auto& p : plan) pending.push_back(fs::relative(p.destination, root_).generic_string());
     token.announce(pending);
   }
-  std::vector<fs::path> created;
+  std::vector<fs::path> created, moved_sources;
   std::vector<DatasetRef> out;
   try {
     std::vector<StoredFile> records;
@@ -344,7 +373,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     for (const auto& p : plan) {
       datastore::TransferOptions topts;
       topts.root = root_;
-      auto result = datastore::transfer_file(p.file->path, p.destination, mode, topts);
+      auto result = place_file(p.file->path, p.destination, mode, topts, moved_sources);
       if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
         created.push_back(result.artifact);
       auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
@@ -367,6 +396,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     for (const auto& path : created) datastore::remove_artifact(path, root_);
     throw;
   }
+  remove_moved_sources(moved_sources);
   return out;
 }
 

@@ -6,11 +6,23 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "majordome/butler/butler.hpp"
 #include "majordome/datastore/file_templates.hpp"
+#include "majordome/datastore/transfer.hpp"
 
 namespace majordome::butler {
+
+// Places a file for ingest or import. A "move" must not lose the user's file if the write
+// fails or the process dies before the registry commits (recovery deletes uncommitted
+// artifacts): it is placed as a hard link (a copy across filesystems) and the source is
+// recorded in `sources_to_remove`, to be removed by remove_moved_sources() after the commit.
+datastore::TransferResult place_file(const std::filesystem::path& source, const std::filesystem::path& destination,
+                                     datastore::TransferMode mode, const datastore::TransferOptions& options,
+                                     std::vector<std::filesystem::path>& sources_to_remove);
+// Removes the sources of committed moves; a failure only warns (the datasets are stored).
+void remove_moved_sources(const std::vector<std::filesystem::path>& sources);
 
 struct Butler::Impl {
   YAML::Node config;

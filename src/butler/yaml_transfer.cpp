@@ -229,7 +229,11 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
     try {
       if (type == "dimension") {
         std::string element = entry["element"].as<std::string>();
-        if (!u.find(element)) bad(file, entry, fmt::format("unknown dimension element '{}'", element));
+        if (!u.find(element)) {
+          std::string hint = u.suggest(element);
+          bad(file, entry, fmt::format("unknown dimension element '{}'{}", element,
+                                       hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        }
         if (!u.get(element).has_table() || options.skip_dimensions || skip.count(element)) continue;
         for (const auto& rec : entry["records"]) {
           std::map<std::string, YAML::Node> fields;
@@ -409,7 +413,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
     for (const auto& t : transfers) paths.push_back(fs::relative(t.destination, root_).generic_string());
     token.announce(paths);
   }
-  std::vector<fs::path> created;
+  std::vector<fs::path> created, moved_sources;
   try {
     std::vector<StoredFile> stored;
     std::size_t done = 0;
@@ -417,7 +421,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
       if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
       datastore::TransferOptions topts;
       topts.root = root_;
-      auto result = datastore::transfer_file(t.source, t.destination, mode, topts);
+      auto result = place_file(t.source, t.destination, mode, topts, moved_sources);
       if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
         created.push_back(result.artifact);
       auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
@@ -433,6 +437,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
     for (const auto& p : created) datastore::remove_artifact(p, root_);
     throw;
   }
+  remove_moved_sources(moved_sources);
 }
 
 fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& options) {

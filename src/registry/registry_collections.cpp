@@ -282,6 +282,21 @@ bool Registry::register_dataset_type(const DatasetType& type) {
                                            type.parent_name()));
   if (type.storage_class.empty() || type.storage_class.size() > 64)
     throw InvalidArgumentError(fmt::format("dataset type '{}' needs a storage class name of 1 to 64 characters", type.name));
+  if (db_->transaction_depth() == 0) {
+    try {
+      return register_dataset_type_once(type);
+    } catch (const ConflictError&) {
+      // Another writer registered the name between our check and our insert (PostgreSQL
+      // reports the unique key). If its definition is ours, the type is registered as asked.
+      cache_->dataset_types.erase(type.name);
+      if (auto existing = find_dataset_type(type.name); existing && *existing == type) return false;
+      throw;
+    }
+  }
+  return register_dataset_type_once(type);
+}
+
+bool Registry::register_dataset_type_once(const DatasetType& type) {
   Transaction txn(*db_, TransactionMode::kWrite);
   if (auto existing = find_dataset_type(type.name)) {
     if (*existing == type) {

@@ -90,7 +90,7 @@ def test_corrupt_export(butler, populated, unchanged, tmp_path, case):
         expected = ["detector.id", "line"]
     else:
         text = source.replace("element: detector", "element: detectorz", 1)
-        expected = ["detectorz", "detector"]
+        expected = ["detectorz", "did you mean 'detector'"]
     bad = tmp_path / "corrupt.yaml"
     bad.write_text(text)
     with unchanged():
@@ -129,7 +129,7 @@ def test_export_with_conflicting_dataset(butler, populated, unchanged, tmp_path)
 def test_import_with_missing_file(butler, populated, unchanged, tmp_path):
     """An export whose file is not at hand: nothing imported, and the message says how to
     import the registry content alone."""
-    butler("export", populated, tmp_path / "exp", "--transfer", "copy")
+    butler("export", populated, tmp_path / "exp", "--transfer", "copy", "--collections", "things")
     [f] = [p for p in (tmp_path / "exp").rglob("*.dat")]
     f.unlink()
     butler("remove-runs", populated, "things", "--no-confirm")

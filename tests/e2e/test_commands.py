@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import uuid
 
 import pytest
 import yaml
@@ -187,14 +188,15 @@ def test_ingest_files_table_forms(butler, with_thing, tmp_path):
     r = butler("ingest-files", repo, "thing", "abs", tmp_path / "abs.ecsv", "-t", "copy", expect=EXIT["Conflict"])
     assert "thing" in r.stderr
     assert stored_files(repo) == before
-    # DATAID_TYPE_RUN IDs are reproducible: the same files in another repository get the same IDs.
-    butler("ingest-files", repo, "thing", "repro", tmp_path / "abs.ecsv", "-t", "copy",
-           "--id-generation-mode", "DATAID_TYPE_RUN")
-    first = sorted(r["id"] for r in datasets(butler, repo, "thing", "--collections", "repro"))
-    butler("remove-runs", repo, "repro", "--no-confirm")
-    butler("ingest-files", repo, "thing", "repro", tmp_path / "abs.ecsv", "-t", "copy",
-           "--id-generation-mode", "DATAID_TYPE_RUN")
-    assert sorted(r["id"] for r in datasets(butler, repo, "thing", "--collections", "repro")) == first
+    # Reproducible IDs follow daf_butler's recipe exactly (spec §2): uuid5 of
+    # "dataset_type=<name>[,run=<run>],k=v…" over the required dimensions sorted by key.
+    namespace = uuid.UUID("840b31d9-05cd-5161-b2c8-00d32b280d0f")
+    for mode, run in (("DATAID_TYPE_RUN", "HSC/raw/all"), ("DATAID_TYPE", "other/run")):
+        butler("ingest-files", repo, "thing", run, tmp_path / "abs.ecsv", "-t", "copy", "--id-generation-mode", mode)
+        for r in datasets(butler, repo, "thing", "--collections", run):
+            text = "dataset_type=thing" + (f",run={run}" if mode == "DATAID_TYPE_RUN" else "") + \
+                f",detector={r['detector']},instrument=Cam1"
+            assert r["id"] == str(uuid.uuid5(namespace, text)), (mode, text)
 
 
 # ---------------------------------------------------------------------------- collections

@@ -237,6 +237,7 @@ class Registry {
   void create_dimension_tables();
   std::int64_t group_id(const DimensionGroup& group, bool create);
   void ensure_group_tables(std::int64_t gid, const DimensionGroup& group, bool calibration);
+  bool register_dataset_type_once(const DatasetType& type);
   void update_summary(std::int64_t collection_id, std::int64_t dataset_type_id,
                       const DatasetType& type, const std::vector<DataId>& data_ids);
   DatasetRef ref_from_tags_row(const DatasetType& type, const std::vector<SqlValue>& row, std::size_t first_dim);
