@@ -86,7 +86,7 @@ std::unique_ptr<registry::Database> open_database(const YAML::Node& config, cons
     return registry::open_postgres(options, create);
   }
   throw InvalidConfigError(fmt::format("registry.db '{}' is not a database URL this majordome supports; use "
-                                       "sqlite:///PATH or postgresql://HOST:PORT/DATABASE", db));
+                                       "sqlite:///PATH or postgresql://HOST:PORT/DATABASE", redact_url(db)));
 }
 
 }  // namespace
@@ -118,6 +118,51 @@ void remove_moved_sources(const std::vector<fs::path>& sources) {
     fs::remove(s, ec);
     if (ec) spdlog::warn("stored {} but could not remove the moved source: {}", s.string(), ec.message());
   }
+}
+
+std::string redact_url(std::string url) {
+  auto scheme = url.find("://");
+  std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  auto slash = url.find('/', start);
+  auto at = url.rfind('@', slash == std::string::npos ? std::string::npos : slash);
+  if (at != std::string::npos && at > start) {
+    auto colon = url.find(':', start);
+    if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (auto pos = url.find("password="); pos != std::string::npos; pos = url.find("password=", pos + 1)) {
+    auto end = url.find('&', pos);
+    url.replace(pos + 9, (end == std::string::npos ? url.size() : end) - pos - 9, "***");
+  }
+  return url;
+}
+
+void discard_placed_files(Registry& registry, const fs::path& root, const std::vector<fs::path>& placed) {
+  for (const auto& path : placed) {
+    try {
+      // After an ambiguous commit failure some rows may have committed: keep their files.
+      std::string relative = fs::relative(path, root).generic_string();
+      if (!registry.path_is_referenced(relative)) datastore::remove_artifact(path, root);
+    } catch (const std::exception& e) {
+      spdlog::warn("could not remove {} after a failed write ({}); 'butler cleanup' will retry", path.string(), e.what());
+    }
+  }
+}
+
+// Datastore paths that writers still running may be creating.
+static std::set<std::string> live_journal_paths(const fs::path& root) {
+  std::set<std::string> out;
+  fs::path dir = root / ".majordome" / "locks";
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".lock" || !writer_is_alive(entry.path())) continue;
+    fs::path journal = entry.path();
+    journal.replace_extension(".pending");
+    std::ifstream in(journal);
+    for (std::string p; std::getline(in, p);)
+      if (!p.empty()) out.insert(p);
+  }
+  return out;
 }
 
 // ---- db-auth
@@ -192,6 +237,9 @@ void Butler::create(const fs::path& given_root, const CreateOptions& options) {
   }
   if (!config["registry"] || !config["registry"]["db"])
     throw InvalidConfigError("the configuration has no registry.db");
+  if (fs::exists(root / "gen3.sqlite3"))
+    throw ConflictError(fmt::format("{} already holds a registry database (gen3.sqlite3) but no butler.yaml; refusing "
+                                    "to touch it: move it away or choose another directory", root.string()));
   bool created_dir = !fs::exists(root);
   fs::create_directories(root);
   auto universe = options.dimension_config ? dimensions::Universe::from_yaml(*options.dimension_config)
@@ -248,7 +296,12 @@ std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access) 
 
 Butler::~Butler() = default;
 
-std::string Butler::config_yaml() const { return replace_root(YAML::Dump(impl_->config), root_); }
+std::string Butler::config_yaml() const {
+  YAML::Node shown = YAML::Clone(impl_->config);
+  if (shown["registry"] && shown["registry"]["db"])
+    shown["registry"]["db"] = redact_url(shown["registry"]["db"].as<std::string>());
+  return replace_root(YAML::Dump(shown), root_);
+}
 
 std::string Butler::artifact_uri(const StoredFile& file) const {
   if (file.path.find("://") != std::string::npos) return file.path;
@@ -393,7 +446,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     txn.commit();
     for (const auto& p : plan) out.insert(out.end(), p.refs.begin(), p.refs.end());
   } catch (...) {
-    for (const auto& path : created) datastore::remove_artifact(path, root_);
+    discard_placed_files(*registry_, root_, created);
     throw;
   }
   remove_moved_sources(moved_sources);
@@ -416,11 +469,16 @@ std::size_t Butler::empty_trash() {
   auto paths = registry_->trashed_paths();
   std::vector<std::string> done;
   std::size_t removed = 0;
+  // A live writer may be placing a new file at a trashed path: leave those for later.
+  auto busy = paths.empty() ? std::set<std::string>() : live_journal_paths(root_);
   for (const auto& p : paths) {
-    if (!registry_->path_is_referenced(p)) {
-      if (datastore::remove_artifact(root_ / p, root_)) ++removed;
+    if (busy.count(p)) continue;
+    try {
+      if (!registry_->path_is_referenced(p) && datastore::remove_artifact(root_ / p, root_)) ++removed;
+      done.push_back(p);
+    } catch (const std::exception& e) {
+      spdlog::warn("could not delete trashed file {}: {} (kept in the trash; 'butler cleanup' retries)", p, e.what());
     }
-    done.push_back(p);
   }
   if (!done.empty()) registry_->forget_trashed(done);
   return removed;
@@ -439,7 +497,12 @@ std::size_t Butler::recover_interrupted_writes() {
     if (std::ifstream in(journal); in) {
       for (std::string p; std::getline(in, p);) {
         if (p.empty() || registry_->path_is_referenced(p)) continue;
-        if (datastore::remove_artifact(root_ / p, root_)) ++removed;
+        try {
+          if (datastore::remove_artifact(root_ / p, root_)) ++removed;
+        } catch (const std::exception& e) {
+          spdlog::warn("could not remove {} left by an interrupted write: {}", p, e.what());
+          continue;
+        }
         dirs.insert((root_ / p).parent_path());
       }
     }

@@ -3,7 +3,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <map>
+#include <vector>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,13 @@ datastore::TransferResult place_file(const std::filesystem::path& source, const 
                                      std::vector<std::filesystem::path>& sources_to_remove);
 // Removes the sources of committed moves; a failure only warns (the datasets are stored).
 void remove_moved_sources(const std::vector<std::filesystem::path>& sources);
+
+// Removes files a failed write placed, unless the registry references them (an ambiguous
+// commit failure may have committed); never throws.
+void discard_placed_files(Registry& registry, const std::filesystem::path& root,
+                          const std::vector<std::filesystem::path>& placed);
+// A URL with any password replaced by ***.
+std::string redact_url(std::string url);
 
 struct Butler::Impl {
   YAML::Node config;

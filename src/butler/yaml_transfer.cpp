@@ -434,7 +434,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
     registry_->insert_stored_files(stored);
     txn.commit();
   } catch (...) {
-    for (const auto& p : created) datastore::remove_artifact(p, root_);
+    discard_placed_files(*registry_, root_, created);
     throw;
   }
   remove_moved_sources(moved_sources);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <regex>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,9 +17,18 @@ extern const char* const kDefaultUniverseYaml;  // generated from data/universe.
 
 namespace {
 
+// Names become SQL identifiers: only lower-case letters, digits and underscores.
+void check_name(const std::string& name, const std::string& what) {
+  static const std::regex kName("^[a-z_][a-z0-9_]{0,62}$");
+  if (!std::regex_match(name, kName))
+    throw InvalidConfigError(fmt::format("universe: {} name '{}' must match [a-z_][a-z0-9_]* (at most 63 characters)",
+                                         what, name));
+}
+
 FieldSpec parse_field(const YAML::Node& node, const std::string& element) {
   FieldSpec f;
   f.name = node["name"].as<std::string>();
+  check_name(f.name, "field");
   auto type = node["type"].as<std::string>();
   if (type == "int") {
     f.type = FieldType::kInt;
@@ -125,6 +135,7 @@ std::shared_ptr<const Universe> Universe::from_yaml(const std::string& text) {
     for (const auto& item : root["elements"]) {
       auto e = std::make_unique<DimensionElement>();
       e->name_ = item.first.as<std::string>();
+      check_name(e->name_, "element");
       const YAML::Node& spec = item.second;
       if (spec["doc"]) e->doc_ = spec["doc"].as<std::string>();
       e->governor_ = spec["governor"] && spec["governor"].as<bool>();

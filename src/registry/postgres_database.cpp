@@ -277,7 +277,8 @@ class PostgresDatabase final : public Database {
     // Strip any password from the URL before showing it.
     std::string shown = url_;
     auto scheme = shown.find("://");
-    auto at = shown.find('@');
+    auto slash = scheme == std::string::npos ? std::string::npos : shown.find('/', scheme + 3);
+    auto at = shown.rfind('@', slash);
     if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
       auto colon = shown.find(':', scheme + 3);
       if (colon != std::string::npos && colon < at) shown.replace(colon, at - colon, ":***");

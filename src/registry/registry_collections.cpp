@@ -132,6 +132,10 @@ std::vector<CollectionRecord> Registry::flatten(const std::vector<std::string>& 
 
 void Registry::set_chain(const std::string& parent, const std::vector<std::string>& children) {
   Transaction txn(*db_, TransactionMode::kWrite);
+  // Two concurrent redefinitions could each pass the cycle check; on PostgreSQL (READ
+  // COMMITTED) take the chain table's lock first. SQLite's write transaction already is one.
+  if (db_->dialect() == Dialect::kPostgres)
+    db_->execute_script("LOCK TABLE collection_chain IN SHARE ROW EXCLUSIVE MODE");
   auto p = get_collection(parent);
   if (p.type != CollectionType::kChained)
     throw CollectionTypeError(fmt::format("collection '{}' is a {} collection; only a CHAINED collection has children",

@@ -276,20 +276,20 @@ std::vector<DatasetRef> Registry::query_datasets(const std::string& dataset_type
 
   std::vector<DatasetRef> out;
   if (query.find_first) {
-    std::map<std::string, std::size_t> best;  // data ID → index in hits
+    std::map<std::string, std::size_t> best;  // data ID → index of a hit at the lowest rank
     for (std::size_t i = 0; i < hits.size(); ++i) {
       auto key = required_key(hits[i].ref.data_id, required);
       auto it = best.find(key);
-      if (it == best.end()) {
-        best.emplace(key, i);
-      } else if (hits[i].rank < hits[it->second].rank) {
-        it->second = i;
-      } else if (hits[i].rank == hits[it->second].rank && !(hits[i].ref.id == hits[it->second].ref.id)) {
+      if (it == best.end() || hits[i].rank < hits[it->second].rank) best[key] = i;
+    }
+    // Two different datasets at the winning rank (overlapping calibrations) are ambiguous.
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+      const auto& winner = hits[best.at(required_key(hits[i].ref.data_id, required))];
+      if (hits[i].rank == winner.rank && !(hits[i].ref.id == winner.ref.id))
         throw ConflictError(fmt::format("more than one '{}' calibration matches {} in collection '{}' for the "
                                         "given time; narrow the timespan",
                                         type.name, dimensions::format_data_id(hits[i].ref.data_id, required),
                                         searched[hits[i].rank].name));
-      }
     }
     for (const auto& [key, i] : best) out.push_back(hits[i].ref);
   } else {
@@ -468,6 +468,7 @@ void Registry::decertify(const std::string& calibration, const std::string& data
   auto c = get_collection(calibration);
   if (c.type != CollectionType::kCalibration)
     throw CollectionTypeError(fmt::format("cannot decertify in '{}', a {} collection", calibration, collection_type_name(c.type)));
+  if (span.empty()) throw InvalidArgumentError("cannot decertify an empty or inverted validity range " + span.str());
   auto type = get_dataset_type(dataset_type);
   const auto& required = type.dimensions.required();
   const std::string table = fmt::format("calibs_{:08d}", cache_->dataset_types.at(type.name).group_id);

@@ -85,6 +85,15 @@ TEST_F(ButlerTest, CreateRefusesAnExistingRepositoryAndOpenNamesAMissingOne) {
   EXPECT_NE(b->config_yaml().find((root_ / "gen3.sqlite3").string()), std::string::npos);
 }
 
+TEST_F(ButlerTest, CreateNeverTouchesARegistryWithoutConfig) {
+  make_repo();
+  fs::remove(root_ / "butler.yaml");  // the configuration was lost, the registry was not
+  auto size = fs::file_size(root_ / "gen3.sqlite3");
+  EXPECT_THROW(Butler::create(root_), ConflictError);
+  ASSERT_TRUE(fs::exists(root_ / "gen3.sqlite3"));
+  EXPECT_EQ(fs::file_size(root_ / "gen3.sqlite3"), size);
+}
+
 TEST_F(ButlerTest, RepositoryCanBeMoved) {
   make_repo();
   fs::rename(root_, dir_ / "moved");

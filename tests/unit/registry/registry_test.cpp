@@ -213,6 +213,28 @@ TEST_P(RegistryTest, CertifyRefusesOverlapsAndDecertifySplitsRanges) {
   EXPECT_EQ(spans.at(bias3a.id.str()), Timespan::between(t(1), t(3)));
 }
 
+TEST_P(RegistryTest, FindFirstPrefersAnEarlierCollectionOverALaterAmbiguousOne) {
+  load_base(r());
+  r().register_collection("imported", CollectionType::kRun);
+  auto a = r().insert_datasets("bias", "imported", {det(2)});
+  r().register_collection("other", CollectionType::kRun);
+  auto b = r().insert_datasets("bias", "other", {det(2)});
+  r().register_collection("more", CollectionType::kRun);
+  auto c = r().insert_datasets("bias", "more", {det(2)});
+  r().register_collection("calibA", CollectionType::kCalibration);
+  r().register_collection("calibB", CollectionType::kCalibration);
+  r().certify("calibA", {a[0]}, Timespan::between(t(1), t(5)));
+  r().certify("calibB", {b[0]}, Timespan::between(t(1), t(3)));
+  r().certify("calibB", {c[0]}, Timespan::between(t(3), t(5)));
+  auto span = Timespan::between(t(2), t(4));  // overlaps both of calibB's ranges
+  EXPECT_EQ(r().find_dataset("bias", det(2), {"calibA", "calibB"}, span)->id, a[0].id);
+  EXPECT_EQ(r().find_dataset("bias", det(2), {"calibB", "calibA"}, Timespan::between(t(1), t(2)))->id, b[0].id);
+  EXPECT_THROW(r().find_dataset("bias", det(2), {"calibB", "calibA"}, span), ConflictError);
+  // An inverted span is refused rather than splitting ranges into overlapping pieces.
+  EXPECT_THROW(r().decertify("calibB", "bias", Timespan(t(4).ns(), t(2).ns())), InvalidArgumentError);
+  EXPECT_EQ(r().query_certifications("calibB", "bias").size(), 2u);
+}
+
 TEST_P(RegistryTest, RemovingARunTrashesItsFilesAndKeepsOthers) {
   load_base(r());
   r().register_collection("run1", CollectionType::kRun);
