@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   const char* tmp = std::getenv("TMPDIR");
   const std::filesystem::path dir = argc > 1 ? argv[1] : (tmp != nullptr ? tmp : "/tmp");
   const int reps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  std::filesystem::create_directories(dir);  // a missing output directory is created, not a crash
   const auto raw_path = dir / "majordome_bench_raw.bin";
   const mi::Image<float> image = make_image();
   const double bytes = static_cast<double>(image.bbox().area()) * sizeof(float);
