@@ -294,14 +294,13 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("REPO", *repo, "Repository directory to create")->required();
     cmd->add_option("--seed-config", *seed, "YAML configuration merged over the defaults (e.g. a PostgreSQL registry)");
     cmd->add_option("--dimension-config", *dims, "A dimension universe YAML to use instead of the default");
-    cmd->add_flag("--override", *override_flag, "Let the seed configuration override every default");
+    cmd->add_flag("--override", *override_flag, "Accepted for compatibility: seed values always override the defaults");
     auto standalone = std::make_shared<bool>(false);
     cmd->add_flag("--standalone", *standalone, "Accepted for compatibility (the configuration is always written in full)");
     on_run(cmd, [=] {
       (void)standalone;  // CLI11 writes accepted-but-unused options too: their storage must live on
       butler::CreateOptions options;
       if (!seed->empty()) options.seed_config = *seed;
-      options.override_existing = *override_flag;
       if (!dims->empty()) {
         std::ifstream in(*dims);
         if (!in) throw NotFoundError("dimension config " + *dims + " does not exist");

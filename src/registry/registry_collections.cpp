@@ -150,8 +150,6 @@ void Registry::set_chain(const std::string& parent, const std::vector<std::strin
     if (child == parent)
       throw ConflictError(fmt::format("collection chain cycle: '{}' cannot contain itself", parent));
     if (c.type == CollectionType::kChained) {
-      std::vector<std::string> stack;
-      for (const auto& n : flatten_names(child, stack)) (void)n;
       std::vector<std::string> todo{child};
       std::set<std::string> visited;
       while (!todo.empty()) {

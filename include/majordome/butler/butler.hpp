@@ -34,7 +34,6 @@ using registry::DataId;
 // Options of `butler create`.
 struct CreateOptions {
   std::optional<std::filesystem::path> seed_config;  // YAML merged over the defaults
-  bool override_existing = false;                      // --override: seed values win everywhere
   std::optional<std::string> dimension_config;        // another universe YAML (text)
 };
 

@@ -109,12 +109,10 @@ struct DatasetQuery {
   // parameters, produced by the query compiler. Empty for none.
   std::string sql_predicate;
   Params sql_params;
-  std::vector<std::string> sql_joins;  // element names whose tables the predicate needs
+  std::vector<std::string> sql_joins;  // JOIN clauses (aliases e_<element>) the predicate needs
   std::optional<Timespan> timespan;    // for CALIBRATION collections
   std::int64_t limit = 0;              // 0 = no limit
 };
-
-struct RemovalPlan;  // forward
 
 class Registry {
  public:
