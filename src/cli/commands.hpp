@@ -12,6 +12,13 @@ void add_butler_commands(CLI::App& app);
 void add_pipetask_commands(CLI::App& app);
 void add_majordome_commands(CLI::App& app);
 
+// Groups of subcommands, one file each (added to `butler` or to `majordome`).
+void add_instrument_commands(CLI::App& butler);  // register-instrument, ingest-raws, define-visits, …
+void add_skymap_commands(CLI::App& butler);      // register-skymap
+void add_translate_command(CLI::App& app);       // majordome translate-header
+void add_sim_command(CLI::App& app);             // majordome sim
+void add_refcat_command(CLI::App& app);          // majordome convert-refcat
+
 // Registers the action of a subcommand.
 void on_run(CLI::App* command, std::function<void()> action);
 // Runs the action of the innermost selected subcommand.

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
     app.name("butler");
     app.description("majordome's butler: manage a data repository (compatible with Rubin's butler command).");
     add_butler_commands(app);
+    add_instrument_commands(app);
+    add_skymap_commands(app);
   } else if (invoked == "pipetask") {
     app.name("pipetask");
     app.description("Run pipelines over a data repository.");
@@ -38,10 +40,15 @@ int main(int argc, char** argv) {
     auto* butler = app.add_subcommand("butler", "Manage a data repository (Rubin's butler command)");
     butler->require_subcommand(1);
     add_butler_commands(*butler);
+    add_instrument_commands(*butler);
+    add_skymap_commands(*butler);
     auto* pipetask = app.add_subcommand("pipetask", "Run pipelines (Rubin's pipetask command)");
     pipetask->require_subcommand(1);
     add_pipetask_commands(*pipetask);
     add_majordome_commands(app);
+    add_translate_command(app);
+    add_sim_command(app);
+    add_refcat_command(app);
   }
 
   try {

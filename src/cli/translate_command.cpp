@@ -1,0 +1,8 @@
+// translate-header: not written yet (placeholder so that the command line links).
+#include "commands.hpp"
+
+namespace majordome::cli {
+
+void add_translate_command(CLI::App& /*app*/) {}
+
+}  // namespace majordome::cli
