@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "majordome/query/where.hpp"
+#include "majordome/query/query.hpp"
 #include "majordome/registry/registry.hpp"
 
 using namespace majordome;
@@ -137,11 +137,11 @@ int main(int argc, char** argv) {
   std::int64_t span = (10'000 + kDetectors - 1) / kDetectors;
   for (int i = 0; i < 20; ++i) {
     std::int64_t first = 2026010100000 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(std::max<std::int64_t>(1, exposures - span)));
-    DatasetQuery q;
-    q.collections = {"BenchCam/raw/all"};
+    query::QuerySpec spec;
+    spec.datasets = query::DatasetSearch{"raw", {"BenchCam/raw/all"}, false};
+    spec.where = fmt::format("exposure >= {} AND exposure < {} AND instrument = 'BenchCam'", first, first + span);
     auto t = Clock::now();
-    query::apply_where(*reg, reg->get_dataset_type("raw"), fmt::format("exposure >= {} AND exposure < {} AND instrument = 'BenchCam'", first, first + span), {}, q);
-    rows = reg->query_datasets("raw", q).size();
+    rows = query::run_query(*reg, spec).rows.size();
     samples.push_back(seconds_since(t));
   }
   p = percentiles(samples);

@@ -16,7 +16,7 @@
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/datastore/transfer.hpp"
-#include "majordome/query/where.hpp"
+#include "majordome/query/query.hpp"
 #include "table.hpp"
 
 namespace majordome::cli {
@@ -82,9 +82,13 @@ void require_collection_type(registry::Registry& reg, const std::string& name, C
 }
 
 // Datasets of the types matching `globs` in `collections`, constrained by `where`.
+// Datasets of the types matching `globs` in `collections`, per type. With a limit, at most
+// that many in all; `more` (when given) tells whether more exist. `explanation` (when given)
+// receives why nothing was found.
 std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> find_datasets(
     registry::Registry& reg, const std::vector<std::string>& globs, const std::vector<std::string>& collections,
-    const std::string& where, const query::Binds& binds, bool find_first, std::int64_t limit) {
+    const std::string& where, const query::Binds& binds, bool find_first, std::int64_t limit,
+    const std::vector<std::string>& order_by = {}, bool* more = nullptr, std::vector<std::string>* explanation = nullptr) {
   std::vector<DatasetType> types;
   std::vector<std::string> patterns = globs.empty() ? std::vector<std::string>{"*"} : globs;
   for (const auto& g : patterns) {
@@ -95,23 +99,38 @@ std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> find_datasets(
       types.push_back(reg.get_dataset_type(g));
     }
   }
+  if (types.empty() && explanation)
+    explanation->push_back(fmt::format("no dataset type matches {}", fmt::join(patterns, ", ")));
   std::vector<std::string> search = collections.empty() ? std::vector<std::string>{"*"} : collections;
   std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> out;
   std::int64_t remaining = limit;
   for (const auto& t : types) {
-    registry::DatasetQuery q;
-    q.collections = search;
-    q.find_first = find_first;
-    if (!where.empty()) query::apply_where(reg, t, where, binds, q);
-    auto refs = reg.query_datasets(t.name, q);
-    if (limit > 0) {
-      if (remaining <= 0) break;
-      if (static_cast<std::int64_t>(refs.size()) > remaining) refs.resize(static_cast<std::size_t>(remaining));
-      remaining -= static_cast<std::int64_t>(refs.size());
+    if (limit > 0 && remaining <= 0) {
+      if (more) *more = true;
+      break;
     }
+    query::QuerySpec spec;
+    spec.datasets = query::DatasetSearch{t.name, search, find_first};
+    spec.where = where;
+    spec.binds = binds;
+    spec.order_by = order_by;
+    spec.limit = limit > 0 ? remaining : 0;
+    auto result = query::run_query(reg, spec);
+    std::vector<DatasetRef> refs;
+    for (auto& row : result.rows) refs.push_back(std::move(*row.dataset));
+    if (more && result.more) *more = true;
+    if (explanation && refs.empty())
+      for (const auto& line : result.explanation) explanation->push_back(t.name + ": " + line);
+    remaining -= static_cast<std::int64_t>(refs.size());
     out.emplace_back(t, std::move(refs));
   }
   return out;
+}
+
+// "No results." and the reasons, as Rubin's commands print an empty result.
+void print_no_results(const std::vector<std::string>& explanation) {
+  std::cout << "No results. Try --help for more information.\n";
+  for (const auto& line : explanation) std::cout << "  " << line << "\n";
 }
 
 void print_query_collections(registry::Registry& reg, const std::vector<std::string>& globs,
@@ -222,50 +241,6 @@ std::vector<std::map<std::string, std::string>> read_table_file(const fs::path& 
   return rows;
 }
 
-// Sorts records by `terms` (record field names, `element.field`, or the element's own name
-// for its key; a leading '-' sorts descending). Stable, so ties keep the key order.
-void sort_records(std::vector<dimensions::DimensionRecord>& records, const dimensions::DimensionElement& element,
-                  const std::vector<std::string>& terms) {
-  if (terms.empty()) return;
-  const auto& fields = element.record_fields();
-  std::vector<std::pair<std::size_t, bool>> keys;  // field index, descending
-  for (auto term : terms) {
-    bool descending = !term.empty() && term.front() == '-';
-    if (descending) term.erase(0, 1);
-    if (term.rfind(element.name() + ".", 0) == 0) term.erase(0, element.name().size() + 1);
-    if (term == element.name() && !element.keys().empty()) term = element.keys().front().name;
-    auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.name == term; });
-    if (it == fields.end() || it->type == dimensions::FieldType::kRegion) {
-      std::vector<std::string> names;
-      for (const auto& f : fields)
-        if (f.type != dimensions::FieldType::kRegion) names.push_back(f.name);
-      throw InvalidQueryError(fmt::format("--order-by '{}': {} records have no sortable field '{}'; use one of {}",
-                                          term, element.name(), term, fmt::join(names, ", ")));
-    }
-    keys.emplace_back(static_cast<std::size_t>(it - fields.begin()), descending);
-  }
-  auto less = [](const dimensions::FieldValue& a, const dimensions::FieldValue& b) {
-    if (a.index() != b.index()) return a.index() < b.index();  // None first
-    if (const auto* x = std::get_if<std::int64_t>(&a)) return *x < std::get<std::int64_t>(b);
-    if (const auto* x = std::get_if<double>(&a)) return *x < std::get<double>(b);
-    if (const auto* x = std::get_if<bool>(&a)) return *x < std::get<bool>(b);
-    if (const auto* x = std::get_if<std::string>(&a)) return *x < std::get<std::string>(b);
-    if (const auto* x = std::get_if<Timespan>(&a)) {
-      const auto& y = std::get<Timespan>(b);
-      return std::pair(x->begin_ns(), x->end_ns()) < std::pair(y.begin_ns(), y.end_ns());
-    }
-    return false;
-  };
-  std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) {
-    for (const auto& [i, descending] : keys) {
-      const auto& x = a.values()[i];
-      const auto& y = b.values()[i];
-      if (less(x, y)) return !descending;
-      if (less(y, x)) return descending;
-    }
-    return false;
-  });
-}
 
 }  // namespace
 
@@ -514,23 +489,20 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("--bind", *binds, "NAME=VALUE for :NAME in --where");
     cmd->add_flag("--find-first,!--no-find-first", *find_first, "Only the first dataset per data ID in collection order");
     cmd->add_option("--limit", *limit, "At most this many rows; 0 for all; negative: warn when more exist")->capture_default_str();
-    cmd->add_option("--order-by", *order_by, "Accepted; rows are sorted by data ID");
+    cmd->add_option("--order-by", *order_by, "Dimensions or fields to sort by (-name for descending); default: by data ID");
     cmd->add_flag("--show-uri", *show_uri, "Show the file of each dataset");
     on_run(cmd, [=] {
-      (void)order_by;  // accepted, unused: its storage must outlive parsing
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
-      std::int64_t cap = *limit == 0 ? 0 : (*limit < 0 ? -*limit + 1 : *limit);
+      std::int64_t cap = *limit == 0 ? 0 : std::abs(*limit);
+      bool more = false;
+      std::vector<std::string> explanation;
       auto results = find_datasets(reg, split_commas(*globs), split_commas(*collections), *where, parse_binds(*binds),
-                                   *find_first, cap);
-      std::size_t total = 0;
+                                   *find_first, cap, split_commas(*order_by), &more, &explanation);
+      if (more && *limit < 0)
+        std::cerr << fmt::format("warning: more datasets are available than the limit of {}; use --limit 0 for all\n", cap);
       bool printed = false;
       for (auto& [type, refs] : results) {
-        if (*limit < 0 && total + refs.size() > static_cast<std::size_t>(-*limit)) {
-          refs.resize(static_cast<std::size_t>(-*limit) - total);
-          std::cerr << fmt::format("warning: more datasets are available than the limit of {}; use --limit 0 for all\n", -*limit);
-        }
-        total += refs.size();
         if (refs.empty()) continue;
         std::vector<std::string> columns{"type", "run", "id"};
         auto keys = type.dimensions.data_id_keys();
@@ -553,7 +525,7 @@ void add_butler_commands(CLI::App& app) {
         table.print(std::cout);
         printed = true;
       }
-      if (!printed) std::cout << "No results. Try --help for more information.\n";
+      if (!printed) print_no_results(explanation);
     });
   }
   // ---- query-data-ids
@@ -570,70 +542,76 @@ void add_butler_commands(CLI::App& app) {
     auto order_by = std::make_shared<std::vector<std::string>>();
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("DIMENSIONS", *dims, "Dimensions of the data IDs");
-    cmd->add_option("--collections", *collections);
+    cmd->add_option("--collections", *collections, "Collections searched for --datasets (default: all)");
     cmd->add_option("--datasets", *datasets, "Only data IDs with datasets of these types");
-    cmd->add_option("--where", *where);
-    cmd->add_option("--bind", *binds);
-    cmd->add_option("--limit", *limit)->capture_default_str();
-    cmd->add_option("--offset", *offset);
-    cmd->add_option("--order-by", *order_by, "Accepted; rows are sorted by data ID");
+    cmd->add_option("--where", *where, "A query expression");
+    cmd->add_option("--bind", *binds, "NAME=VALUE for :NAME in --where");
+    cmd->add_option("--limit", *limit, "At most this many rows; 0 for all; negative: warn when more exist")->capture_default_str();
+    cmd->add_option("--offset", *offset, "Skip this many rows first");
+    cmd->add_option("--order-by", *order_by, "Dimensions or fields to sort by (-name for descending); default: by data ID");
     on_run(cmd, [=] {
-      (void)order_by;  // accepted, unused: its storage must outlive parsing
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
-      auto group = reg.universe().group(split_commas(*dims));
-      std::set<std::vector<std::string>> rows;
-      std::vector<std::vector<std::string>> ordered;
-      auto keys = group.data_id_keys();
-      auto add = [&](const registry::DataId& id) {
-        std::vector<std::string> row;
-        for (const auto& k : keys) {
-          auto it = id.find(k);
-          if (it == id.end()) return;
-          row.push_back(value_text(it->second));
-        }
-        if (rows.insert(row).second) ordered.push_back(row);
-      };
-      if (!datasets->empty()) {
-        auto found = find_datasets(reg, split_commas(*datasets),
-                                   collections->empty() ? std::vector<std::string>{"*"} : split_commas(*collections),
-                                   *where, parse_binds(*binds), false, 0);
-        for (const auto& [type, refs] : found)
-          for (const auto& ref : refs) {
-            auto id = ref.data_id;
-            try {
-              id = reg.expand_data_id(ref.data_id, group);
-            } catch (const Error&) {
-            }
-            add(id);
+      auto names = split_commas(*dims);
+      if (names.empty() && datasets->empty()) throw InvalidArgumentError("give at least one dimension (e.g. visit detector)");
+      std::vector<std::string> types;
+      for (const auto& g : split_commas(*datasets)) {
+        if (g.find_first_of("*?[") != std::string::npos)
+          for (const auto& t : reg.query_dataset_types({g})) types.push_back(t.name);
+        else
+          types.push_back(reg.get_dataset_type(g).name);
+      }
+      std::int64_t cap = *limit == 0 ? 0 : std::abs(*limit);
+      std::vector<std::string> keys;
+      std::vector<std::vector<std::string>> rows;
+      std::set<std::vector<std::string>> seen;
+      std::vector<std::string> explanation;
+      bool more = false;
+      // One query per dataset type (data IDs with a dataset of any of them), or one without.
+      std::vector<std::optional<std::string>> searches;
+      for (const auto& t : types) searches.emplace_back(t);
+      if (searches.empty()) searches.emplace_back(std::nullopt);
+      for (const auto& type : searches) {
+        query::QuerySpec spec;
+        spec.dimensions = names;
+        if (type)
+          spec.datasets = query::DatasetSearch{*type, collections->empty() ? std::vector<std::string>{"*"} : split_commas(*collections), false};
+        spec.where = *where;
+        spec.binds = parse_binds(*binds);
+        spec.order_by = split_commas(*order_by);
+        spec.offset = searches.size() == 1 ? *offset : 0;
+        spec.limit = searches.size() == 1 ? cap : 0;
+        if (names.empty() && type) spec.dimensions = reg.get_dataset_type(*type).dimensions.required();
+        auto result = query::run_query(reg, spec);
+        auto group = reg.universe().group(spec.dimensions);
+        if (keys.empty()) keys = group.data_id_keys();
+        more = more || result.more;
+        for (const auto& line : result.explanation) explanation.push_back(type ? *type + ": " + line : line);
+        for (const auto& r : result.rows) {
+          std::vector<std::string> row;
+          for (const auto& k : keys) {
+            auto it = r.data_id.find(k);
+            row.push_back(it == r.data_id.end() ? "" : value_text(it->second));
           }
-      } else {
-        // Without datasets: the records of the group's most specific element, joined.
-        if (group.required().empty()) throw InvalidArgumentError("give at least one dimension");
-        std::string leaf = group.required().back();
-        auto recs = query::query_dimension_records(reg, leaf, *where, parse_binds(*binds), {});
-        for (const auto& r : recs) {
-          auto id = r.data_id();
-          try {
-            id = reg.expand_data_id(id, group);
-          } catch (const Error&) {
-            continue;  // other required dimensions are not determined by this record
-          }
-          add(id);
+          if (seen.insert(row).second) rows.push_back(std::move(row));
         }
       }
-      if (*offset > 0) ordered.erase(ordered.begin(), ordered.begin() + std::min<std::int64_t>(*offset, static_cast<std::int64_t>(ordered.size())));
-      std::size_t cap = *limit == 0 ? ordered.size() : static_cast<std::size_t>(std::abs(*limit));
-      if (ordered.size() > cap) {
-        if (*limit < 0) std::cerr << fmt::format("warning: more data IDs are available than the limit of {}\n", cap);
-        ordered.resize(cap);
+      if (searches.size() > 1) {  // several dataset types: offset and limit over the union
+        std::int64_t skip = std::min<std::int64_t>(*offset, static_cast<std::int64_t>(rows.size()));
+        rows.erase(rows.begin(), rows.begin() + skip);
+        if (cap > 0 && static_cast<std::int64_t>(rows.size()) > cap) {
+          rows.resize(static_cast<std::size_t>(cap));
+          more = true;
+        }
       }
-      if (ordered.empty()) {
-        std::cout << "No results. Try --help for more information.\n";
+      if (more && *limit < 0)
+        std::cerr << fmt::format("warning: more data IDs are available than the limit of {}; use --limit 0 for all\n", cap);
+      if (rows.empty()) {
+        print_no_results(explanation);
         return;
       }
       Table table(keys);
-      for (auto& r : ordered) table.add_row(std::move(r));
+      for (auto& r : rows) table.add_row(std::move(r));
       table.print(std::cout);
     });
   }
@@ -645,48 +623,58 @@ void add_butler_commands(CLI::App& app) {
     auto where = std::make_shared<std::string>();
     auto binds = std::make_shared<std::vector<std::string>>();
     auto limit = std::make_shared<std::int64_t>(-20000);
+    auto offset = std::make_shared<std::int64_t>(0);
     auto collections = std::make_shared<std::vector<std::string>>();
     auto datasets = std::make_shared<std::vector<std::string>>();
     auto order_by = std::make_shared<std::vector<std::string>>();
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("ELEMENT", *element)->required();
-    cmd->add_option("--where", *where);
-    cmd->add_option("--bind", *binds);
-    cmd->add_option("--limit", *limit)->capture_default_str();
-    cmd->add_option("--collections", *collections, "Accepted for compatibility");
-    cmd->add_option("--datasets", *datasets, "Accepted for compatibility");
+    cmd->add_option("--where", *where, "A query expression");
+    cmd->add_option("--bind", *binds, "NAME=VALUE for :NAME in --where");
+    cmd->add_option("--limit", *limit, "At most this many rows; 0 for all; negative: warn when more exist")->capture_default_str();
+    cmd->add_option("--offset", *offset, "Skip this many rows first");
+    cmd->add_option("--collections", *collections, "Collections searched for --datasets (default: all)");
+    cmd->add_option("--datasets", *datasets, "Only records of data IDs with datasets of this type");
     cmd->add_option("--order-by", *order_by, "Fields to sort by (e.g. -full_name for descending); default: by key");
     auto no_check = std::make_shared<bool>(false);
     cmd->add_flag("--no-check", *no_check, "Accepted for compatibility (no effect)");
     on_run(cmd, [=] {
-      (void)collections, (void)datasets, (void)no_check;  // accepted, unused: storage must outlive parsing
+      (void)no_check;  // accepted, unused: storage must outlive parsing
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
       const auto& e = reg.universe().get(*element);
-      auto recs = query::query_dimension_records(reg, *element, *where, parse_binds(*binds), {});
-      sort_records(recs, e, split_commas(*order_by));
-      std::size_t cap = *limit == 0 ? recs.size() : static_cast<std::size_t>(std::abs(*limit));
-      if (recs.size() > cap) {
-        if (*limit < 0) std::cerr << fmt::format("warning: more records are available than the limit of {}\n", cap);
-        recs.erase(recs.begin() + static_cast<std::ptrdiff_t>(cap), recs.end());
-      }
-      if (recs.empty()) {
-        std::cout << "No results. Try --help for more information.\n";
+      query::QuerySpec spec;
+      spec.records_of = *element;
+      spec.where = *where;
+      spec.binds = parse_binds(*binds);
+      spec.order_by = split_commas(*order_by);
+      spec.limit = *limit == 0 ? 0 : std::abs(*limit);
+      spec.offset = *offset;
+      auto types = split_commas(*datasets);
+      if (types.size() > 1) throw InvalidArgumentError("--datasets takes one dataset type here");
+      if (!types.empty())
+        spec.datasets = query::DatasetSearch{types[0], collections->empty() ? std::vector<std::string>{"*"} : split_commas(*collections), false};
+      auto result = query::run_query(reg, spec);
+      if (result.more && *limit < 0)
+        std::cerr << fmt::format("warning: more records are available than the limit of {}; use --limit 0 for all\n", spec.limit);
+      if (result.rows.empty()) {
+        print_no_results(result.explanation);
         return;
       }
       std::vector<std::string> columns;
       for (const auto& f : e.record_fields())
         columns.push_back(f.type == dimensions::FieldType::kTimespan ? "timespan (TAI)" : f.name);
       Table table(columns);
-      for (const auto& r : recs) {
-        std::vector<std::string> row;
+      for (const auto& row : result.rows) {
+        const auto& r = *row.record;
+        std::vector<std::string> cells;
         for (std::size_t i = 0; i < e.record_fields().size(); ++i) {
           if (e.record_fields()[i].type == dimensions::FieldType::kRegion && !std::holds_alternative<std::monostate>(r.values()[i]))
-            row.emplace_back("(elided)");
+            cells.emplace_back("(elided)");
           else
-            row.push_back(dimensions::to_string(r.values()[i]));
+            cells.push_back(dimensions::to_string(r.values()[i]));
         }
-        table.add_row(std::move(row));
+        table.add_row(std::move(cells));
       }
       table.print(std::cout);
     });

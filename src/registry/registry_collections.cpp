@@ -375,6 +375,14 @@ std::string Registry::tags_table(const DatasetType& type) {
   return fmt::format("tags_{:08d}", cache_->dataset_types.at(type.parent_name()).group_id);
 }
 
+std::optional<std::string> Registry::calibs_table(const DatasetType& type) {
+  get_dataset_type(type.parent_name());
+  auto gid = cache_->dataset_types.at(type.parent_name()).group_id;
+  std::string table = fmt::format("calibs_{:08d}", gid);
+  if (!db_->table_exists(table)) return std::nullopt;
+  return table;
+}
+
 std::vector<DatasetType> Registry::query_dataset_types(const std::vector<std::string>& globs) {
   std::vector<DatasetType> out;
   for (const auto& row : db_->query("SELECT name FROM dataset_type ORDER BY name").rows) {

@@ -12,15 +12,9 @@ namespace majordome::registry {
 std::string quote(const std::string& identifier);
 
 SqlValue to_sql(const DataIdValue& value);
-DataIdValue data_id_value_from_sql(const SqlValue& value);
 
 // Appends the SQL values of a record field (two for a timespan).
 void append_field_sql(const dimensions::FieldSpec& spec, const dimensions::FieldValue& value, Params& out);
-// Reads a record field from a row starting at `column`; advances `column`.
-dimensions::FieldValue field_from_sql(const dimensions::FieldSpec& spec, const std::vector<SqlValue>& row,
-                                      std::size_t& column);
-// Column names of a field in SQL (two for a timespan).
-std::vector<std::string> field_columns(const dimensions::FieldSpec& spec);
 
 // Glob (*, ?, [...]) → whether `name` matches (full match).
 bool glob_match(std::string_view pattern, std::string_view name);

@@ -8,6 +8,8 @@
 #include <fmt/ranges.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/sphere/htm_pixelization.hpp"
+#include "majordome/sphere/region.hpp"
 #include "registry_impl.hpp"
 
 namespace majordome::registry {
@@ -146,12 +148,26 @@ std::unique_ptr<Registry> Registry::open(std::unique_ptr<Database> db) {
     if (as_string(row[0]) == "schema_version") version = as_string(row[1]);
     else universe_yaml = as_string(row[1]);
   }
-  if (version != std::to_string(kSchemaVersion))
+  bool migrate = version == "1";  // v1 lacked the overlap tables; they are derived data
+  if (version != std::to_string(kSchemaVersion) && !migrate)
     throw UnsupportedError(fmt::format("{} has registry schema version {}, this majordome reads "
                                        "version {}; use a matching majordome release",
                                        db->describe(), version, kSchemaVersion));
   auto universe = Universe::from_yaml(universe_yaml);
-  return std::unique_ptr<Registry>(new Registry(std::move(db), std::move(universe)));
+  std::unique_ptr<Registry> r(new Registry(std::move(db), std::move(universe)));
+  if (migrate) r->migrate_from_v1();
+  return r;
+}
+
+void Registry::migrate_from_v1() {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  for (const auto* e : universe_->elements()) {
+    if (!e->has_table() || !e->spatial()) continue;
+    create_overlap_table(*e);
+    write_overlaps(*e, query_records(e->name()), false);
+  }
+  set_attribute("schema_version", std::to_string(kSchemaVersion));
+  txn.commit();
 }
 
 std::optional<std::string> Registry::attribute(const std::string& name) {
@@ -294,6 +310,70 @@ void Registry::create_dimension_tables() {
     for (const auto& dep : e->direct_implied()) add_fk(dep);
     sql += ")";
     db_->execute_script(sql);
+    if (e->spatial()) create_overlap_table(*e);
+  }
+}
+
+void Registry::create_overlap_table(const DimensionElement& e) {
+  std::vector<std::string> columns{"skypix_system VARCHAR(16) NOT NULL", "skypix_level SMALLINT NOT NULL"};
+  std::vector<std::string> dims, remote;
+  for (std::size_t i = 0; i < e.required().size(); ++i) {
+    const auto& d = e.required()[i];
+    FieldSpec spec = e.record_fields()[i];
+    spec.name = d;
+    columns.push_back(fmt::format("{} {} NOT NULL", quote(d), sql_column_type(spec, *db_)));
+    dims.push_back(quote(d));
+    remote.push_back(quote(e.record_fields()[i].name));
+  }
+  columns.emplace_back("skypix_index BIGINT NOT NULL");
+  const std::string table = overlap_table(e.name());
+  db_->execute_script(fmt::format(
+      "CREATE TABLE {0} ({1}, PRIMARY KEY (skypix_system, skypix_level, {2}, skypix_index), "
+      "FOREIGN KEY ({2}) REFERENCES {3} ({4}) ON DELETE CASCADE)",
+      quote(table), fmt::join(columns, ", "), fmt::join(dims, ", "), quote(dimension_table(e.name())),
+      fmt::join(remote, ", ")));
+  // Spatial joins and constraints look rows up by pixel.
+  db_->execute_script(fmt::format("CREATE INDEX {} ON {} (skypix_system, skypix_level, skypix_index)",
+                                  quote(table + "_pixel"), quote(table)));
+}
+
+void Registry::write_overlaps(const DimensionElement& e, const std::vector<DimensionRecord>& records, bool replace) {
+  if (!e.spatial() || records.empty()) return;
+  auto region_index = e.field_index("region");
+  if (!region_index) return;
+  const std::string table = overlap_table(e.name());
+  std::vector<std::string> dims, keys;
+  for (const auto& d : e.required()) {
+    dims.push_back(quote(d));
+    keys.push_back(quote(d) + " = ?");
+  }
+  auto insert = db_->prepare(fmt::format(
+      "INSERT INTO {} (skypix_system, skypix_level, {}, skypix_index) VALUES ('htm', {}, {}, ?) ON CONFLICT DO NOTHING",
+      quote(table), fmt::join(dims, ", "), kOverlapLevel, fmt::join(std::vector<std::string>(dims.size(), "?"), ", ")));
+  std::unique_ptr<Statement> remove;
+  if (replace) remove = db_->prepare(fmt::format("DELETE FROM {} WHERE {}", quote(table), fmt::join(keys, " AND ")));
+  const sphere::HtmPixelization htm(kOverlapLevel);
+  Params key, params;
+  for (const auto& record : records) {
+    key.clear();
+    for (std::size_t i = 0; i < e.required().size(); ++i) append_field_sql(e.record_fields()[i], record.values()[i], key);
+    if (remove) remove->execute(key);
+    const auto* bytes = std::get_if<dimensions::Bytes>(&record.values()[*region_index]);
+    if (!bytes || bytes->data.empty()) continue;
+    std::unique_ptr<sphere::Region> region;
+    try {
+      region = sphere::Region::decode(bytes->data);
+    } catch (const Error& err) {
+      throw InvalidArgumentError(fmt::format("{} record {} has an unreadable region: {}", e.name(),
+                                             dimensions::format_data_id(record.data_id(), e.required()), err.what()));
+    }
+    const auto pixels = htm.envelope(*region);
+    for (const auto& range : pixels.ranges())
+      for (std::uint64_t pixel = range.first; pixel < range.second; ++pixel) {
+        params = key;
+        params.emplace_back(static_cast<std::int64_t>(pixel));
+        insert->execute(params);
+      }
   }
 }
 
@@ -343,6 +423,8 @@ void Registry::insert_records(const std::string& element, const std::vector<Dime
                                       dimensions::format_data_id(record.data_id(), e.required()), err.what()));
     }
   }
+  // A skipped record keeps its overlap rows (extra rows only widen the coarse filter).
+  write_overlaps(e, records, on_conflict == OnConflict::kReplace);
   txn.commit();
 }
 

@@ -24,12 +24,18 @@ namespace majordome::registry {
 
 using dimensions::DataId;
 using dimensions::DataIdValue;
+using dimensions::DimensionElement;
 using dimensions::DimensionGroup;
 using dimensions::DimensionRecord;
 using dimensions::Universe;
 
 // The version of majordome's SQL schema (docs/schema.md). Bumped on any change.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: htm7 overlap tables of spatial elements
+
+// The sky pixelization whose pixels index the regions of spatial records (Rubin's common
+// skypix, htm7): each record of a spatial element has one row per level-7 HTM pixel of its
+// region's envelope in `<element>_skypix_overlap`.
+inline constexpr int kOverlapLevel = 7;
 
 enum class CollectionType { kRun = 1, kTagged = 2, kChained = 3, kCalibration = 4 };
 std::string_view collection_type_name(CollectionType type);  // "RUN", "TAGGED", …
@@ -92,6 +98,14 @@ struct StoredFile {
   std::optional<std::string> checksum;
   std::optional<std::int64_t> file_size;
 };
+
+// Reading SQL rows (for the query engine, which writes its own SELECTs).
+DataIdValue data_id_value_from_sql(const SqlValue& value);
+// Column names of a record field in SQL (two for a timespan: <name>_begin, <name>_end).
+std::vector<std::string> field_columns(const dimensions::FieldSpec& spec);
+// Reads a record field from a row starting at `column`; advances `column`.
+dimensions::FieldValue field_from_sql(const dimensions::FieldSpec& spec, const std::vector<SqlValue>& row,
+                                      std::size_t& column);
 
 struct CollectionSummary {
   std::vector<std::string> dataset_types;
@@ -226,13 +240,22 @@ class Registry {
                                                  const std::string& dataset_type);
   std::vector<std::string> dataset_types_in_run(const std::string& run);
   std::string tags_table(const DatasetType& type);     // SQL table name of its group
+  // The calibration-validity table of a calibration type's group, if it was created.
+  std::optional<std::string> calibs_table(const DatasetType& type);
   std::string dimension_table(const std::string& element) const { return "dim_" + element; }
+  // The htm7 overlap table of a spatial element (columns skypix_system, skypix_level, the
+  // element's required dimensions, skypix_index).
+  std::string overlap_table(const std::string& element) const { return element + "_skypix_overlap"; }
   std::int64_t dataset_type_id(const std::string& name);
 
  private:
   Registry(std::unique_ptr<Database> db, std::shared_ptr<const Universe> universe);
   void create_schema();
   void create_dimension_tables();
+  void create_overlap_table(const DimensionElement& element);
+  // Replaces the overlap rows of these records (called inside the inserting transaction).
+  void write_overlaps(const DimensionElement& element, const std::vector<DimensionRecord>& records, bool replace);
+  void migrate_from_v1();
   std::int64_t group_id(const DimensionGroup& group, bool create);
   void ensure_group_tables(std::int64_t gid, const DimensionGroup& group, bool calibration);
   bool register_dataset_type_once(const DatasetType& type);
