@@ -1,0 +1,203 @@
+// Reading headers for translation: FITS files and the three dump encodings.
+#include "majordome/instrument/header_source.hpp"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "header_yaml.hpp"
+#include "majordome/core/error.hpp"
+#include "majordome/image/fits_file.hpp"
+
+namespace majordome::instrument {
+
+namespace detail {
+
+image::HeaderValue yaml_scalar(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return std::monostate{};
+  if (!node.IsScalar()) throw InvalidArgumentError("a header value must be a scalar");
+  const std::string& s = node.Scalar();
+  if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return s;
+  static const std::regex kTrue("^(true|True|TRUE|yes|Yes|YES|on|On|ON)$");
+  static const std::regex kFalse("^(false|False|FALSE|no|No|NO|off|Off|OFF)$");
+  static const std::regex kInt(R"(^[-+]?(0|[1-9][0-9_]*)$)");
+  static const std::regex kFloat(R"(^[-+]?([0-9][0-9_]*)?\.?[0-9]*([eE][-+]?[0-9]+)?$)");
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return std::monostate{};
+  if (std::regex_match(s, kTrue)) return true;
+  if (std::regex_match(s, kFalse)) return false;
+  try {
+    if (std::regex_match(s, kInt)) return static_cast<std::int64_t>(std::stoll(s));
+    if (std::regex_match(s, kFloat) && s.find_first_of("0123456789") != std::string::npos)
+      return std::stod(s);
+  } catch (const std::out_of_range&) {
+    return std::stod(s);
+  }
+  if (s == ".inf" || s == ".Inf" || s == "+.inf") return std::numeric_limits<double>::infinity();
+  if (s == "-.inf" || s == "-.Inf") return -std::numeric_limits<double>::infinity();
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") return std::numeric_limits<double>::quiet_NaN();
+  return s;
+}
+
+}  // namespace detail
+
+namespace {
+
+void add_card(image::Header& h, const std::string& key, image::HeaderValue value) {
+  if (image::is_commentary_keyword(key)) {
+    std::string text;
+    if (auto* s = std::get_if<std::string>(&value)) text = *s;
+    else if (!std::holds_alternative<std::monostate>(value)) text = image::format_header_value(value);
+    h.append(image::Card{key, std::monostate{}, text});
+    return;
+  }
+  h.append(image::Card{key, std::move(value), ""});
+}
+
+image::HeaderValue typed(const YAML::Node& value, const std::string& type) {
+  if (!value.IsDefined() || value.IsNull()) return std::monostate{};
+  if (type == "String") return value.Scalar();
+  if (type == "Bool") return value.as<bool>();
+  if (type == "Int" || type == "Long" || type == "LongLong" || type == "Short" || type == "UnsignedInt" ||
+      type == "UnsignedLong" || type == "UnsignedLongLong")
+    return static_cast<std::int64_t>(value.as<long long>());
+  if (type == "Float" || type == "Double") return value.as<double>();
+  return detail::yaml_scalar(value);
+}
+
+image::Header from_yaml(const YAML::Node& root, const std::string& what) {
+  image::Header h;
+  if (root.IsSequence()) {  // daf_base PropertyList
+    for (std::size_t i = 0; i < root.size(); ++i) {
+      const auto& item = root[i];
+      if (!item.IsSequence() || item.size() < 3)
+        throw CorruptFileError(fmt::format(
+            "{}: PropertyList item {} is not [KEY, Type, value, comment]", what, i + 1));
+      std::string key = item[0].as<std::string>(), type = item[1].as<std::string>();
+      if (item[2].IsSequence()) {  // a repeated keyword: one card per value
+        for (const auto& v : item[2]) add_card(h, key, typed(v, type));
+      } else {
+        add_card(h, key, typed(item[2], type));
+      }
+    }
+    return h;
+  }
+  if (!root.IsMap())
+    throw CorruptFileError(fmt::format(
+        "{}: not a header dump (expected a YAML mapping KEY: value or a PropertyList list)", what));
+  for (const auto& kv : root) {
+    std::string key = kv.first.as<std::string>();
+    if (kv.second.IsSequence()) {
+      for (const auto& v : kv.second) add_card(h, key, detail::yaml_scalar(v));
+    } else if (kv.second.IsMap()) {
+      throw CorruptFileError(fmt::format("{}: value of {} is a mapping, not a header value", what, key));
+    } else {
+      add_card(h, key, detail::yaml_scalar(kv.second));
+    }
+  }
+  return h;
+}
+
+image::HeaderValue json_value(const nlohmann::ordered_json& v, const std::string& what, const std::string& key) {
+  if (v.is_null()) return std::monostate{};
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) return v.get<std::string>();
+  throw CorruptFileError(fmt::format("{}: value of {} is not a header value", what, key));
+}
+
+image::Header from_json(const std::string& text, const std::string& what) {
+  nlohmann::ordered_json doc;
+  try {
+    doc = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw CorruptFileError(fmt::format("{}: malformed JSON header dump: {}", what, e.what()));
+  }
+  if (!doc.is_object()) throw CorruptFileError(fmt::format("{}: a JSON header dump must be an object", what));
+  if (auto it = doc.find("__CONTENT__"); it != doc.end() && *it != "metadata")
+    throw CorruptFileError(fmt::format(
+        "{}: this JSON holds {} content, not a raw header (\"__CONTENT__\": \"metadata\")", what, it->dump()));
+  image::Header h;
+  for (const auto& [key, v] : doc.items()) {
+    if (key == "__CONTENT__") continue;
+    if (v.is_array()) {
+      for (const auto& item : v) add_card(h, key, json_value(item, what, key));
+    } else {
+      add_card(h, key, json_value(v, what, key));
+    }
+  }
+  return h;
+}
+
+image::Header from_fits(const std::filesystem::path& path) {
+  image::FitsFile file(path, image::FitsMode::kRead);
+  image::Header header = file.read_header();
+  if (file.hdu_count() > 1) {
+    file.move_to(1);
+    for (const auto& card : file.read_header()) {
+      if (card.is_commentary() || image::is_structural_keyword(card.keyword)) continue;
+      header.set(card.keyword, card.value, card.comment);
+    }
+  }
+  return header;
+}
+
+}  // namespace
+
+image::Header parse_header_dump(const std::string& text, const std::string& what) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) throw CorruptFileError(fmt::format("{}: empty header dump", what));
+  if (text[first] == '{') return from_json(text, what);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw CorruptFileError(fmt::format("{}: malformed YAML header dump: {}", what, e.what()));
+  }
+  try {
+    return from_yaml(root, what);
+  } catch (const YAML::Exception& e) {
+    throw CorruptFileError(fmt::format("{}: malformed YAML header dump: {}", what, e.what()));
+  } catch (const InvalidArgumentError& e) {
+    throw CorruptFileError(fmt::format("{}: {}", what, e.what()));
+  }
+}
+
+image::Header read_header_file(const std::filesystem::path& path, HeaderFormat& format) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!std::filesystem::exists(path)) throw NotFoundError(fmt::format("{}: no such file", path.string()));
+    throw IoError(fmt::format("{}: cannot be read", path.string()));
+  }
+  char magic[9] = {};
+  in.read(magic, 9);
+  std::string head(magic, static_cast<std::size_t>(in.gcount()));
+  bool gzip = head.size() >= 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
+              static_cast<unsigned char>(head[1]) == 0x8b;
+  if (head.starts_with("SIMPLE  =") || gzip) {
+    format = HeaderFormat::kFits;
+    return from_fits(path);
+  }
+  in.seekg(0);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.find('\0') != std::string::npos)
+    throw CorruptFileError(fmt::format(
+        "{}: neither a FITS file nor a YAML/JSON header dump (binary content)", path.string()));
+  auto first = text.find_first_not_of(" \t\r\n");
+  format = first != std::string::npos && text[first] == '{' ? HeaderFormat::kJson
+           : text.find("!<lsst.daf.base.PropertyList>") != std::string::npos ? HeaderFormat::kPropertyListYaml
+                                                                             : HeaderFormat::kPlainYaml;
+  return parse_header_dump(text, path.string());
+}
+
+image::Header read_header_file(const std::filesystem::path& path) {
+  HeaderFormat format{};
+  return read_header_file(path, format);
+}
+
+}  // namespace majordome::instrument
