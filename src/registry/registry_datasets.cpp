@@ -151,6 +151,8 @@ void Registry::import_datasets(const std::string& dataset_type, const std::strin
     new_ids.push_back(std::move(id));
   }
   if (!new_ids.empty()) update_summary(run_record.id, type_id, type, new_ids);
+  note_inserted(tags_table(type), new_ids.size());
+  note_inserted("dataset", new_ids.size());
   txn.commit();
 }
 

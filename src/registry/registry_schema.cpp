@@ -314,6 +314,15 @@ void Registry::create_dimension_tables() {
   }
 }
 
+void Registry::note_inserted(const std::string& table, std::size_t rows) {
+  auto& g = growth_[table];
+  g.since_analyze += rows;
+  if (g.since_analyze < std::max<std::size_t>(100, g.at_analyze)) return;
+  db_->execute_script(fmt::format("ANALYZE {}", quote(table)));
+  g.at_analyze += g.since_analyze;
+  g.since_analyze = 0;
+}
+
 void Registry::create_overlap_table(const DimensionElement& e) {
   std::vector<std::string> columns{"skypix_system VARCHAR(16) NOT NULL", "skypix_level SMALLINT NOT NULL"};
   std::vector<std::string> dims, remote;
@@ -425,6 +434,8 @@ void Registry::insert_records(const std::string& element, const std::vector<Dime
   }
   // A skipped record keeps its overlap rows (extra rows only widen the coarse filter).
   write_overlaps(e, records, on_conflict == OnConflict::kReplace);
+  note_inserted(dimension_table(element), records.size());
+  if (e.spatial()) note_inserted(overlap_table(element), records.size());
   txn.commit();
 }
 

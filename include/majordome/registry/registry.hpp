@@ -256,6 +256,14 @@ class Registry {
   // Replaces the overlap rows of these records (called inside the inserting transaction).
   void write_overlaps(const DimensionElement& element, const std::vector<DimensionRecord>& records, bool replace);
   void migrate_from_v1();
+  // Keeps the SQL planner's statistics fresh: a table this process grew by at least as many
+  // rows as it had grown before the last ANALYZE (and by 100 or more) is analyzed again, so
+  // statistics are refreshed O(log n) times while a repository fills.
+  void note_inserted(const std::string& table, std::size_t rows);
+  struct Growth {
+    std::size_t since_analyze = 0, at_analyze = 0;
+  };
+  std::map<std::string, Growth> growth_;
   std::int64_t group_id(const DimensionGroup& group, bool create);
   void ensure_group_tables(std::int64_t gid, const DimensionGroup& group, bool calibration);
   bool register_dataset_type_once(const DatasetType& type);
