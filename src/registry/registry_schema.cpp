@@ -162,7 +162,9 @@ std::unique_ptr<Registry> Registry::open(std::unique_ptr<Database> db) {
 void Registry::migrate_from_v1() {
   Transaction txn(*db_, TransactionMode::kWrite);
   for (const auto* e : universe_->elements()) {
-    if (!e->has_table() || !e->spatial()) continue;
+    if (!e->has_table()) continue;
+    create_implied_indexes(*e);
+    if (!e->spatial()) continue;
     create_overlap_table(*e);
     write_overlaps(*e, query_records(e->name()), false);
   }
@@ -310,7 +312,22 @@ void Registry::create_dimension_tables() {
     for (const auto& dep : e->direct_implied()) add_fk(dep);
     sql += ")";
     db_->execute_script(sql);
+    create_implied_indexes(*e);
     if (e->spatial()) create_overlap_table(*e);
+  }
+}
+
+// Constraints on implied dimensions (exposure.day_obs, visit.physical_filter) select few
+// records of large tables: index them within the element's other required dimensions.
+void Registry::create_implied_indexes(const DimensionElement& e) {
+  for (const auto& d : e.direct_implied()) {
+    std::vector<std::string> columns;
+    for (const auto& r : e.required())
+      if (r != e.name()) columns.push_back(quote(r));
+    columns.push_back(quote(d));
+    db_->execute_script(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                                    quote(dimension_table(e.name()) + "_" + d), quote(dimension_table(e.name())),
+                                    fmt::join(columns, ", ")));
   }
 }
 

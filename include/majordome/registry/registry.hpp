@@ -30,7 +30,7 @@ using dimensions::DimensionRecord;
 using dimensions::Universe;
 
 // The version of majordome's SQL schema (docs/schema.md). Bumped on any change.
-inline constexpr int kSchemaVersion = 2;  // 2: htm7 overlap tables of spatial elements
+inline constexpr int kSchemaVersion = 2;  // 2: htm7 overlap tables, implied-dimension indexes
 
 // The sky pixelization whose pixels index the regions of spatial records (Rubin's common
 // skypix, htm7): each record of a spatial element has one row per level-7 HTM pixel of its
@@ -253,6 +253,7 @@ class Registry {
   void create_schema();
   void create_dimension_tables();
   void create_overlap_table(const DimensionElement& element);
+  void create_implied_indexes(const DimensionElement& element);
   // Replaces the overlap rows of these records (called inside the inserting transaction).
   void write_overlaps(const DimensionElement& element, const std::vector<DimensionRecord>& records, bool replace);
   void migrate_from_v1();
