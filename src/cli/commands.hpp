@@ -18,6 +18,7 @@ void add_skymap_commands(CLI::App& butler);      // register-skymap
 void add_translate_command(CLI::App& app);       // majordome translate-header
 void add_sim_command(CLI::App& app);             // majordome sim
 void add_refcat_command(CLI::App& app);          // majordome convert-refcat
+void add_query_commands(CLI::App& app);          // majordome parse-expression
 
 // Registers the action of a subcommand.
 void on_run(CLI::App* command, std::function<void()> action);

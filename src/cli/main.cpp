@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     add_translate_command(app);
     add_sim_command(app);
     add_refcat_command(app);
+    add_query_commands(app);
   }
 
   try {

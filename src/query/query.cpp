@@ -7,9 +7,12 @@
 //   2. a source column for every required dimension: the dataset's tags table first, then
 //      element tables, most specific first (a visit table also provides the instrument);
 //   3. relationship tables Rubin always joins (visit_definition, visit_system_membership);
-//   4. spatial relations through the htm7 overlap tables, each remembered as an exact test;
-//   5. the expression's other conjuncts compiled to SQL, the data ID as equalities;
-//   6. the dataset search (collections, calibration validity against the query's timespan);
+//   4. spatial relations through the htm7 overlap tables, each remembered as an exact test
+//      (sky pixel dimensions first, so the expression can constrain them);
+//   5. the expression's other conjuncts compiled to SQL (type-checked), the data ID as
+//      equalities;
+//   6. the dataset search (collections, calibration validity against the query's timespan
+//      or the expression's <type>.timespan);
 //   7. ORDER BY; LIMIT in SQL only when no row can be dropped or merged afterwards.
 #include "majordome/query/query.hpp"
 
@@ -314,6 +317,9 @@ class Planner {
         if (n == "run") return {"r.name", FieldType::kString};
         if (n == "ingest_date") return {"d.ingest_date", FieldType::kInt, true};
       }
+      if (n == "timespan" && dataset_)
+        fail(at, fmt::format("'timespan' (the validity range of the '{}' datasets) can only be used with OVERLAPS",
+                             dataset_->name));
       if (n == "region" || n == "timespan")
         fail(at, fmt::format("'{}' needs the element it belongs to, e.g. visit.{}", n, n));
       std::vector<std::string> owners;
@@ -347,7 +353,10 @@ class Planner {
       if (parts.size() == 2 && parts[1] == "dataset_id") return {"t.dataset_id", std::nullopt};
       if (parts.size() == 2 && parts[1] == "run") return {"r.name", FieldType::kString};
       if (parts.size() == 2 && parts[1] == "ingest_date") return {"d.ingest_date", FieldType::kInt, true};
-      fail(at, fmt::format("Unrecognized identifier '{}': datasets have dataset_id, run and ingest_date", id.name()));
+      if (parts.size() == 2 && lower(parts[1]) == "timespan")
+        fail(at, fmt::format("'{}' (the validity range of the datasets) can only be used with OVERLAPS", id.name()));
+      fail(at, fmt::format("Unrecognized identifier '{}': datasets have dataset_id, run, ingest_date and timespan",
+                           id.name()));
     }
     if (!u_.find(parts[0])) {
       std::string hint = u_.suggest(parts[0]);
@@ -535,7 +544,8 @@ class Planner {
 
   struct Bound {
     std::string column;            // SQL column, or empty for a value
-    std::int64_t value = 0;
+    std::int64_t value = 0;        // the value, or the column's value when it is NULL (with or_value)
+    bool or_value = false;
   };
   struct TimespanOperand {
     Bound begin, end;
@@ -558,6 +568,15 @@ class Planner {
   TimespanOperand timespan_operand(const Expr& e) {
     const Expr& x = strip_parens(e);
     if (const auto* id = x.as<Identifier>()) {
+      const auto& p = id->parts;
+      if (dataset_ && !spec_.binds.count(id->name()) &&
+          ((p.size() == 1 && lower(p[0]) == "timespan") ||
+           (p.size() == 2 && p[0] == dataset_->name && lower(p[1]) == "timespan"))) {
+        // The validity range of a dataset in a CALIBRATION collection; datasets of RUN and
+        // TAGGED collections are valid at all times (NULL in the search's rows).
+        dataset_timespan_ = true;
+        return {{"t.timespan_begin", kUnboundedBegin, true}, {"t.timespan_end", kUnboundedEnd, true}};
+      }
       if (id->parts.size() == 2 && lower(id->parts[1]) == "timespan") {
         auto [b, en] = timespan_columns(id->parts[0], x);
         return {{b, 0}, {en, 0}};
@@ -580,6 +599,10 @@ class Planner {
   }
 
   std::string emit(const Bound& b, Params& params) {
+    if (!b.column.empty() && b.or_value) {
+      params.emplace_back(b.value);
+      return "COALESCE(" + b.column + ", ?)";
+    }
     if (!b.column.empty()) return b.column;
     params.emplace_back(b.value);
     return "?";
@@ -606,6 +629,8 @@ class Planner {
   std::optional<registry::DatasetType> dataset_;
   std::vector<registry::CollectionRecord> searched_;
   bool find_first_ = false;
+  bool dataset_timespan_ = false;  // the expression constrains the datasets' validity ranges
+  std::vector<std::string> skipped_calibrations_;  // CALIBRATION collections a find-first search did not read
   bool needs_dedupe_ = false;
   bool distinct_ = false;
   std::map<std::string, std::string> column_;  // dimension → SQL
@@ -632,13 +657,47 @@ class Planner {
   std::size_t dataset_id_column_ = 0, collection_column_ = 0, run_column_ = 0;
   std::vector<std::size_t> record_columns_;  // first column of each record field
   std::size_t record_start_ = 0;
+  std::size_t band_column_ = 0;                 // records of band: its value
+  std::vector<std::size_t> data_id_key_columns_;  // data-ID queries: positions in dim_columns_ of a row's key
 
   friend QueryResult run_query_impl(registry::Registry&, const QuerySpec&, bool);
 
  private:
   std::string compare(const BinaryOp& b, const char* op);
+  // What a value is, for refusing comparisons that SQL would answer by accident (SQLite) or
+  // refuse with a database error (PostgreSQL), and for typing binds.
+  enum class Kind { kUnknown, kNumber, kString, kTime, kBool };
+  static const char* kind_name(Kind k) {
+    switch (k) {
+      case Kind::kNumber: return "a number";
+      case Kind::kString: return "a string";
+      case Kind::kTime: return "a time";
+      case Kind::kBool: return "a boolean";
+      default: return "a value";
+    }
+  }
+  Kind kind_of(const Expr& e);
+  void check_comparable(const Expr& lhs, Kind lk, const Expr& rhs, Kind rk) {
+    if (lk == Kind::kUnknown || rk == Kind::kUnknown || lk == rk) return;
+    fail(rhs, fmt::format("type mismatch: {} is {}, {} is {}", brief(lhs), kind_name(lk), brief(rhs), kind_name(rk)));
+  }
+  // An operand as written, shortened for messages.
+  static std::string brief(const Expr& e) {
+    std::string text = strip_parens(e).str();
+    return text.size() <= 40 ? text : text.substr(0, 37) + "...";
+  }
+  Kind bind_kind_ = Kind::kUnknown;  // what a bind in the comparison being compiled must be
   std::string is_in(const IsIn& in);
   std::string glob(const GlobCall& g, const Expr& at);
+  // A bind's text as the value the other side of its comparison needs: a string stays a
+  // string even when it looks like a number; a number must parse as one.
+  SqlValue typed_bind(const Bind& b, const std::string& text, const Expr& at) {
+    if (bind_kind_ == Kind::kString && !uuid_context_) return text;
+    SqlValue v = text_value(text);
+    if (bind_kind_ == Kind::kNumber && std::holds_alternative<std::string>(v))
+      fail(at, fmt::format(":{} is '{}', not a number", b.name, text));
+    return v;
+  }
   SqlValue text_value(const std::string& text) const {
     if (uuid_context_)
       if (auto u = Uuid::parse(text)) return reg_.db().uuid_value(*u);
@@ -650,6 +709,12 @@ class Planner {
     const auto& p = id->parts;
     return (p.size() == 1 && p[0] == "dataset_id") || (p.size() == 2 && p[0] == dataset_->name && p[1] == "dataset_id");
   }
+  struct BindKindScope {
+    BindKindScope(Planner& p, Kind k) : p_(p), saved_(p.bind_kind_) { p_.bind_kind_ = k; }
+    ~BindKindScope() { p_.bind_kind_ = saved_; }
+    Planner& p_;
+    Kind saved_;
+  };
   struct UuidContext {
     UuidContext(Planner& p, bool on) : p_(p), saved_(p.uuid_context_) { p_.uuid_context_ = on; }
     ~UuidContext() { p_.uuid_context_ = saved_; }
@@ -718,7 +783,7 @@ std::string Planner::value(const Expr& e, bool time_context) {
   }
   if (const auto* id = e.as<Identifier>()) {
     if (auto it = spec_.binds.find(id->name()); it != spec_.binds.end()) {  // legacy bare-name binds
-      params_.push_back(bind_value(it->second));
+      params_.push_back(typed_bind(Bind{id->name()}, it->second, e));
       return "?";
     }
     return identifier(*id, e).sql;
@@ -727,7 +792,7 @@ std::string Planner::value(const Expr& e, bool time_context) {
     const auto& text = bind_text(*b, e);
     if (text.find(',') != std::string::npos) fail(e, fmt::format(":{} holds a list; use it inside IN (…)", b->name));
     if (time_context) params_.emplace_back(time_value(e));
-    else params_.push_back(text_value(text));
+    else params_.push_back(typed_bind(*b, text, e));
     return "?";
   }
   if (const auto* u = e.as<UuidCall>()) {
@@ -757,8 +822,51 @@ std::string Planner::value(const Expr& e, bool time_context) {
   fail(e, fmt::format("a {} cannot be used as a value here", node_kind_name(e.kind())));
 }
 
+Planner::Kind Planner::kind_of(const Expr& e) {
+  const Expr& x = strip_parens(e);
+  if (x.as<NumericLiteral>()) return Kind::kNumber;
+  if (x.as<StringLiteral>()) return uuid_context_ ? Kind::kUnknown : Kind::kString;
+  if (x.as<TimeLiteral>()) return Kind::kTime;
+  if (const auto* id = x.as<Identifier>()) {
+    if (spec_.binds.count(id->name()) || is_null_identifier(x)) return Kind::kUnknown;
+    const auto& p = id->parts;
+    if (p.size() == 2 && (lower(p[1]) == "region" || lower(p[1]) == "timespan")) return Kind::kUnknown;
+    auto c = identifier(*id, x);
+    if (c.time) return Kind::kTime;
+    if (!c.type) return Kind::kUnknown;
+    switch (*c.type) {
+      case FieldType::kInt:
+      case FieldType::kFloat: return Kind::kNumber;
+      case FieldType::kString: return Kind::kString;
+      case FieldType::kBool: return Kind::kBool;
+      default: return Kind::kUnknown;
+    }
+  }
+  if (const auto* u = x.as<UnaryOp>(); u && u->op != UnaryOperator::kNot) return Kind::kNumber;
+  if (const auto* b = x.as<BinaryOp>()) {
+    switch (b->op) {
+      case BinaryOperator::kAdd:
+      case BinaryOperator::kSub:
+      case BinaryOperator::kMul:
+      case BinaryOperator::kDiv:
+      case BinaryOperator::kMod:
+        for (const Expr* operand : {b->lhs.get(), b->rhs.get()}) {
+          Kind k = kind_of(*operand);
+          if (k != Kind::kUnknown && k != Kind::kNumber)
+            fail(*operand, fmt::format("arithmetic needs numbers; {} is {}", brief(*operand), kind_name(k)));
+        }
+        return Kind::kNumber;
+      default: return Kind::kBool;
+    }
+  }
+  return Kind::kUnknown;
+}
+
 std::string Planner::compare(const BinaryOp& b, const char* op) {
   UuidContext uuids(*this, is_dataset_id(*b.lhs) || is_dataset_id(*b.rhs));
+  Kind lk = kind_of(*b.lhs), rk = kind_of(*b.rhs);
+  check_comparable(*b.lhs, lk, *b.rhs, rk);
+  BindKindScope bind_kind(*this, lk != Kind::kUnknown ? lk : rk);
   auto is_time_column = [&](const Expr& x) {
     const auto* id = strip_parens(x).as<Identifier>();
     if (!id || spec_.binds.count(id->name())) return false;
@@ -774,6 +882,16 @@ std::string Planner::compare(const BinaryOp& b, const char* op) {
 
 std::string Planner::is_in(const IsIn& in) {
   UuidContext uuids(*this, is_dataset_id(*in.lhs));
+  Kind lk = kind_of(*in.lhs);
+  for (const auto& item : in.items) {
+    if (item.as<RangeLiteral>()) {
+      if (lk != Kind::kUnknown && lk != Kind::kNumber)
+        fail(item, fmt::format("type mismatch: {} is {}, a range holds numbers", brief(*in.lhs), kind_name(lk)));
+      continue;
+    }
+    check_comparable(*in.lhs, lk, item, kind_of(item));
+  }
+  BindKindScope bind_kind(*this, lk);
   std::string lhs = value(*in.lhs);
   std::vector<std::string> alternatives, singles;
   for (const auto& item : in.items) {
@@ -793,7 +911,7 @@ std::string Planner::is_in(const IsIn& in) {
       for (std::size_t start = 0; start <= text.size();) {
         auto comma = text.find(',', start);
         std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        params_.push_back(text_value(part));
+        params_.push_back(typed_bind(*b, part, item));
         singles.emplace_back("?");
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -946,7 +1064,7 @@ void Planner::plan() {
         break;
       }
     }
-  compile_where();
+  // Sky pixel dimensions first, so the expression can constrain them (htm7 = 253954).
   for (const auto& s : group_.required()) {
     const auto& e = u_.get(s);
     if (!e.is_skypix() || column_.count(s)) continue;  // a dataset's pixel column is an ordinary column
@@ -978,6 +1096,7 @@ void Planner::plan() {
     pixel.column = select(column_[s]);
     spatial_tests_.push_back({region_column(family_elements.front()), pixel});
   }
+  compile_where();
   if (family_elements.size() == 2) {
     auto key = std::make_pair(std::min(family_elements[0], family_elements[1]), std::max(family_elements[0], family_elements[1]));
     if (!spatially_joined_.count(key)) spatial_join(family_elements[0], family_elements[1]);
@@ -1017,7 +1136,12 @@ void Planner::plan() {
         temporal = name;
         break;
       }
-    bool use_calibs = calibs_table && (!temporal.empty() || !find_first_);
+    // A find-first search reads CALIBRATION collections only for a time: the query's
+    // exposure/visit or a constraint on the datasets' validity ranges.
+    bool use_calibs = calibs_table && (!temporal.empty() || !find_first_ || dataset_timespan_);
+    if (calibs_table && !use_calibs)
+      for (const auto& c : searched_)
+        if (c.type == registry::CollectionType::kCalibration) skipped_calibrations_.push_back(c.name);
     auto type_id = reg_.dataset_type_id(dataset_->parent_name());
     std::vector<std::string> dims;
     for (const auto& d : dataset_->dimensions.required()) dims.push_back(quote(d));
@@ -1028,7 +1152,7 @@ void Planner::plan() {
     };
     Params params;
     std::string source;
-    if (!use_calibs) {
+    if (!use_calibs && !dataset_timespan_) {
       params.emplace_back(type_id);
       std::string ids = plain.empty() ? "(NULL)" : in_list(plain, params);
       source = fmt::format("FROM {} t", quote(reg_.tags_table(*dataset_)));
@@ -1036,18 +1160,21 @@ void Planner::plan() {
       params.clear();
     } else {
       std::string parts;
-      if (!plain.empty()) {
+      if (!plain.empty() || !use_calibs) {
         params.emplace_back(type_id);
         std::string ids = in_list(plain, params);
-        parts = fmt::format("SELECT dataset_id, collection_id{}, NULL AS timespan_begin, NULL AS timespan_end FROM {} "
-                            "WHERE dataset_type_id = ? AND collection_id IN {} UNION ALL ",
-                            dim_list, quote(reg_.tags_table(*dataset_)), ids);
+        parts = fmt::format("SELECT dataset_id, collection_id{}, CAST(NULL AS BIGINT) AS timespan_begin, "
+                            "CAST(NULL AS BIGINT) AS timespan_end FROM {} "
+                            "WHERE dataset_type_id = ? AND collection_id IN {}",
+                            dim_list, quote(reg_.tags_table(*dataset_)), plain.empty() ? "(NULL)" : ids);
       }
-      params.emplace_back(type_id);
-      std::string ids = in_list(calib, params);
-      parts += fmt::format("SELECT dataset_id, collection_id{}, timespan_begin, timespan_end FROM {} "
-                           "WHERE dataset_type_id = ? AND collection_id IN {}",
-                           dim_list, quote(*calibs_table), ids);
+      if (use_calibs) {
+        params.emplace_back(type_id);
+        std::string ids = in_list(calib, params);
+        parts += fmt::format("{}SELECT dataset_id, collection_id{}, timespan_begin, timespan_end FROM {} "
+                             "WHERE dataset_type_id = ? AND collection_id IN {}",
+                             parts.empty() ? "" : " UNION ALL ", dim_list, quote(*calibs_table), ids);
+      }
       source = fmt::format("FROM ({}) t", parts);
       if (!temporal.empty()) {
         std::string alias = join(temporal);
@@ -1076,9 +1203,17 @@ void Planner::plan() {
       for (const auto& f : e.record_fields())
         for (const auto& c : registry::field_columns(f)) select_.push_back(alias + "." + quote(c));
     }
+    if (e.name() == "band") band_column_ = select(dimension("band", nullptr));
     std::vector<std::string> own = e.required();
     if (e.is_dimension() && std::find(own.begin(), own.end(), e.name()) == own.end()) own.push_back(e.name());
     needs_dedupe_ = needs_dedupe_ || group_.required().size() != own.size();
+  } else if (!spec_.dimensions.empty()) {
+    // A data-ID query: one row per data ID of the dimensions asked for, however many
+    // datasets, collections or extra dimensions (a dataset type's, a spatial join's) match.
+    const auto asked = u_.group(spec_.dimensions).required();
+    for (std::size_t i = 0; i < group_.required().size(); ++i)
+      if (std::find(asked.begin(), asked.end(), group_.required()[i]) != asked.end()) data_id_key_columns_.push_back(i);
+    needs_dedupe_ = dataset_.has_value() || asked.size() != group_.required().size();
   }
 
   // 7. Order.
@@ -1114,6 +1249,13 @@ void Planner::plan() {
 
 registry::ResultSet Planner::execute(bool push_limit) {
   if (from_.empty()) throw InvalidQueryError("nothing to query: give dimensions, a dataset type or an element");
+  bool postgres = reg_.db().dialect() == registry::Dialect::kPostgres;
+  // PostgreSQL sorts text by bytes only with COLLATE "C", and a SELECT DISTINCT may only be
+  // ordered by expressions it selects: select the collated ones too (same values, so the
+  // rows stay as distinct as they were).
+  if (postgres && distinct_)
+    for (const auto& o : order_)
+      if (o.text) select(o.sql + " COLLATE \"C\"");
   std::string sql = fmt::format("SELECT {}{}", distinct_ ? "DISTINCT " : "", fmt::join(select_, ", "));
   Params params;
   for (const auto& f : from_) {
@@ -1129,7 +1271,6 @@ registry::ResultSet Planner::execute(bool push_limit) {
     sql += fmt::format(" WHERE {}", fmt::join(conditions, " AND "));
   }
   std::vector<std::string> order;
-  bool postgres = reg_.db().dialect() == registry::Dialect::kPostgres;
   for (const auto& o : order_)  // text sorts by bytes on every backend
     order.push_back(o.sql + (o.text && postgres ? " COLLATE \"C\"" : "") + (o.descending ? " DESC" : ""));
   sql += fmt::format(" ORDER BY {}", fmt::join(order, ", "));
@@ -1252,13 +1393,16 @@ std::vector<ResultRow> Planner::finish(const registry::ResultSet& result, bool* 
         std::size_t column = record_start_;
         for (const auto& f : e_records->record_fields()) values.push_back(registry::field_from_sql(f, *row, column));
       } else if (e_records->name() == "band") {
-        values.emplace_back(std::get<std::string>(r.data_id.at("band")));
+        values.emplace_back(registry::as_string((*row)[band_column_]));
       } else {  // a sky pixel: its id
         values.emplace_back(std::get<std::int64_t>(r.data_id.at(e_records->name())));
         for (std::size_t i = 1; i < e_records->record_fields().size(); ++i) values.emplace_back(std::monostate{});
       }
       r.record.emplace(*e_records, std::move(values));
-      if (!dataset_) key = dimensions::format_data_id(r.record->data_id(), e_records->required());
+      key = dimensions::format_data_id(r.record->data_id(), e_records->required());
+    } else if (!data_id_key_columns_.empty()) {
+      key.clear();
+      for (auto i : data_id_key_columns_) key += dimensions::to_string(r.data_id.at(req[i])) + "\x1f";
     }
     if (needs_dedupe_ && !key.empty() && !seen.insert(key).second) continue;
     if (!pushed && skipped < spec_.offset) {
@@ -1291,6 +1435,11 @@ std::vector<ResultRow> Planner::finish(const registry::ResultSet& result, bool* 
 }
 
 // ---- explanations of empty results ------------------------------------------------------
+
+// A constraint quoted in an explanation, cut to a readable length.
+std::string shortened(const std::string& text) {
+  return text.size() <= 200 ? text : text.substr(0, 197) + "...";
+}
 
 std::string populate_hint(const std::string& element) {
   static const std::map<std::string, std::string> kHints{
@@ -1334,6 +1483,11 @@ std::vector<std::string> explain_empty(registry::Registry& reg, const QuerySpec&
                                 planner.searched_.size() > 1 ? "s" : "", fmt::join(without, ", ")));
       return out;
     }
+    if (!planner.skipped_calibrations_.empty())
+      out.push_back(fmt::format("a find-first search reads the CALIBRATION collection{} {} only for a time: add an "
+                                "exposure or visit to the query, or constrain {}.timespan OVERLAPS (…)",
+                                planner.skipped_calibrations_.size() > 1 ? "s" : "",
+                                fmt::join(planner.skipped_calibrations_, ", "), type));
   }
   // Dimensions without records.
   for (const auto& element : planner.joined_tables()) {
@@ -1356,7 +1510,7 @@ std::vector<std::string> explain_empty(registry::Registry& reg, const QuerySpec&
       QuerySpec s = spec;
       s.where = c->str();
       s.data_id.clear();
-      if (alone(s)) out.push_back(fmt::format("the constraint '{}' matches nothing by itself", c->str()));
+      if (alone(s)) out.push_back(fmt::format("the constraint '{}' matches nothing by itself", shortened(c->str())));
     }
     for (const auto& [k, v] : spec.data_id) {
       if (++tried > 8) break;
@@ -1369,7 +1523,7 @@ std::vector<std::string> explain_empty(registry::Registry& reg, const QuerySpec&
                                                                          : std::to_string(std::get<std::int64_t>(v))));
     }
   } else if (conjuncts.size() == 1) {
-    out.push_back(fmt::format("the constraint '{}' matches nothing", conjuncts[0]->str()));
+    out.push_back(fmt::format("the constraint '{}' matches nothing", shortened(conjuncts[0]->str())));
   }
   if (out.empty() && planner.spatial_test_count() > 0 && candidates > 0)
     out.push_back(fmt::format("{} candidate row{} shared htm7 sky pixels with the regions involved, but none overlaps "

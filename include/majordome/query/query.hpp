@@ -8,7 +8,10 @@
 // on it. Spatial relations (region OVERLAPS region, a sky pixel dimension with a spatial
 // element, two spatial families in one query) use the htm7 overlap tables in SQL and are
 // then decided exactly in C++ before rows are counted, ordered or limited; timespan
-// relations are exact in SQL. Every user value reaches SQL as a bound parameter.
+// relations are exact in SQL. A dataset search over CALIBRATION collections matches the
+// validity ranges that overlap the query's exposure/visit timespan or the expression's
+// `<type>.timespan OVERLAPS …`. Comparisons are type-checked (numbers, strings, times,
+// booleans) and every user value reaches SQL as a bound parameter.
 //
 // When the result is empty, QueryResult::explanation says why: a collection without the
 // dataset type, a dimension without records, the constraint that matches nothing.
@@ -35,6 +38,9 @@ struct DatasetSearch {
   bool find_first = false;
 };
 
+// What a row is: with records_of, one record of that element; else with dimensions, one data
+// ID of those dimensions (however many datasets or extra dimensions match it); else one
+// dataset of the search. Limit and offset count rows after exact spatial tests and find-first.
 struct QuerySpec {
   std::vector<std::string> dimensions;     // of the result rows (more are added as needed)
   std::optional<DatasetSearch> datasets;   // rows must have a dataset of this search
