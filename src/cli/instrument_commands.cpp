@@ -1,8 +1,254 @@
-// register-instrument, ingest-raws, define-visits, write-curated-calibrations: not written yet (placeholder so that the command line links).
+// butler register-instrument, ingest-raws, define-visits, write-curated-calibrations: thin
+// shells over the instrument module (docs/instruments.md).
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "commands.hpp"
+#include "majordome/butler/butler.hpp"
+#include "majordome/core/error.hpp"
+#include "majordome/instrument/curated.hpp"
+#include "majordome/instrument/ingest.hpp"
+#include "majordome/instrument/register.hpp"
+#include "majordome/instrument/visits.hpp"
 
 namespace majordome::cli {
 
-void add_instrument_commands(CLI::App& /*butler*/) {}
+namespace {
+
+namespace fs = std::filesystem;
+using butler::Access;
+using butler::Butler;
+
+std::vector<std::string> comma_list(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    std::size_t start = 0;
+    while (start <= item.size()) {
+      const auto comma = item.find(',', start);
+      auto part = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
+  ~ProgressBar() { finish(); }
+  void update(std::string_view label, std::size_t done, std::size_t total) {
+    if (!enabled_ || total == 0) return;
+    const int percent = static_cast<int>(100 * done / total);
+    const auto now = std::chrono::steady_clock::now();
+    if (label == label_ && percent == percent_ && done != total && now - last_ < std::chrono::milliseconds(200)) return;
+    if (label != label_ && !label_.empty()) std::cerr << "\n";
+    label_ = std::string(label), percent_ = percent, last_ = now;
+    const int width = 30, filled = width * percent / 100;
+    std::cerr << fmt::format("\r{:<16} [{}{}] {:3d}% {}/{}", label, std::string(filled, '#'),
+                             std::string(width - filled, ' '), percent, done, total)
+              << std::flush;
+    drawn_ = true;
+  }
+  void finish() {
+    if (drawn_) std::cerr << "\n";
+    drawn_ = false;
+    label_.clear();
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::string label_;
+  int percent_ = -1;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+void add_instrument_commands(CLI::App& app) {
+  // ---- register-instrument
+  {
+    auto* cmd = app.add_subcommand(
+        "register-instrument",
+        "Register instruments: the instrument, detector and physical_filter records from the camera description.\n"
+        "INSTRUMENT is a Rubin class name (lsst.obs.lsst.Latiss, lsst.obs.lsst.LsstComCam, lsst.obs.lsst.LsstCam,\n"
+        "lsst.obs.subaru.HyperSuprimeCam, lsst.obs.cfht.MegaPrime, lsst.obs.decam.DarkEnergyCamera) or a name\n"
+        "(LATISS, LSSTComCam, LSSTCam, TestCam, HSC, MegaPrime, DECam).");
+    auto repo = std::make_shared<std::string>();
+    auto names = std::make_shared<std::vector<std::string>>();
+    auto update = std::make_shared<bool>(false);
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("INSTRUMENT", *names, "Instrument class names or names")->required();
+    cmd->add_flag("--update", *update, "Replace records that differ from the camera description");
+    on_run(cmd, [=] {
+      for (const auto& n : *names)  // fail before opening anything
+        instrument::load_instrument_camera(instrument::get_instrument(n));
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      for (const auto& n : *names) {
+        const auto r = instrument::register_instrument(b->registry(), n, *update);
+        if (r.inserted)
+          std::cout << fmt::format("Registered instrument {} ({}): {} detectors, {} physical filters.\n",
+                                   r.instrument.name, r.instrument.class_name, r.detectors, r.filters);
+        else
+          std::cout << fmt::format("Instrument {} is already registered with these records; nothing to do.\n",
+                                   r.instrument.name);
+      }
+    });
+  }
+  // ---- ingest-raws
+  {
+    auto* cmd = app.add_subcommand(
+        "ingest-raws",
+        "Ingest raw files (FITS; directories are searched recursively for *.fits, *.fit, *.fits.gz, *.fits.fz)\n"
+        "as `raw` datasets, recording their exposure, group and day_obs records. Bad files are reported one by\n"
+        "one and skipped (exit status non-zero); re-ingesting a file already there is a no-op.");
+    auto repo = std::make_shared<std::string>();
+    auto locations = std::make_shared<std::vector<std::string>>();
+    auto transfer = std::make_shared<std::string>("auto");
+    auto jobs = std::make_shared<int>(1);
+    auto fail_fast = std::make_shared<bool>(false);
+    auto output_run = std::make_shared<std::string>();
+    auto no_index = std::make_shared<bool>(false);
+    auto no_progress = std::make_shared<bool>(false);
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("LOCATIONS", *locations, "Raw files or directories")->required();
+    cmd->add_option("-t,--transfer", *transfer,
+                    "auto, copy, move, link, hardlink, symlink, relsymlink, direct (leave the files where they are)")
+        ->capture_default_str();
+    cmd->add_option("-j,--processes", *jobs, "Threads reading headers")->capture_default_str();
+    cmd->add_flag("--fail-fast", *fail_fast, "Stop at the first file that cannot be ingested");
+    cmd->add_option("--output-run", *output_run, "RUN collection for the raws (default <INSTRUMENT>/raw/all)");
+    cmd->add_flag("--no-search-indexes", *no_index,
+                  "Read every file's header even where an _index.json metadata index is present");
+    cmd->add_flag("--no-progress", *no_progress, "No progress bar");
+    on_run(cmd, [=] {
+      if (*jobs < 1) throw InvalidArgumentError(fmt::format("-j/--processes must be at least 1, got {}", *jobs));
+      const auto start = std::chrono::steady_clock::now();
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      ProgressBar bar(!*no_progress);
+      instrument::RawIngestOptions options;
+      options.transfer = *transfer;
+      options.jobs = *jobs;
+      options.fail_fast = *fail_fast;
+      options.output_run = *output_run;
+      options.use_index_files = !*no_index;
+      options.progress = [&bar](instrument::IngestPhase phase, std::size_t done, std::size_t total) {
+        bar.update(phase == instrument::IngestPhase::kReading ? "reading headers" : "ingesting", done, total);
+      };
+      std::vector<fs::path> paths(locations->begin(), locations->end());
+      instrument::RawIngestResult r;
+      try {
+        r = instrument::ingest_raws(*b, paths, options);
+      } catch (...) {
+        bar.finish();
+        throw;
+      }
+      bar.finish();
+      const double seconds = seconds_since(start);
+      for (const auto& w : r.warnings) std::cerr << "Warning: " << w << "\n";
+      for (const auto& f : r.failures)
+        std::cerr << fmt::format("Failed: {}: {} [{}]\n", f.file.string(), f.reason, error_code_name(f.code));
+      std::cout << fmt::format("Ingested {} raw file(s) into {}; {} already present; {} failed ({} file(s) in "
+                               "{:.1f} s, {:.0f} files/s; {} new exposure(s){}).\n",
+                               r.ingested, r.runs.empty() ? std::string("no run") : fmt::format("{}", fmt::join(r.runs, ", ")),
+                               r.already_present, r.failures.size(), r.files, seconds,
+                               seconds > 0 ? r.files / seconds : 0.0, r.new_exposures,
+                               r.from_index ? fmt::format("; {} from _index.json", r.from_index) : "");
+      if (!r.failures.empty())
+        throw Error(r.failures.front().code,
+                    fmt::format("{} of {} file(s) could not be ingested (listed above); the others were ingested",
+                                r.failures.size(), r.files));
+    });
+  }
+  // ---- define-visits
+  {
+    auto* cmd = app.add_subcommand(
+        "define-visits",
+        "Define visits from the ingested science exposures of INSTRUMENT: visit, visit_definition,\n"
+        "visit_system(_membership) and visit_detector_region records with sky regions. Grouping: one-to-one\n"
+        "(default) or by-group-metadata, chosen with -C FILE holding config.groupExposures.name=\"...\".");
+    auto repo = std::make_shared<std::string>();
+    auto instrument_name = std::make_shared<std::string>();
+    auto config_files = std::make_shared<std::vector<std::string>>();
+    auto config = std::make_shared<std::vector<std::string>>();
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto no_progress = std::make_shared<bool>(false);
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("INSTRUMENT", *instrument_name, "Instrument name or Rubin class name")->required();
+    cmd->add_option("-C,--config-file", *config_files,
+                    "Config overrides file: config.groupExposures.name=\"one-to-one\"|\"by-group-metadata\", "
+                    "config.computeVisitRegions.padding=N");
+    cmd->add_option("-c,--config", *config, "One override KEY=VALUE (e.g. groupExposures.name=by-group-metadata)");
+    cmd->add_option("--collections", *collections, "Collections with the raws (default <INSTRUMENT>/raw/all)");
+    cmd->add_flag("--no-progress", *no_progress, "No progress bar");
+    on_run(cmd, [=] {
+      instrument::DefineVisitsOptions options;
+      for (const auto& f : *config_files) instrument::apply_define_visits_config_file(options, f);
+      for (const auto& c : *config) instrument::apply_define_visits_config(options, c, "-c");
+      options.collections = comma_list(*collections);
+      const auto start = std::chrono::steady_clock::now();
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      ProgressBar bar(!*no_progress);
+      options.progress = [&bar](std::size_t done, std::size_t total) { bar.update("defining visits", done, total); };
+      const auto r = instrument::define_visits(b->registry(), *instrument_name, options);
+      bar.finish();
+      for (const auto& w : r.warnings) std::cerr << "Warning: " << w << "\n";
+      std::cout << fmt::format(
+          "Defined {} new visit(s) of {} ({} in visit system {} '{}'; {} detector region(s)) from {} exposure(s); "
+          "{} skipped as not on sky, {} without a pointing ({:.1f} s).\n",
+          r.new_visits, r.instrument, r.visits, static_cast<int>(options.grouping),
+          instrument::visit_system_name(options.grouping), r.detector_regions, r.exposures, r.not_science,
+          r.no_pointing, seconds_since(start));
+    });
+  }
+  // ---- write-curated-calibrations
+  {
+    auto* cmd = app.add_subcommand(
+        "write-curated-calibrations",
+        "Write the camera and the instrument's curated calibrations (e.g. LATISS defects), certified with\n"
+        "their validity ranges in the CALIBRATION collection <INSTRUMENT>/calib/<label> (runs\n"
+        "<INSTRUMENT>/calib/<label>/unbounded and <INSTRUMENT>/calib/<label>/curated/<date>).");
+    auto repo = std::make_shared<std::string>();
+    auto instrument_name = std::make_shared<std::string>();
+    auto labels = std::make_shared<std::vector<std::string>>();
+    auto collection = std::make_shared<std::string>();
+    auto transfer = std::make_shared<std::string>("copy");
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("INSTRUMENT", *instrument_name, "Instrument name or Rubin class name")->required();
+    cmd->add_option("--label", *labels, "Label(s) of the collections, usually the ticket (e.g. DM-48650)");
+    cmd->add_option("--collection", *collection, "CALIBRATION collection name (default <INSTRUMENT>/calib/<label>)");
+    cmd->add_option("-t,--transfer", *transfer, "How the data files go into the datastore")->capture_default_str();
+    on_run(cmd, [=] {
+      instrument::CuratedOptions options;
+      options.labels = *labels;
+      options.collection = *collection;
+      options.transfer = *transfer;
+      if (options.labels.empty() && options.collection.empty())
+        throw InvalidArgumentError("write-curated-calibrations needs --label (usually the ticket, e.g. --label "
+                                   "DM-48650)");
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      const auto r = instrument::write_curated_calibrations(*b, *instrument_name, options);
+      std::cout << fmt::format("Wrote {} curated calibration dataset(s) of {} ({}) certified in {}; runs: {}.\n",
+                               r.datasets, r.instrument, fmt::join(r.dataset_types, ", "), r.calibration_collection,
+                               fmt::join(r.runs, ", "));
+    });
+  }
+}
 
 }  // namespace majordome::cli

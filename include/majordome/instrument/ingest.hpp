@@ -1,0 +1,87 @@
+// Raw ingest (`butler ingest-raws`): reads raw files' headers (in parallel), translates them,
+// records day_obs, group and exposure dimension records and ingests each file as a `raw`
+// dataset {instrument, exposure, detector} with a reproducible ID (DATAID_TYPE_RUN).
+//
+// Files are handled one by one: a file that cannot be used (not FITS, truncated, unknown
+// instrument, header missing required keys, instrument or detector not registered, a
+// conflicting exposure record, another file already holding its data ID) is reported with
+// the reason and skipped; the others are ingested. Writes go in batches, each one
+// transaction that either commits its records, datasets and files together or leaves
+// nothing behind. Re-ingesting a file that is already there is a no-op.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "majordome/butler/butler.hpp"
+#include "majordome/core/error.hpp"
+#include "majordome/instrument/observation_info.hpp"
+
+namespace majordome::instrument {
+
+inline constexpr const char* kRawDatasetType = "raw";
+inline constexpr const char* kRawStorageClass = "Exposure";
+
+// "<instrument>/raw/all", Rubin's default raw run.
+std::string default_raw_run(std::string_view instrument);
+
+// Files to ingest from files and directories (searched recursively). In directories only
+// names matching Rubin's default pattern (`\.fit[s]?\b`: .fits, .fit, .fits.gz, .fits.fz)
+// are taken, sorted; files named explicitly are always taken. NotFoundError for a location
+// that does not exist.
+std::vector<std::filesystem::path> find_raw_files(const std::vector<std::filesystem::path>& locations);
+
+// Per-file metadata from Rubin's metadata index files (`_index.json` beside the files, as
+// written by `astrometadata write-index`; content "metadata"): file path → header as a JSON
+// object text. Index files with other content ("translated") or unreadable ones are
+// ignored (with a message in `warnings`).
+struct MetadataIndex {
+  std::map<std::filesystem::path, std::string> headers;  // lexically normal absolute paths
+  std::vector<std::string> warnings;
+};
+MetadataIndex read_metadata_indexes(const std::vector<std::filesystem::path>& files);
+
+enum class IngestPhase { kReading, kWriting };
+
+struct RawIngestOptions {
+  std::string transfer = "auto";   // datastore transfer mode (auto, direct, symlink, copy, …)
+  int jobs = 1;                    // threads reading headers
+  bool fail_fast = false;          // stop at the first bad file (throws its error)
+  std::string output_run;          // empty: <INSTRUMENT>/raw/all for each instrument
+  bool use_index_files = true;     // read _index.json metadata instead of headers when present
+  std::size_t batch_size = 2000;   // files per write transaction
+  // Called from the calling thread with (phase, done, total).
+  std::function<void(IngestPhase, std::size_t, std::size_t)> progress;
+};
+
+struct RawIngestFailure {
+  std::filesystem::path file;
+  ErrorCode code = ErrorCode::kInternal;
+  std::string reason;
+};
+
+struct RawIngestResult {
+  std::size_t files = 0;             // files considered
+  std::size_t ingested = 0;          // new raw datasets
+  std::size_t already_present = 0;   // files whose dataset was already there (same file)
+  std::size_t from_index = 0;        // files whose metadata came from an _index.json
+  std::size_t new_exposures = 0;     // exposure records written
+  std::vector<std::string> runs;     // the runs written to, sorted
+  std::vector<RawIngestFailure> failures;  // in file order
+  std::vector<std::string> warnings;
+};
+
+// Ingests the raw files found at `locations` into the repository. REQUIRES: the butler is
+// open for writing. Per-file problems are collected in `failures` (or, with fail_fast,
+// thrown as the file's error with the file named); repository-wide problems (the run
+// exists with another type, the database fails) are thrown.
+RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<std::filesystem::path>& locations,
+                            const RawIngestOptions& options = {});
+
+}  // namespace majordome::instrument

@@ -1,0 +1,562 @@
+#include "majordome/instrument/ingest.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <span>
+#include <thread>
+
+#include <fitsio.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "majordome/core/time.hpp"
+#include "majordome/image/fits_file.hpp"
+#include "majordome/instrument/header_source.hpp"
+#include "majordome/instrument/register.hpp"
+#include "majordome/instrument/translator.hpp"
+
+namespace majordome::instrument {
+
+namespace fs = std::filesystem;
+using dimensions::FieldValue;
+using registry::DataId;
+
+namespace {
+
+// What the reading phase learnt about one file.
+struct FileMeta {
+  bool ok = false;
+  bool from_index = false;
+  ExposureRecordValues values;
+  std::optional<double> day_offset_s;
+  std::optional<std::int64_t> seq_start, seq_end;
+  bool sky_rotation = true;  // boresight rotation is a sky angle (else sky_angle is unknown)
+  ErrorCode code = ErrorCode::kInternal;
+  std::string reason;
+};
+
+// An error message without a leading "<file>: " (the report names the file already).
+std::string strip_file_prefix(std::string message, const fs::path& file) {
+  for (const auto& prefix : {file.string() + ": ", file.filename().string() + ": "})
+    if (message.rfind(prefix, 0) == 0) return message.substr(prefix.size());
+  return message;
+}
+
+// Reads the valued cards of the current HDU into `header` (later values win).
+bool read_cards(fitsfile* fptr, image::Header& header, bool skip_structural) {
+  int status = 0, count = 0;
+  if (ffghsp(fptr, &count, nullptr, &status) != 0) return false;
+  char key[FLEN_KEYWORD], value[FLEN_VALUE], comment[FLEN_COMMENT];
+  for (int n = 1; n <= count; ++n) {
+    if (ffgkyn(fptr, n, key, value, comment, &status) != 0) return false;
+    const std::string_view k(key);
+    if (k.empty() || k == "COMMENT" || k == "HISTORY" || (skip_structural && image::is_structural_keyword(k)))
+      continue;
+    image::HeaderValue v;
+    char type = 0;
+    int s2 = 0;
+    if (value[0] != '\0' && ffdtyp(value, &type, &s2) == 0) {
+      if (type == 'C') {
+        std::string str;
+        const std::string_view quoted(value);
+        for (std::size_t i = 1; i + 1 < quoted.size(); ++i) {
+          str += quoted[i];
+          if (quoted[i] == '\'' && quoted[i + 1] == '\'') ++i;  // '' is a quote
+        }
+        while (!str.empty() && str.back() == ' ') str.pop_back();
+        v = str;
+      } else if (type == 'L') {
+        v = value[0] == 'T';
+      } else if (type == 'I') {
+        v = static_cast<std::int64_t>(std::strtoll(value, nullptr, 10));
+      } else if (type == 'F') {
+        std::string number(value);
+        std::replace(number.begin(), number.end(), 'D', 'E');
+        v = std::strtod(number.c_str(), nullptr);
+      } else {
+        v = std::string(value);
+      }
+      if (s2 != 0) return false;
+    }
+    header.set(k, std::move(v));
+  }
+  return true;
+}
+
+// The primary header merged with the first extension's (as header_source.hpp describes),
+// read with cfitsio directly: only the first two HDUs are visited, which matters for raws
+// of 16+ tile-compressed amplifier HDUs. nullopt when anything is unusual (the caller falls
+// back to read_header_file, which reports errors properly).
+std::optional<image::Header> read_raw_header_fast(const fs::path& file) {
+  fitsfile* fptr = nullptr;
+  int status = 0;
+  if (ffopen(&fptr, file.c_str(), READONLY, &status) != 0) {
+    ffcmsg();
+    return std::nullopt;
+  }
+  image::Header header;
+  bool ok = read_cards(fptr, header, false);
+  int type = 0;
+  if (ok && ffmahd(fptr, 2, &type, &status) == 0) {
+    ok = read_cards(fptr, header, true);
+  } else if (ok && status != END_OF_FILE) {
+    ok = false;
+  }
+  status = 0;
+  ffclos(fptr, &status);
+  ffcmsg();
+  if (!ok) return std::nullopt;
+  return header;
+}
+
+void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) {
+  try {
+    ObservationInfo info;
+    TranslateOptions topts;
+    topts.source = file.string();
+    if (auto it = index.headers.find(file); it != index.headers.end()) {
+      info = translate(parse_header_dump(it->second, file.string() + " (_index.json)"), topts);
+      meta.from_index = true;
+    } else if (auto header = read_raw_header_fast(file)) {
+      info = translate(*header, topts);
+    } else {
+      info = translate_file(file, topts);
+    }
+    meta.values = exposure_record(info, file.string());
+    meta.day_offset_s = info.observing_day_offset_s;
+    meta.seq_start = info.group_counter_start;
+    meta.seq_end = info.group_counter_end;
+    meta.sky_rotation = !info.boresight_rotation_coord || *info.boresight_rotation_coord == "sky";
+    meta.ok = true;
+  } catch (const Error& e) {
+    meta.code = e.code();
+    meta.reason = strip_file_prefix(e.what(), file);
+  } catch (const std::exception& e) {
+    meta.code = ErrorCode::kCorruptFile;
+    meta.reason = strip_file_prefix(e.what(), file);
+  }
+}
+
+bool same_file_content(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec)) return true;
+  const auto ca = fs::weakly_canonical(a, ec);
+  const auto cb = fs::weakly_canonical(b, ec);
+  if (!ec && ca == cb) return true;
+  if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  if (!fa || !fb) return false;
+  std::vector<char> ba(1 << 16), bb(1 << 16);
+  while (fa && fb) {
+    fa.read(ba.data(), static_cast<std::streamsize>(ba.size()));
+    fb.read(bb.data(), static_cast<std::streamsize>(bb.size()));
+    if (fa.gcount() != fb.gcount() || !std::equal(ba.begin(), ba.begin() + fa.gcount(), bb.begin())) return false;
+  }
+  return fa.eof() && fb.eof();
+}
+
+fs::path path_from_uri(const std::string& uri) {
+  if (uri.rfind("file://", 0) == 0) return fs::path(uri.substr(7));
+  return fs::path(uri);
+}
+
+// The first field whose value differs, for conflict messages.
+std::string first_difference(const dimensions::DimensionRecord& have, const dimensions::DimensionRecord& want) {
+  const auto& fields = have.element().record_fields();
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    if (have.values()[i] != want.values()[i])
+      return fmt::format("{}: registered {}, this file {}", fields[i].name, dimensions::to_string(have.values()[i]),
+                         dimensions::to_string(want.values()[i]));
+  return "no difference";
+}
+
+std::optional<Timespan> day_obs_timespan(int day_obs, std::optional<double> offset_s) {
+  if (!offset_s) return std::nullopt;
+  const auto midnight = TaiTime::parse_tai_iso(
+      fmt::format("{:04d}-{:02d}-{:02d}T00:00:00", day_obs / 10000, day_obs / 100 % 100, day_obs % 100));
+  if (!midnight) return std::nullopt;
+  const std::int64_t begin = midnight->ns() + static_cast<std::int64_t>(*offset_s * 1e9);
+  return Timespan(begin, begin + 86400LL * 1000000000LL);
+}
+
+// One file ready to be written.
+struct Planned {
+  std::size_t index = 0;  // into the file list
+  std::string run;
+  DataId data_id;
+  Uuid id;
+  std::optional<dimensions::DimensionRecord> exposure;  // when this file brings a new exposure
+  std::optional<dimensions::DimensionRecord> day_obs, group, physical_filter;
+};
+
+// The band of a physical filter the camera description does not list: that of a registered
+// filter with the same part before '~' (LATISS filter~grating), else that part itself.
+std::string filter_band(const std::string& physical_filter, const std::map<std::string, std::string>& band_of) {
+  const auto head = physical_filter.substr(0, physical_filter.find('~'));
+  for (const auto& [name, band] : band_of)
+    if (name.substr(0, name.find('~')) == head) return band;
+  return head.empty() ? std::string("unknown") : head;
+}
+
+}  // namespace
+
+std::string default_raw_run(std::string_view instrument) { return fmt::format("{}/raw/all", instrument); }
+
+std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations) {
+  static const std::regex pattern(R"(\.fit[s]?\b)");
+  std::vector<fs::path> out;
+  for (const auto& location : locations) {
+    std::error_code ec;
+    if (fs::is_directory(location, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(location, fs::directory_options::follow_directory_symlink, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec)) continue;
+        const auto name = it->path().filename().string();
+        if (std::regex_search(name, pattern)) found.push_back(fs::absolute(it->path()).lexically_normal());
+      }
+      if (ec) throw IoError(fmt::format("cannot list {}: {}", location.string(), ec.message()));
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (fs::exists(location, ec)) {
+      out.push_back(fs::absolute(location).lexically_normal());
+    } else {
+      throw NotFoundError(fmt::format("{} does not exist (give raw files or directories holding them)",
+                                      location.string()));
+    }
+  }
+  return out;
+}
+
+MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files) {
+  MetadataIndex index;
+  std::set<fs::path> directories;
+  for (const auto& f : files) directories.insert(f.parent_path());
+  for (const auto& dir : directories) {
+    const fs::path path = dir / "_index.json";
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) continue;
+    nlohmann::json doc;
+    try {
+      std::ifstream in(path);
+      doc = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      index.warnings.push_back(fmt::format("{}: not valid JSON ({}); reading the files' headers instead",
+                                           path.string(), e.what()));
+      continue;
+    }
+    if (!doc.is_object() || doc.value("__CONTENT__", std::string()) != "metadata") {
+      index.warnings.push_back(fmt::format(
+          "{}: not a metadata index (\"__CONTENT__\": \"metadata\"); reading the files' headers instead",
+          path.string()));
+      continue;
+    }
+    const nlohmann::json common = doc.value("__COMMON__", nlohmann::json::object());
+    for (const auto& [name, entry] : doc.items()) {
+      if (name.rfind("__", 0) == 0 || !entry.is_object()) continue;
+      nlohmann::json merged = common.is_object() ? common : nlohmann::json::object();
+      for (const auto& [k, v] : entry.items()) merged[k] = v;
+      merged["__CONTENT__"] = "metadata";
+      index.headers[(dir / name).lexically_normal()] = merged.dump();
+    }
+  }
+  return index;
+}
+
+RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>& locations,
+                            const RawIngestOptions& options) {
+  RawIngestResult result;
+  const auto files = find_raw_files(locations);
+  result.files = files.size();
+  const auto index = options.use_index_files ? read_metadata_indexes(files) : MetadataIndex{};
+  result.warnings = index.warnings;
+  auto progress = [&](IngestPhase phase, std::size_t done, std::size_t total) {
+    if (options.progress) options.progress(phase, done, total);
+  };
+
+  // ---- read and translate every header (in parallel)
+  std::vector<FileMeta> metas(files.size());
+  {
+    std::atomic<std::size_t> next{0}, done{0};
+    std::atomic<bool> stop{false};
+    auto work = [&](bool report) {
+      for (std::size_t i; !stop && (i = next++) < files.size();) {
+        read_one(files[i], index, metas[i]);
+        if (!metas[i].ok && options.fail_fast) stop = true;
+        const auto d = ++done;
+        if (report) progress(IngestPhase::kReading, d, files.size());
+      }
+    };
+    const int jobs = std::max(1, options.jobs);
+    std::vector<std::thread> threads;
+    for (int t = 1; t < jobs && static_cast<std::size_t>(t) < files.size(); ++t) threads.emplace_back(work, false);
+    work(true);
+    for (auto& t : threads) t.join();
+    progress(IngestPhase::kReading, files.size(), files.size());
+  }
+  auto fail = [&](std::size_t i, ErrorCode code, std::string reason) {
+    if (options.fail_fast)
+      throw Error(code, fmt::format("{}: {} (stopped at the first bad file: --fail-fast)", files[i].string(), reason));
+    result.failures.push_back({files[i], code, std::move(reason)});
+  };
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (metas[i].from_index) ++result.from_index;
+    if (options.fail_fast && !metas[i].ok && !metas[i].reason.empty()) fail(i, metas[i].code, metas[i].reason);
+  }
+
+  // ---- plan: records and dataset IDs, checked against the registry (a few queries per instrument)
+  auto& reg = butler.registry();
+  const auto& universe = reg.universe();
+  const registry::DatasetType raw_type{kRawDatasetType, universe.group({"instrument", "exposure", "detector"}),
+                                       kRawStorageClass, false};
+  struct InstrumentState {
+    bool registered = false;
+    std::set<std::int64_t> detectors;
+    std::set<std::string> filters;
+    std::map<std::string, std::string> band_of;  // registered physical_filter → band
+    std::map<std::int64_t, dimensions::DimensionRecord> exposures;  // registered or planned
+    std::set<std::int64_t> planned_exposures;  // first seen in this ingest
+    std::set<std::int64_t> day_obs;
+    std::set<std::string> groups;
+  };
+  std::map<std::string, InstrumentState> instruments;
+  struct RunState {
+    std::map<Uuid, std::size_t> planned;  // dataset ID → file index, this ingest
+    std::set<Uuid> existing;
+    bool loaded = false;
+  };
+  std::map<std::string, RunState> runs;
+  bool type_ready = false;
+
+  std::vector<Planned> plan;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& meta = metas[i];
+    if (!meta.ok) {
+      if (!meta.reason.empty()) fail(i, meta.code, meta.reason);
+      continue;
+    }
+    const auto& v = meta.values;
+    auto [it_inst, first_time] = instruments.try_emplace(v.instrument);
+    auto& inst = it_inst->second;
+    if (first_time) {
+      inst.registered = reg.find_record("instrument", {{"instrument", v.instrument}}).has_value();
+      if (inst.registered) {
+        const DataId where{{"instrument", v.instrument}};
+        for (const auto& r : reg.query_records("detector", where)) inst.detectors.insert(std::get<std::int64_t>(r.get("id")));
+        for (const auto& r : reg.query_records("physical_filter", where)) {
+          inst.filters.insert(std::get<std::string>(r.get("name")));
+          inst.band_of[std::get<std::string>(r.get("name"))] = std::get<std::string>(r.get("band"));
+        }
+        for (auto& r : reg.query_records("exposure", where)) inst.exposures.emplace(std::get<std::int64_t>(r.get("id")), std::move(r));
+        for (const auto& r : reg.query_records("day_obs", where)) inst.day_obs.insert(std::get<std::int64_t>(r.get("id")));
+        for (const auto& r : reg.query_records("group", where)) inst.groups.insert(std::get<std::string>(r.get("name")));
+      }
+    }
+    if (!inst.registered) {
+      fail(i, ErrorCode::kNotFound,
+           fmt::format("instrument {} is not registered in this repository; run `butler register-instrument REPO {}` "
+                       "first", v.instrument, v.instrument));
+      continue;
+    }
+    if (!inst.detectors.count(v.detector)) {
+      fail(i, ErrorCode::kNotFound,
+           fmt::format("detector {} of {} is not registered (the camera description has no such detector)",
+                       v.detector, v.instrument));
+      continue;
+    }
+    Planned p;
+    if (!inst.filters.count(v.physical_filter)) {
+      // Real raws carry filter combinations no camera description lists ("unknown~unknown",
+      // LATISS filter~grating pairs): record them rather than refuse the data.
+      const auto band = filter_band(v.physical_filter, inst.band_of);
+      p.physical_filter = make_record(universe.get("physical_filter"),
+                                      {{"instrument", v.instrument}, {"name", v.physical_filter}, {"band", band}});
+      inst.filters.insert(v.physical_filter);
+      result.warnings.push_back(fmt::format("physical_filter '{}' of {} is not in its camera description; recorded "
+                                            "with band '{}'",
+                                            v.physical_filter, v.instrument, band));
+    }
+
+    p.index = i;
+    p.run = options.output_run.empty() ? default_raw_run(v.instrument) : options.output_run;
+    p.data_id = {{"instrument", v.instrument}, {"exposure", v.id}, {"detector", std::int64_t{v.detector}}};
+    p.id = registry::make_dataset_id(registry::IdGenerationMode::kDataIdTypeRun, kRawDatasetType, p.run, p.data_id);
+
+    std::map<std::string, FieldValue> fields{
+        {"instrument", v.instrument},
+        {"id", v.id},
+        {"obs_id", v.obs_id},
+        {"day_obs", std::int64_t{v.day_obs}},
+        {"group", v.group},
+        {"physical_filter", v.physical_filter},
+        {"exposure_time", v.exposure_time_s},
+        {"observation_type", v.observation_type},
+        {"observation_reason", v.observation_reason},
+        {"seq_num", v.seq_num},
+        {"seq_start", meta.seq_start.value_or(v.seq_num)},
+        {"seq_end", meta.seq_end.value_or(v.seq_num)},
+        {"target_name", v.target_name},
+        {"science_program", v.science_program},
+        {"has_simulated", v.has_simulated},
+        {"timespan", v.timespan},
+    };
+    if (v.dark_time_s) fields["dark_time"] = *v.dark_time_s;
+    if (v.tracking_ra_deg && v.tracking_dec_deg) {
+      fields["tracking_ra"] = *v.tracking_ra_deg;
+      fields["tracking_dec"] = *v.tracking_dec_deg;
+      if (v.sky_angle_deg && meta.sky_rotation) fields["sky_angle"] = *v.sky_angle_deg;
+    }
+    if (v.azimuth_deg) fields["azimuth"] = *v.azimuth_deg;
+    if (v.zenith_angle_deg) fields["zenith_angle"] = *v.zenith_angle_deg;
+    if (v.can_see_sky) fields["can_see_sky"] = *v.can_see_sky;
+    auto exposure = make_record(universe.get("exposure"), fields);
+    if (auto have = inst.exposures.find(v.id); have != inst.exposures.end()) {
+      // The first file of an exposure defines its record in one ingest (as Rubin does);
+      // a record already in the registry must match.
+      if (!inst.planned_exposures.count(v.id) && have->second.values() != exposure.values()) {
+        fail(i, ErrorCode::kConflict,
+             fmt::format("exposure {} of {} is already registered with a different record ({})", v.id, v.instrument,
+                         first_difference(have->second, exposure)));
+        if (p.physical_filter) {  // later files may need it
+          p.index = files.size();
+          plan.push_back(std::move(p));
+        }
+        continue;
+      }
+    } else {
+      inst.exposures.emplace(v.id, exposure);
+      inst.planned_exposures.insert(v.id);
+      p.exposure = std::move(exposure);
+    }
+    if (!inst.day_obs.count(v.day_obs)) {
+      std::map<std::string, FieldValue> d{{"instrument", v.instrument}, {"id", std::int64_t{v.day_obs}}};
+      if (auto span = day_obs_timespan(v.day_obs, meta.day_offset_s)) d["timespan"] = *span;
+      p.day_obs = make_record(universe.get("day_obs"), d);
+      inst.day_obs.insert(v.day_obs);
+    }
+    if (!inst.groups.count(v.group)) {
+      p.group = make_record(universe.get("group"), {{"instrument", v.instrument}, {"name", v.group}});
+      inst.groups.insert(v.group);
+    }
+
+    auto& run = runs[p.run];
+    if (!run.loaded) {
+      if (!type_ready) {
+        reg.register_dataset_type(raw_type);
+        type_ready = true;
+      }
+      if (auto c = reg.find_collection(p.run); c && c->type != registry::CollectionType::kRun)
+        throw CollectionTypeError(fmt::format("output run '{}' exists as a {} collection; raws go into a RUN "
+                                              "collection (choose another --output-run)",
+                                              p.run, registry::collection_type_name(c->type)));
+      else if (c)
+        for (const auto& ref : reg.datasets_in_collection(p.run, kRawDatasetType)) run.existing.insert(ref.id);
+      run.loaded = true;
+    }
+    const auto dataset_text = dimensions::format_data_id(p.data_id, {"instrument", "exposure", "detector"});
+    if (run.existing.count(p.id)) {
+      bool same = false;
+      for (const auto& stored : reg.stored_files(p.id))
+        same = same || same_file_content(files[i], path_from_uri(butler.artifact_uri(stored)));
+      if (same) {
+        ++result.already_present;
+      } else {
+        fail(i, ErrorCode::kConflict,
+             fmt::format("another file is already ingested as raw {} in run '{}'", dataset_text, p.run));
+      }
+      // Keep any new records this file planned for the files after it.
+      if (p.exposure || p.day_obs || p.group || p.physical_filter) {
+        p.index = files.size();  // records only
+        plan.push_back(std::move(p));
+      }
+      continue;
+    }
+    if (auto prev = run.planned.find(p.id); prev != run.planned.end()) {
+      if (same_file_content(files[i], files[prev->second])) {
+        ++result.already_present;
+      } else {
+        fail(i, ErrorCode::kConflict,
+             fmt::format("{} is also raw {} in this ingest; two files cannot hold the same data ID",
+                         files[prev->second].string(), dataset_text));
+      }
+      continue;
+    }
+    run.planned.emplace(p.id, i);
+    plan.push_back(std::move(p));
+  }
+
+  // ---- write in batches: records, then files and datasets, one transaction per batch
+  butler::IngestOptions ingest_options;
+  ingest_options.transfer = options.transfer;
+  ingest_options.id_mode = registry::IdGenerationMode::kDataIdTypeRun;
+  auto write = [&](std::span<const Planned> batch) {
+    std::vector<dimensions::DimensionRecord> filters, day_obs, groups, exposures;
+    std::map<std::string, std::vector<butler::FileDataset>> by_run;
+    for (const auto& p : batch) {
+      if (p.physical_filter) filters.push_back(*p.physical_filter);
+      if (p.day_obs) day_obs.push_back(*p.day_obs);
+      if (p.group) groups.push_back(*p.group);
+      if (p.exposure) exposures.push_back(*p.exposure);
+      if (p.index >= files.size()) continue;
+      butler::FileDataset f;
+      f.path = files[p.index];
+      f.formatter = "majordome.image.RawFormatter";
+      f.refs.push_back({p.id, kRawDatasetType, p.data_id, p.run});
+      by_run[p.run].push_back(std::move(f));
+    }
+    registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
+    if (!filters.empty()) reg.insert_records("physical_filter", filters, registry::Registry::OnConflict::kSkip);
+    if (!day_obs.empty()) reg.insert_records("day_obs", day_obs, registry::Registry::OnConflict::kSkip);
+    if (!groups.empty()) reg.insert_records("group", groups, registry::Registry::OnConflict::kSkip);
+    // kSkip: another ingest running at the same time may have written the same records.
+    if (!exposures.empty()) reg.insert_records("exposure", exposures, registry::Registry::OnConflict::kSkip);
+    std::size_t n = 0;
+    for (const auto& [run, list] : by_run) {
+      butler.ingest(list, run, ingest_options);
+      n += list.size();
+    }
+    txn.commit();
+    return n;
+  };
+  std::set<std::string> used_runs;
+  std::size_t written = 0;
+  const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
+  for (std::size_t start = 0; start < plan.size(); start += batch_size) {
+    const std::span<const Planned> batch(plan.data() + start, std::min(batch_size, plan.size() - start));
+    try {
+      result.ingested += write(batch);
+    } catch (const Error&) {
+      // Find the bad files: commit the batch's records alone, then each file on its own.
+      std::vector<Planned> records(batch.begin(), batch.end());
+      for (auto& r : records) r.index = files.size();
+      write(records);
+      for (const auto& p : batch) {
+        if (p.index >= files.size()) continue;
+        Planned alone = p;
+        alone.exposure.reset(), alone.day_obs.reset(), alone.group.reset(), alone.physical_filter.reset();
+        try {
+          result.ingested += write(std::span<const Planned>(&alone, 1));
+        } catch (const Error& e) {
+          fail(p.index, e.code(), strip_file_prefix(e.what(), files[p.index]));
+        }
+      }
+    }
+    written += batch.size();
+    progress(IngestPhase::kWriting, std::min(written, plan.size()), plan.size());
+  }
+  for (const auto& p : plan) {
+    if (p.exposure) ++result.new_exposures;
+    if (p.index < files.size()) used_runs.insert(p.run);
+  }
+  result.runs.assign(used_runs.begin(), used_runs.end());
+  std::sort(result.failures.begin(), result.failures.end(),
+            [](const RawIngestFailure& a, const RawIngestFailure& b) { return a.file < b.file; });
+  return result;
+}
+
+}  // namespace majordome::instrument

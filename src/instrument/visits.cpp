@@ -1,0 +1,297 @@
+#include "majordome/instrument/visits.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "majordome/core/error.hpp"
+#include "majordome/instrument/ingest.hpp"
+#include "majordome/instrument/register.hpp"
+#include "majordome/sphere/lon_lat.hpp"
+
+namespace majordome::instrument {
+
+namespace {
+
+using dimensions::DimensionRecord;
+using dimensions::FieldValue;
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+template <typename T>
+std::optional<T> field(const DimensionRecord& r, std::string_view name) {
+  const auto& v = r.get(name);
+  if (const auto* p = std::get_if<T>(&v)) return *p;
+  return std::nullopt;
+}
+
+// One visit to write: its exposures (sorted by id) and the detectors that have raws.
+struct VisitPlan {
+  std::int64_t id = 0;
+  std::string name;
+  std::vector<const DimensionRecord*> exposures;
+  std::set<std::int64_t> detectors;
+};
+
+}  // namespace
+
+std::string_view visit_system_name(VisitGrouping grouping) {
+  return grouping == VisitGrouping::kOneToOne ? "one-to-one" : "by-group-metadata";
+}
+
+VisitGrouping parse_visit_grouping(std::string_view name) {
+  if (name == "one-to-one") return VisitGrouping::kOneToOne;
+  if (name == "by-group-metadata") return VisitGrouping::kByGroupMetadata;
+  throw InvalidConfigError(fmt::format(
+      "unknown visit grouping '{}'; accepted: one-to-one, by-group-metadata", name));
+}
+
+void apply_define_visits_config(DefineVisitsOptions& options, const std::string& text, const std::string& source) {
+  std::istringstream in(text);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos)
+      throw InvalidConfigError(fmt::format("{}:{}: expected KEY=VALUE (e.g. config.groupExposures.name=\"one-to-one\"), "
+                                           "got '{}'", source, number, line));
+    std::string key = trim(line.substr(0, eq));
+    std::string value = trim(line.substr(eq + 1));
+    if (key.rfind("config.", 0) == 0) key = key.substr(7);
+    if (const auto b = key.find("[\""); b != std::string::npos) {  // computeVisitRegions["single-raw-wcs"].padding
+      const auto e = key.find("\"]", b);
+      if (e != std::string::npos) key = key.substr(0, b) + key.substr(e + 2);
+    }
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    if (key == "groupExposures.name") {
+      try {
+        options.grouping = parse_visit_grouping(value);
+      } catch (const InvalidConfigError& e) {
+        throw InvalidConfigError(fmt::format("{}:{}: {}", source, number, e.what()));
+      }
+    } else if (key == "computeVisitRegions.padding") {
+      try {
+        std::size_t used = 0;
+        options.padding_pixels = std::stoi(value, &used);
+        if (used != value.size() || options.padding_pixels < 0) throw std::invalid_argument(value);
+      } catch (const std::exception&) {
+        throw InvalidConfigError(fmt::format("{}:{}: padding must be a non-negative integer number of pixels, got '{}'",
+                                             source, number, value));
+      }
+    } else {
+      throw InvalidConfigError(fmt::format("{}:{}: unsupported define-visits config key '{}'; supported: "
+                                           "groupExposures.name (one-to-one, by-group-metadata), "
+                                           "computeVisitRegions.padding",
+                                           source, number, key));
+    }
+  }
+}
+
+void apply_define_visits_config_file(DefineVisitsOptions& options, const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw NotFoundError(fmt::format("define-visits config file {} cannot be read", path.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  apply_define_visits_config(options, text.str(), path.string());
+}
+
+sphere::ConvexPolygon detector_sky_polygon(const Camera& camera, const Detector& detector, const Pointing& pointing,
+                                           int padding_pixels) {
+  const double pad = padding_pixels;
+  const double x0 = -0.5 - pad, y0 = -0.5 - pad;
+  const double x1 = detector.bbox.width() - 0.5 + pad, y1 = detector.bbox.height() - 0.5 + pad;
+  std::vector<sphere::UnitVector3d> points;
+  for (const auto& [x, y] : {std::pair{x0, y0}, std::pair{x1, y0}, std::pair{x1, y1}, std::pair{x0, y1}}) {
+    const auto sky = field_to_sky(camera, pointing, camera.pixel_to_field(detector, {x, y}));
+    points.emplace_back(sphere::LonLat::from_degrees(sky[0], sky[1]));
+  }
+  return sphere::ConvexPolygon::convex_hull(points);
+}
+
+DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instrument_arg,
+                                 const DefineVisitsOptions& options) {
+  DefineVisitsResult result;
+  const std::string instrument = registered_instrument_name(reg, instrument_arg);
+  result.instrument = instrument;
+  const Camera camera = load_instrument_camera(get_instrument(instrument));
+  const auto& universe = reg.universe();
+
+  // Exposure → detectors with raws, from the collections.
+  const std::vector<std::string> collections =
+      options.collections.empty() ? std::vector<std::string>{default_raw_run(instrument)} : options.collections;
+  if (!reg.find_dataset_type(kRawDatasetType))
+    throw NotFoundError(fmt::format("no raws in this repository (no 'raw' dataset type); ingest them first with "
+                                    "`butler ingest-raws`"));
+  std::map<std::int64_t, std::set<std::int64_t>> raws;
+  for (const auto& c : collections) reg.get_collection(c);  // NotFoundError naming a missing collection
+  for (const auto& c : reg.flatten(collections)) {
+    if (c.type == registry::CollectionType::kCalibration) continue;
+    for (const auto& ref : reg.datasets_in_collection(c.name, kRawDatasetType)) {
+      if (std::get<std::string>(ref.data_id.at("instrument")) != instrument) continue;
+      raws[std::get<std::int64_t>(ref.data_id.at("exposure"))].insert(std::get<std::int64_t>(ref.data_id.at("detector")));
+    }
+  }
+  if (raws.empty())
+    throw NotFoundError(fmt::format("no {} raws in collection(s) {}; ingest raws first or give --collections",
+                                    instrument, fmt::join(collections, ", ")));
+
+  std::map<std::int64_t, DimensionRecord> exposures;
+  for (auto& r : reg.query_records("exposure", {{"instrument", instrument}}))
+    exposures.emplace(std::get<std::int64_t>(r.get("id")), std::move(r));
+
+  // Group the science exposures into visits.
+  std::map<std::int64_t, VisitPlan> visits;
+  std::map<std::string, std::int64_t> visit_of_group;
+  for (const auto& [exposure_id, detectors] : raws) {
+    ++result.exposures;
+    const auto it = exposures.find(exposure_id);
+    if (it == exposures.end()) continue;  // cannot happen: raws require their exposure
+    const auto& e = it->second;
+    const auto can_see_sky = field<bool>(e, "can_see_sky");
+    const bool science = can_see_sky ? *can_see_sky : field<std::string>(e, "observation_type") == "science";
+    if (!science) {
+      ++result.not_science;
+      continue;
+    }
+    if (!field<double>(e, "tracking_ra") || !field<double>(e, "tracking_dec")) {
+      ++result.no_pointing;
+      result.warnings.push_back(fmt::format("exposure {} ({}) has no tracking RA/Dec: no visit defined for it",
+                                            exposure_id, field<std::string>(e, "obs_id").value_or("?")));
+      continue;
+    }
+    std::int64_t visit_id = exposure_id;
+    std::string name = field<std::string>(e, "obs_id").value_or(std::to_string(exposure_id));
+    if (options.grouping == VisitGrouping::kByGroupMetadata) {
+      name = field<std::string>(e, "group").value_or(name);
+      // Exposures come in increasing id order, so the first of a group has the smallest id.
+      visit_id = visit_of_group.emplace(name, exposure_id).first->second;
+    }
+    auto& v = visits[visit_id];
+    v.id = visit_id;
+    v.name = name;
+    v.exposures.push_back(&e);
+    v.detectors.insert(detectors.begin(), detectors.end());
+  }
+  result.visits = visits.size();
+
+  std::map<std::int64_t, DimensionRecord> existing;
+  for (auto& r : reg.query_records("visit", {{"instrument", instrument}}))
+    existing.emplace(std::get<std::int64_t>(r.get("id")), std::move(r));
+
+  const auto system = static_cast<std::int64_t>(options.grouping);
+  std::vector<DimensionRecord> visit_records, definitions, memberships, regions;
+  std::size_t done = 0;
+  for (const auto& [id, v] : visits) {
+    const auto& first = *v.exposures.front();
+    const auto filter = field<std::string>(first, "physical_filter").value_or("");
+    double exposure_time = 0.0;
+    std::int64_t seq_num = field<std::int64_t>(first, "seq_num").value_or(0);
+    std::int64_t begin = Timespan::kUnboundedEnd, end = Timespan::kUnboundedBegin;
+    for (const auto* e : v.exposures) {
+      if (field<std::string>(*e, "physical_filter").value_or("") != filter)
+        throw ConflictError(fmt::format("visit {} ('{}') mixes physical filters {} and {}; exposures of one visit "
+                                        "must share a filter (use the one-to-one grouping)",
+                                        id, v.name, filter, field<std::string>(*e, "physical_filter").value_or("")));
+      exposure_time += field<double>(*e, "exposure_time").value_or(0.0);
+      seq_num = std::min(seq_num, field<std::int64_t>(*e, "seq_num").value_or(seq_num));
+      if (auto span = field<Timespan>(*e, "timespan")) {
+        begin = std::min(begin, span->begin_ns());
+        end = std::max(end, span->end_ns());
+      }
+    }
+    // Regions come from the first exposure's pointing (as Rubin's single-raw-wcs does). The
+    // exposure's sky_angle is the header's ROTPA, which is the camera's rotation + 90°.
+    const Pointing pointing{*field<double>(first, "tracking_ra"), *field<double>(first, "tracking_dec"),
+                            field<double>(first, "sky_angle").value_or(90.0) - 90.0};
+    std::vector<sphere::UnitVector3d> corners;
+    std::vector<DimensionRecord> detector_regions;
+    for (const auto detector_id : v.detectors) {
+      const auto* detector = camera.find_detector(static_cast<int>(detector_id));
+      if (!detector) continue;  // registered but not in this camera description: no geometry
+      const auto polygon = detector_sky_polygon(camera, *detector, pointing, options.padding_pixels);
+      corners.insert(corners.end(), polygon.vertices().begin(), polygon.vertices().end());
+      detector_regions.push_back(make_record(universe.get("visit_detector_region"),
+                                             {{"instrument", instrument},
+                                              {"detector", detector_id},
+                                              {"visit", id},
+                                              {"region", dimensions::Bytes{polygon.encode()}}}));
+    }
+    std::map<std::string, FieldValue> values{
+        {"instrument", instrument},
+        {"id", id},
+        {"day_obs", first.get("day_obs")},
+        {"physical_filter", filter},
+        {"name", v.name},
+        {"seq_num", seq_num},
+        {"exposure_time", exposure_time},
+        {"target_name", first.get("target_name")},
+        {"observation_reason", first.get("observation_reason")},
+        {"science_program", first.get("science_program")},
+        {"azimuth", first.get("azimuth")},
+        {"zenith_angle", first.get("zenith_angle")},
+    };
+    if (!corners.empty())
+      values["region"] = dimensions::Bytes{sphere::ConvexPolygon::convex_hull(corners).encode()};
+    if (begin < end) values["timespan"] = Timespan(begin, end);
+    auto record = make_record(universe.get("visit"), values);
+    if (auto have = existing.find(id); have != existing.end()) {
+      if (have->second.values() != record.values()) {
+        const auto& fields = record.element().record_fields();
+        std::string diff;
+        for (std::size_t i = 0; i < fields.size() && diff.empty(); ++i)
+          if (have->second.values()[i] != record.values()[i])
+            diff = fields[i].type == dimensions::FieldType::kRegion
+                       ? std::string("region")
+                       : fmt::format("{}: {} defined, {} now", fields[i].name,
+                                     dimensions::to_string(have->second.values()[i]),
+                                     dimensions::to_string(record.values()[i]));
+        throw ConflictError(fmt::format("visit {} of {} is already defined differently ({}); visits from another "
+                                        "grouping or changed exposures cannot replace it",
+                                        id, instrument, diff));
+      }
+    } else {
+      visit_records.push_back(std::move(record));
+      ++result.new_visits;
+    }
+    for (const auto* e : v.exposures)
+      definitions.push_back(make_record(universe.get("visit_definition"),
+                                        {{"instrument", instrument}, {"exposure", e->get("id")}, {"visit", id}}));
+    memberships.push_back(make_record(universe.get("visit_system_membership"),
+                                      {{"instrument", instrument}, {"visit_system", system}, {"visit", id}}));
+    for (auto& r : detector_regions) regions.push_back(std::move(r));
+    if (options.progress) options.progress(++done, visits.size());
+  }
+  // Detector regions of visits that already existed are not rewritten.
+  std::erase_if(regions, [&](const DimensionRecord& r) {
+    return existing.count(std::get<std::int64_t>(r.get("visit"))) > 0;
+  });
+  result.detector_regions = regions.size();
+
+  registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
+  reg.sync_record(make_record(universe.get("visit_system"),
+                              {{"instrument", instrument},
+                               {"id", system},
+                               {"name", std::string(visit_system_name(options.grouping))}}));
+  using OnConflict = registry::Registry::OnConflict;
+  if (!visit_records.empty()) reg.insert_records("visit", visit_records, OnConflict::kFail);
+  if (!definitions.empty()) reg.insert_records("visit_definition", definitions, OnConflict::kSkip);
+  if (!memberships.empty()) reg.insert_records("visit_system_membership", memberships, OnConflict::kSkip);
+  if (!regions.empty()) reg.insert_records("visit_detector_region", regions, OnConflict::kSkip);
+  txn.commit();
+  return result;
+}
+
+}  // namespace majordome::instrument

@@ -1,0 +1,101 @@
+#include "majordome/instrument/curated.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include <fmt/format.h>
+
+#include "majordome/core/error.hpp"
+#include "majordome/instrument/register.hpp"
+
+namespace majordome::instrument {
+namespace {
+
+namespace fs = std::filesystem;
+using butler::Access;
+using butler::Butler;
+using registry::DataId;
+
+class CuratedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("majordome-curated-{}", std::random_device{}());
+    Butler::create(dir_ / "repo");
+    butler_ = Butler::open(dir_ / "repo", Access::kReadWrite);
+  }
+  void TearDown() override {
+    butler_.reset();
+    fs::remove_all(dir_);
+  }
+  fs::path dir_;
+  std::unique_ptr<Butler> butler_;
+};
+
+TEST(CuratedNames, CollectionTimestampsAsRubinFormatsThem) {
+  EXPECT_EQ(collection_timestamp("1970-01-01T00:00:00"), "19700101T000000Z");
+  EXPECT_EQ(collection_timestamp("2018-01-01"), "20180101T000000Z");
+  EXPECT_THROW(collection_timestamp("soon"), InvalidArgumentError);
+}
+
+TEST(CuratedFiles, LatissShipsDefectsWithTwoValidityStarts) {
+  const auto files = find_curated_files("LATISS");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].dataset_type, "defects");
+  EXPECT_EQ(files[0].storage_class, "Defects");
+  EXPECT_EQ(files[0].detector, 0);
+  EXPECT_EQ(files[0].calib_date, "1970-01-01T00:00:00");
+  EXPECT_EQ(files[1].calib_date, "2018-01-01T00:00:00");
+  EXPECT_TRUE(find_curated_files("TestCam").empty());
+}
+
+TEST_F(CuratedTest, WritesCameraAndDefectsCertifiedWithTheirValidity) {
+  auto& reg = butler_->registry();
+  register_instrument(reg, "LATISS");
+  CuratedOptions options;
+  options.labels = {"DM-48650"};
+  const auto r = write_curated_calibrations(*butler_, "lsst.obs.lsst.Latiss", options);
+  EXPECT_EQ(r.calibration_collection, "LATISS/calib/DM-48650");
+  EXPECT_EQ(r.runs, (std::vector<std::string>{"LATISS/calib/DM-48650/unbounded",
+                                              "LATISS/calib/DM-48650/curated/19700101T000000Z",
+                                              "LATISS/calib/DM-48650/curated/20180101T000000Z"}));
+  EXPECT_EQ(r.datasets, 3u);
+  EXPECT_EQ(reg.get_collection("LATISS/calib/DM-48650").type, registry::CollectionType::kCalibration);
+  EXPECT_EQ(reg.get_collection("LATISS/calib/DM-48650/unbounded").type, registry::CollectionType::kRun);
+
+  const auto camera = reg.query_certifications("LATISS/calib/DM-48650", "camera");
+  ASSERT_EQ(camera.size(), 1u);
+  EXPECT_EQ(camera[0].timespan, Timespan());
+  // The camera dataset is the camera description, copied into the repository.
+  const auto stored = reg.stored_files(camera[0].ref.id);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_TRUE(fs::exists(butler_->artifact_uri(stored[0])));
+
+  // A defects lookup at a time finds the file valid then.
+  const DataId det{{"instrument", std::string("LATISS")}, {"detector", std::int64_t{0}}};
+  const auto t2017 = TaiTime::from_utc_iso("2017-06-01T00:00:00").ns();
+  const auto t2019 = TaiTime::from_utc_iso("2019-06-01T00:00:00").ns();
+  const auto early = reg.find_dataset("defects", det, {"LATISS/calib/DM-48650"}, Timespan(t2017, t2017 + 1));
+  const auto late = reg.find_dataset("defects", det, {"LATISS/calib/DM-48650"}, Timespan(t2019, t2019 + 1));
+  ASSERT_TRUE(early && late);
+  EXPECT_EQ(early->run, "LATISS/calib/DM-48650/curated/19700101T000000Z");
+  EXPECT_EQ(late->run, "LATISS/calib/DM-48650/curated/20180101T000000Z");
+
+  // Once per label.
+  EXPECT_THROW(write_curated_calibrations(*butler_, "LATISS", options), ConflictError);
+}
+
+TEST_F(CuratedTest, NeedsALabelAndARegisteredInstrument) {
+  register_instrument(butler_->registry(), "TestCam");
+  EXPECT_THROW(write_curated_calibrations(*butler_, "TestCam", {}), InvalidArgumentError);
+  CuratedOptions options;
+  options.labels = {"x"};
+  EXPECT_THROW(write_curated_calibrations(*butler_, "LATISS", options), NotFoundError);
+  // An instrument without curated files still gets its camera.
+  const auto r = write_curated_calibrations(*butler_, "TestCam", options);
+  EXPECT_EQ(r.datasets, 1u);
+  EXPECT_EQ(r.dataset_types, std::vector<std::string>{"camera"});
+}
+
+}  // namespace
+}  // namespace majordome::instrument
