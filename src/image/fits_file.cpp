@@ -279,7 +279,8 @@ void FitsFile::close() {
   if (!impl_ || impl_->fptr == nullptr) return;
   int status = 0;
   int hdus = 0;
-  ffthdu(impl_->fptr, &hdus, &status);
+  // Counting HDUs walks the whole file: only a file being written can be empty.
+  if (impl_->writable) ffthdu(impl_->fptr, &hdus, &status);
   const bool empty_new_file = impl_->writable && status == 0 && hdus == 0;
   status = 0;
   ffclos(impl_->fptr, &status);

@@ -187,6 +187,19 @@ Wcs Wcs::from_header(const Header& header) {
   throw NotFoundError("the header has no celestial WCS (CTYPE1/CTYPE2 such as 'RA---TAN')");
 }
 
+namespace {
+
+// wcslib's work arrays for one chunk of points, sized to the call (single-point calls are
+// common: a chunk-sized buffer per call cost more than the transform).
+struct Scratch {
+  Scratch(std::size_t points, std::size_t stride)
+      : pix(points * stride), img(points * stride), world(points * stride), phi(points), theta(points), stat(points) {}
+  std::vector<double> pix, img, world, phi, theta;
+  std::vector<int> stat;
+};
+
+}  // namespace
+
 void Wcs::pixel_to_sky(std::span<const double> x, std::span<const double> y,
                        std::span<double> ra_deg, std::span<double> dec_deg) const {
   const std::size_t n = x.size();
@@ -196,9 +209,8 @@ void Wcs::pixel_to_sky(std::span<const double> x, std::span<const double> y,
   const Impl& im = *impl_;
   const int nax = im.naxis();
   const auto stride = static_cast<std::size_t>(nax);
-  std::vector<double> pix(kChunk * stride), img(kChunk * stride), world(kChunk * stride);
-  std::vector<double> phi(kChunk), theta(kChunk);
-  std::vector<int> stat(kChunk);
+  Scratch scratch(std::min(kChunk, n), stride);
+  auto& [pix, img, world, phi, theta, stat] = scratch;
   std::lock_guard lock(im.mutex);
   for (std::size_t start = 0; start < n; start += kChunk) {
     const std::size_t m = std::min(kChunk, n - start);
@@ -229,9 +241,8 @@ void Wcs::sky_to_pixel(std::span<const double> ra_deg, std::span<const double> d
   const Impl& im = *impl_;
   const int nax = im.naxis();
   const auto stride = static_cast<std::size_t>(nax);
-  std::vector<double> pix(kChunk * stride), img(kChunk * stride), world(kChunk * stride);
-  std::vector<double> phi(kChunk), theta(kChunk);
-  std::vector<int> stat(kChunk);
+  Scratch scratch(std::min(kChunk, n), stride);
+  auto& [pix, img, world, phi, theta, stat] = scratch;
   std::lock_guard lock(im.mutex);
   for (std::size_t start = 0; start < n; start += kChunk) {
     const std::size_t m = std::min(kChunk, n - start);

@@ -135,12 +135,15 @@ image::Header from_json(const std::string& text, const std::string& what) {
 image::Header from_fits(const std::filesystem::path& path) {
   image::FitsFile file(path, image::FitsMode::kRead);
   image::Header header = file.read_header();
-  if (file.hdu_count() > 1) {
+  // Move straight to the first extension: counting HDUs would walk every amplifier HDU of a raw.
+  try {
     file.move_to(1);
-    for (const auto& card : file.read_header()) {
-      if (card.is_commentary() || image::is_structural_keyword(card.keyword)) continue;
-      header.set(card.keyword, card.value, card.comment);
-    }
+  } catch (const NotFoundError&) {
+    return header;  // a single-HDU file
+  }
+  for (const auto& card : file.read_header()) {
+    if (card.is_commentary() || image::is_structural_keyword(card.keyword)) continue;
+    header.set(card.keyword, card.value, card.comment);
   }
   return header;
 }

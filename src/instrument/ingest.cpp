@@ -9,7 +9,7 @@
 #include <span>
 #include <thread>
 
-#include <fitsio.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -47,73 +47,6 @@ std::string strip_file_prefix(std::string message, const fs::path& file) {
   return message;
 }
 
-// Reads the valued cards of the current HDU into `header` (later values win).
-bool read_cards(fitsfile* fptr, image::Header& header, bool skip_structural) {
-  int status = 0, count = 0;
-  if (ffghsp(fptr, &count, nullptr, &status) != 0) return false;
-  char key[FLEN_KEYWORD], value[FLEN_VALUE], comment[FLEN_COMMENT];
-  for (int n = 1; n <= count; ++n) {
-    if (ffgkyn(fptr, n, key, value, comment, &status) != 0) return false;
-    const std::string_view k(key);
-    if (k.empty() || k == "COMMENT" || k == "HISTORY" || (skip_structural && image::is_structural_keyword(k)))
-      continue;
-    image::HeaderValue v;
-    char type = 0;
-    int s2 = 0;
-    if (value[0] != '\0' && ffdtyp(value, &type, &s2) == 0) {
-      if (type == 'C') {
-        std::string str;
-        const std::string_view quoted(value);
-        for (std::size_t i = 1; i + 1 < quoted.size(); ++i) {
-          str += quoted[i];
-          if (quoted[i] == '\'' && quoted[i + 1] == '\'') ++i;  // '' is a quote
-        }
-        while (!str.empty() && str.back() == ' ') str.pop_back();
-        v = str;
-      } else if (type == 'L') {
-        v = value[0] == 'T';
-      } else if (type == 'I') {
-        v = static_cast<std::int64_t>(std::strtoll(value, nullptr, 10));
-      } else if (type == 'F') {
-        std::string number(value);
-        std::replace(number.begin(), number.end(), 'D', 'E');
-        v = std::strtod(number.c_str(), nullptr);
-      } else {
-        v = std::string(value);
-      }
-      if (s2 != 0) return false;
-    }
-    header.set(k, std::move(v));
-  }
-  return true;
-}
-
-// The primary header merged with the first extension's (as header_source.hpp describes),
-// read with cfitsio directly: only the first two HDUs are visited, which matters for raws
-// of 16+ tile-compressed amplifier HDUs. nullopt when anything is unusual (the caller falls
-// back to read_header_file, which reports errors properly).
-std::optional<image::Header> read_raw_header_fast(const fs::path& file) {
-  fitsfile* fptr = nullptr;
-  int status = 0;
-  if (ffopen(&fptr, file.c_str(), READONLY, &status) != 0) {
-    ffcmsg();
-    return std::nullopt;
-  }
-  image::Header header;
-  bool ok = read_cards(fptr, header, false);
-  int type = 0;
-  if (ok && ffmahd(fptr, 2, &type, &status) == 0) {
-    ok = read_cards(fptr, header, true);
-  } else if (ok && status != END_OF_FILE) {
-    ok = false;
-  }
-  status = 0;
-  ffclos(fptr, &status);
-  ffcmsg();
-  if (!ok) return std::nullopt;
-  return header;
-}
-
 void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) {
   try {
     ObservationInfo info;
@@ -122,8 +55,6 @@ void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) 
     if (auto it = index.headers.find(file); it != index.headers.end()) {
       info = translate(parse_header_dump(it->second, file.string() + " (_index.json)"), topts);
       meta.from_index = true;
-    } else if (auto header = read_raw_header_fast(file)) {
-      info = translate(*header, topts);
     } else {
       info = translate_file(file, topts);
     }

@@ -9,6 +9,8 @@
 #include "majordome/core/error.hpp"
 #include "majordome/instrument/register.hpp"
 
+#include "ingest_raws_test_util.hpp"
+
 namespace majordome::instrument {
 namespace {
 
@@ -17,19 +19,9 @@ using butler::Access;
 using butler::Butler;
 using registry::DataId;
 
-class CuratedTest : public ::testing::Test {
+class CuratedTest : public testing_raws::RepoTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("majordome-curated-{}", std::random_device{}());
-    Butler::create(dir_ / "repo");
-    butler_ = Butler::open(dir_ / "repo", Access::kReadWrite);
-  }
-  void TearDown() override {
-    butler_.reset();
-    fs::remove_all(dir_);
-  }
-  fs::path dir_;
-  std::unique_ptr<Butler> butler_;
+  CuratedTest() : RepoTest("curated", false) {}
 };
 
 TEST(CuratedNames, CollectionTimestampsAsRubinFormatsThem) {

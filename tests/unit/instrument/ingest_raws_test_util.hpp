@@ -1,11 +1,18 @@
-// Test helper: small TestCam raw files (primary header only) as the simulator writes them.
+// Test helpers: small TestCam raw files (primary header only) as the simulator writes them,
+// and a fixture holding a fresh repository.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <random>
 #include <string>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "majordome/butler/butler.hpp"
+#include "majordome/instrument/register.hpp"
 
 #include "majordome/image/fits_file.hpp"
 #include "majordome/image/header.hpp"
@@ -51,5 +58,30 @@ inline std::filesystem::path write_testcam_raw(const std::filesystem::path& dir,
   file.close();
   return path;
 }
+
+// A fixture: a fresh SQLite repository under a temporary directory (with raws/ beside it),
+// opened for writing, optionally with TestCam registered.
+class RepoTest : public ::testing::Test {
+ protected:
+  explicit RepoTest(std::string name, bool register_testcam = true)
+      : name_(std::move(name)), register_testcam_(register_testcam) {}
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / fmt::format("majordome-{}-{}", name_, std::random_device{}());
+    std::filesystem::create_directories(dir_ / "raws");
+    butler::Butler::create(dir_ / "repo");
+    butler_ = butler::Butler::open(dir_ / "repo", butler::Access::kReadWrite);
+    if (register_testcam_) register_instrument(butler_->registry(), "TestCam");
+  }
+  void TearDown() override {
+    butler_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<butler::Butler> butler_;
+
+ private:
+  std::string name_;
+  bool register_testcam_;
+};
 
 }  // namespace majordome::instrument::testing_raws

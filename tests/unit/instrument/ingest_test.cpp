@@ -20,19 +20,9 @@ using butler::Access;
 using butler::Butler;
 using registry::DataId;
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public testing_raws::RepoTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("majordome-ingest-{}", std::random_device{}());
-    fs::create_directories(dir_ / "raws");
-    Butler::create(dir_ / "repo");
-    butler_ = Butler::open(dir_ / "repo", Access::kReadWrite);
-    register_instrument(butler_->registry(), "TestCam");
-  }
-  void TearDown() override {
-    butler_.reset();
-    fs::remove_all(dir_);
-  }
+  IngestTest() : RepoTest("ingest") {}
   fs::path raw(int seq, int detector, const testing_raws::Overrides& overrides = {}) {
     return testing_raws::write_testcam_raw(dir_ / "raws", seq, detector, overrides);
   }
@@ -40,8 +30,6 @@ class IngestTest : public ::testing::Test {
     return butler_->registry().datasets_in_collection(run, "raw").size();
   }
 
-  fs::path dir_;
-  std::unique_ptr<Butler> butler_;
 };
 
 TEST_F(IngestTest, IngestsRawsWithRecordsAndReproducibleIds) {

@@ -19,19 +19,9 @@ namespace fs = std::filesystem;
 using butler::Access;
 using butler::Butler;
 
-class VisitsTest : public ::testing::Test {
+class VisitsTest : public testing_raws::RepoTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("majordome-visits-{}", std::random_device{}());
-    fs::create_directories(dir_ / "raws");
-    Butler::create(dir_ / "repo");
-    butler_ = Butler::open(dir_ / "repo", Access::kReadWrite);
-    register_instrument(butler_->registry(), "TestCam");
-  }
-  void TearDown() override {
-    butler_.reset();
-    fs::remove_all(dir_);
-  }
+  VisitsTest() : RepoTest("visits") {}
   // Three science exposures (1, 2 in group A; 3 alone) and a bias, 4 detectors each.
   void ingest_night() {
     for (int det = 0; det < 4; ++det) {
@@ -50,8 +40,6 @@ class VisitsTest : public ::testing::Test {
     return butler_->registry().query_records(element, {{"instrument", std::string("TestCam")}});
   }
 
-  fs::path dir_;
-  std::unique_ptr<Butler> butler_;
 };
 
 TEST_F(VisitsTest, OneToOneDefinesAVisitPerScienceExposure) {
