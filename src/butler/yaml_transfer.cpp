@@ -373,6 +373,22 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
   std::map<std::pair<std::string, std::string>, std::vector<registry::DatasetRef>> refs_by_type_run;
   for (const auto& d : datasets)
     for (const auto& r : d.refs) refs_by_type_run[{d.dataset_type, d.run}].push_back(r);
+  // Every data ID must name records that exist (in the repository or in this file): a dataset
+  // of an instrument nobody registered is refused here, with the fix, not stored dangling.
+  registry::Registry::RecordCache record_cache;
+  for (const auto& [key, refs] : refs_by_type_run) {
+    const auto& group = registry_->get_dataset_type(key.first).dimensions;
+    for (const auto& r : refs) {
+      try {
+        registry_->expand_data_id(r.data_id, group, record_cache);
+      } catch (const NotFoundError& e) {
+        throw NotFoundError(fmt::format("{}: dataset {} ({} {}) cannot be imported: {}; or import an export that "
+                                        "includes these dimension records",
+                                        file.string(), r.id.str(), key.first,
+                                        dimensions::format_data_id(r.data_id, group.required()), e.what()));
+      }
+    }
+  }
   for (const auto& [key, refs] : refs_by_type_run) {
     registry_->register_collection(key.second, CollectionType::kRun);
     registry_->import_datasets(key.first, key.second, refs, true);
@@ -390,7 +406,11 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
       std::string ext;
       auto name = source.filename().string();
       if (auto dot = name.find('.'); dot != std::string::npos) ext = name.substr(dot);
-      fs::path destination = root_ / (template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)) + ext);
+      // direct leaves the file where it is: no path in the datastore to make.
+      fs::path destination =
+          mode == datastore::TransferMode::kDirect
+              ? fs::path()
+              : root_ / (template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)) + ext);
       transfers.push_back({source, destination, &d});
     }
   }
@@ -410,7 +430,8 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
   WriteToken token(root_);
   {
     std::vector<std::string> paths;
-    for (const auto& t : transfers) paths.push_back(fs::relative(t.destination, root_).generic_string());
+    for (const auto& t : transfers)
+      if (!t.destination.empty()) paths.push_back(fs::relative(t.destination, root_).generic_string());
     token.announce(paths);
   }
   std::vector<fs::path> created, moved_sources;

@@ -13,6 +13,7 @@
 #include "majordome/core/error.hpp"
 #include "majordome/core/time.hpp"
 #include "majordome/instrument/camera.hpp"
+#include "majordome/sim/calib_export.hpp"
 #include "majordome/sim/exposure.hpp"
 #include "majordome/sim/simulator.hpp"
 
@@ -28,6 +29,8 @@ struct SimArgs {
   std::vector<std::string> bands{"g", "r", "i"};
   std::uint64_t seed = 1;
   bool calibs = false;
+  std::string calib_label = "sim";
+  int calib_exposures = 3;
   int jobs = 0;
   std::vector<std::string> detectors;
   bool tiny = false;
@@ -62,7 +65,13 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--bands", a->bands, "Bands of the planned exposures, in equal blocks (default g,r,i)")->delimiter(',');
   cmd->add_option("--seed", a->seed, "Random seed: the same seed gives the same files (default 1)");
   cmd->add_flag("--calibs", a->calibs,
-                "Also write combined bias/dark/flat/defects under calib/ and raw bias, dark and flat exposures");
+                "Also write combined bias/dark/flat/defects under calib/ (with calib/export.yaml for `butler import`) "
+                "and raw bias, dark and flat exposures");
+  cmd->add_option("--calib-exposures", a->calib_exposures,
+                  "With --calibs: raw bias, dark and flat (per band) exposures of each kind (default 3; 0 for none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--calib-label", a->calib_label,
+                  "Label of the calibration collections in calib/export.yaml: INSTRUMENT/calib/LABEL (default sim)");
   cmd->add_option("-j,--jobs", a->jobs, "Threads (default: the number of cores); results do not depend on it");
   cmd->add_option("--detectors", a->detectors, "Only these detectors (names or ids, comma-separated)")->delimiter(',');
   cmd->add_flag("--tiny", a->tiny,
@@ -93,6 +102,7 @@ void add_sim_command(CLI::App& app) {
     o.threads = a->jobs > 0 ? a->jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     o.first_seq = a->first_seq;
     o.calibs = a->calibs;
+    o.calib_exposures = a->calib_exposures;
     o.tiny = a->tiny;
     o.truth_images = !a->no_truth_images;
     o.compress = !a->no_compress;
@@ -122,6 +132,11 @@ void add_sim_command(CLI::App& app) {
     }
     const auto summary = sim::simulate(camera, std::move(exposures), o);
     std::cout << fmt::format("camera: {}\noutput: {}\n", camera.name(), a->out) << summary.text();
+    if (a->calibs && !a->tiny) {
+      const auto ex = sim::write_calib_export(std::filesystem::path(a->out) / "calib", camera, {a->calib_label});
+      std::cout << fmt::format("calibration export: {} ({} datasets for {})\n", ex.file.string(), ex.datasets,
+                               ex.calibration_collection);
+    }
   });
 }
 

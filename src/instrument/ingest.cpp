@@ -262,6 +262,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
     bool loaded = false;
   };
   std::map<std::string, RunState> runs;
+  std::set<std::string> present_runs;
   bool type_ready = false;
 
   std::vector<Planned> plan;
@@ -396,6 +397,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
         same = same || same_file_content(files[i], path_from_uri(butler.artifact_uri(stored)));
       if (same) {
         ++result.already_present;
+        present_runs.insert(p.run);
       } else {
         fail(i, ErrorCode::kConflict,
              fmt::format("another file is already ingested as raw {} in run '{}'", dataset_text, p.run));
@@ -454,7 +456,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
     txn.commit();
     return n;
   };
-  std::set<std::string> used_runs;
+  std::set<std::string> used_runs = present_runs;  // the summary names the run even when all was there
   std::size_t written = 0;
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
   for (std::size_t start = 0; start < plan.size(); start += batch_size) {

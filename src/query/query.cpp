@@ -655,6 +655,7 @@ class Planner {
   // Selected column indexes.
   std::vector<std::size_t> dim_columns_;
   std::size_t dataset_id_column_ = 0, collection_column_ = 0, run_column_ = 0;
+  std::vector<std::pair<std::string, std::size_t>> dataset_implied_columns_;  // (dimension, column)
   std::vector<std::size_t> record_columns_;  // first column of each record field
   std::size_t record_start_ = 0;
   std::size_t band_column_ = 0;                 // records of band: its value
@@ -1194,6 +1195,11 @@ void Planner::plan() {
     collection_column_ = select("t.collection_id");
     run_column_ = select("r.name");
     needs_dedupe_ = group_.required() != dataset_->dimensions.required();
+    // A dataset dimension the query's other dimensions imply (a flat's physical_filter when the
+    // query has the exposure) is not among the group's required columns: read it from the dataset.
+    for (const auto& d : dataset_->dimensions.required())
+      if (std::find(group_.required().begin(), group_.required().end(), d) == group_.required().end())
+        dataset_implied_columns_.emplace_back(d, select(column_.at(d)));
   }
   if (!spec_.records_of.empty()) {
     const auto& e = u_.get(spec_.records_of);
@@ -1384,7 +1390,10 @@ std::vector<ResultRow> Planner::finish(const registry::ResultSet& result, bool* 
       ref.id = id;
       ref.dataset_type = dataset_->name;
       ref.run = registry::as_string((*row)[run_column_]);
-      for (const auto& d : dataset_->dimensions.required()) ref.data_id[d] = r.data_id.at(d);
+      for (const auto& d : dataset_->dimensions.required())
+        if (auto it = r.data_id.find(d); it != r.data_id.end()) ref.data_id[d] = it->second;
+      for (const auto& [d, column] : dataset_implied_columns_)
+        ref.data_id[d] = registry::data_id_value_from_sql((*row)[column]);
       r.dataset = std::move(ref);
     }
     if (e_records) {
@@ -1510,7 +1519,12 @@ std::vector<std::string> explain_empty(registry::Registry& reg, const QuerySpec&
       QuerySpec s = spec;
       s.where = c->str();
       s.data_id.clear();
-      if (alone(s)) out.push_back(fmt::format("the constraint '{}' matches nothing by itself", shortened(c->str())));
+      if (!alone(s)) continue;
+      if (planner.dataset_)  // with the dataset search: the constraint may match records, not datasets
+        out.push_back(fmt::format("no '{}' dataset matches the constraint '{}' by itself", planner.dataset_->name,
+                                  shortened(c->str())));
+      else
+        out.push_back(fmt::format("the constraint '{}' matches nothing by itself", shortened(c->str())));
     }
     for (const auto& [k, v] : spec.data_id) {
       if (++tried > 8) break;

@@ -72,7 +72,7 @@ struct RawIngestResult {
   std::size_t already_present = 0;   // files whose dataset was already there (same file)
   std::size_t from_index = 0;        // files whose metadata came from an _index.json
   std::size_t new_exposures = 0;     // exposure records written
-  std::vector<std::string> runs;     // the runs written to, sorted
+  std::vector<std::string> runs;     // the runs written to or holding the files already present, sorted
   std::vector<RawIngestFailure> failures;  // in file order
   std::vector<std::string> warnings;
 };
