@@ -19,6 +19,7 @@
 #include "majordome/instrument/ingest.hpp"
 #include "majordome/instrument/register.hpp"
 #include "majordome/instrument/visits.hpp"
+#include "majordome/query/query.hpp"
 
 namespace majordome::cli {
 
@@ -115,7 +116,8 @@ void add_instrument_commands(CLI::App& app) {
   {
     auto* cmd = app.add_subcommand(
         "ingest-raws",
-        "Ingest raw files (FITS; directories are searched recursively for *.fits, *.fit, *.fits.gz, *.fits.fz)\n"
+        "Ingest raw files (FITS; directories are searched recursively for names matching --regex: *.fits,\n"
+        "*.fit, *.fits.gz, *.fits.fz by default)\n"
         "as `raw` datasets, recording their exposure, group and day_obs records. Bad files are reported one by\n"
         "one and skipped (exit status non-zero); re-ingesting a file already there is a no-op.");
     auto repo = std::make_shared<std::string>();
@@ -126,12 +128,15 @@ void add_instrument_commands(CLI::App& app) {
     auto output_run = std::make_shared<std::string>();
     auto no_index = std::make_shared<bool>(false);
     auto no_progress = std::make_shared<bool>(false);
+    auto regex = std::make_shared<std::string>(instrument::kRawFileRegex);
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("LOCATIONS", *locations, "Raw files or directories")->required();
     cmd->add_option("-t,--transfer", *transfer,
                     "auto, copy, move, link, hardlink, symlink, relsymlink, direct (leave the files where they are)")
         ->capture_default_str();
     cmd->add_option("-j,--processes", *jobs, "Threads reading headers")->capture_default_str();
+    cmd->add_option("--regex", *regex,
+                    "Regular expression the names of files found in directories must contain (default \\.fit[s]?\\b)");
     cmd->add_flag("--fail-fast", *fail_fast, "Stop at the first file that cannot be ingested");
     cmd->add_option("--output-run", *output_run, "RUN collection for the raws (default <INSTRUMENT>/raw/all)");
     cmd->add_flag("--no-search-indexes", *no_index,
@@ -145,6 +150,7 @@ void add_instrument_commands(CLI::App& app) {
       instrument::RawIngestOptions options;
       options.transfer = *transfer;
       options.jobs = *jobs;
+      options.regex = *regex;
       options.fail_fast = *fail_fast;
       options.output_run = *output_run;
       options.use_index_files = !*no_index;
@@ -181,21 +187,33 @@ void add_instrument_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "define-visits",
         "Define visits from the ingested science exposures of INSTRUMENT: visit, visit_definition,\n"
-        "visit_system(_membership) and visit_detector_region records with sky regions. Grouping: one-to-one\n"
-        "(default) or by-group-metadata, chosen with -C FILE holding config.groupExposures.name=\"...\".");
+        "visit_system(_membership) and visit_detector_region records with sky regions. Grouping, chosen with\n"
+        "-C FILE holding config.groupExposures.name=\"...\": one-to-one-and-by-counter (Rubin's default: a visit\n"
+        "per exposure in visit system 0, plus one per multi-snap sequence in system 2), one-to-one or\n"
+        "by-group-metadata.");
     auto repo = std::make_shared<std::string>();
     auto instrument_name = std::make_shared<std::string>();
     auto config_files = std::make_shared<std::vector<std::string>>();
     auto config = std::make_shared<std::vector<std::string>>();
     auto collections = std::make_shared<std::vector<std::string>>();
     auto no_progress = std::make_shared<bool>(false);
+    auto where = std::make_shared<std::string>();
+    auto update_records = std::make_shared<bool>(false);
+    auto skip_conflicting = std::make_shared<bool>(false);
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("INSTRUMENT", *instrument_name, "Instrument name or Rubin class name")->required();
     cmd->add_option("-C,--config-file", *config_files,
-                    "Config overrides file: config.groupExposures.name=\"one-to-one\"|\"by-group-metadata\", "
-                    "config.computeVisitRegions.padding=N");
+                    "Config overrides file: config.groupExposures.name=\"one-to-one-and-by-counter\" (default)|"
+                    "\"one-to-one\"|\"by-group-metadata\", config.computeVisitRegions.padding=N");
     cmd->add_option("-c,--config", *config, "One override KEY=VALUE (e.g. groupExposures.name=by-group-metadata)");
     cmd->add_option("--collections", *collections, "Collections with the raws (default <INSTRUMENT>/raw/all)");
+    cmd->add_option("--where", *where,
+                    "Only the exposures this expression selects (e.g. \"exposure.day_obs = 20241125\")");
+    auto* update = cmd->add_flag("--update-records", *update_records,
+                                 "Replace visits already defined differently (and their detector regions)");
+    cmd->add_flag("--skip-conflicting", *skip_conflicting,
+                  "Leave visits already defined differently as they are, with a warning")
+        ->excludes(update);
     cmd->add_flag("--no-progress", *no_progress, "No progress bar");
     on_run(cmd, [=] {
       instrument::DefineVisitsOptions options;
@@ -203,18 +221,29 @@ void add_instrument_commands(CLI::App& app) {
       for (const auto& c : *config) instrument::apply_define_visits_config(options, c, "-c");
       options.collections = comma_list(*collections);
       const auto start = std::chrono::steady_clock::now();
+      options.update_records = *update_records;
+      options.skip_conflicting = *skip_conflicting;
       auto b = Butler::open(*repo, Access::kReadWrite);
+      if (!where->empty()) {
+        options.only_exposures.emplace();
+        for (const auto& r : query::query_dimension_records(b->registry(), "exposure", *where, {}, {}))
+          options.only_exposures->insert(std::get<std::int64_t>(r.get("id")));
+      }
       ProgressBar bar(!*no_progress);
       options.progress = [&bar](std::size_t done, std::size_t total) { bar.update("defining visits", done, total); };
       const auto r = instrument::define_visits(b->registry(), *instrument_name, options);
       bar.finish();
       for (const auto& w : r.warnings) std::cerr << "Warning: " << w << "\n";
+      std::vector<std::string> systems;
+      for (const int id : r.visit_systems) systems.push_back(fmt::format("{} '{}'", id, instrument::visit_system_name(id)));
       std::cout << fmt::format(
-          "Defined {} new visit(s) of {} ({} in visit system {} '{}'; {} detector region(s)) from {} exposure(s); "
-          "{} skipped as not on sky, {} without a pointing ({:.1f} s).\n",
-          r.new_visits, r.instrument, r.visits, static_cast<int>(options.grouping),
-          instrument::visit_system_name(options.grouping), r.detector_regions, r.exposures, r.not_science,
-          r.no_pointing, seconds_since(start));
+          "Defined {} new visit(s) of {} ({} by {}, visit system{} {}{}{}; {} detector region(s)) from {} "
+          "exposure(s); {} skipped as not on sky, {} without a pointing ({:.1f} s).\n",
+          r.new_visits, r.instrument, r.visits, instrument::visit_grouping_name(options.grouping),
+          systems.size() > 1 ? "s" : "", fmt::join(systems, " and "),
+          r.updated_visits ? fmt::format("; {} updated", r.updated_visits) : "",
+          r.conflicting ? fmt::format("; {} conflicting left", r.conflicting) : "", r.detector_regions, r.exposures,
+          r.not_science, r.no_pointing, seconds_since(start));
     });
   }
   // ---- write-curated-calibrations

@@ -32,8 +32,9 @@ std::string list_detectors(const std::vector<Detector>& detectors) {
 std::string_view purpose_name(DetectorPurpose purpose) {
   switch (purpose) {
     case DetectorPurpose::kScience: return "SCIENCE";
-    case DetectorPurpose::kWavefront: return "WAVEFRONT";
+    case DetectorPurpose::kFocus: return "FOCUS";
     case DetectorPurpose::kGuider: return "GUIDER";
+    case DetectorPurpose::kWavefront: return "WAVEFRONT";
   }
   return "?";
 }

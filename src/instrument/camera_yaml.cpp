@@ -101,9 +101,10 @@ class Reader {
 
 DetectorPurpose parse_purpose(const Reader& r, const std::string& text, const std::string& key) {
   if (text == "SCIENCE") return DetectorPurpose::kScience;
-  if (text == "WAVEFRONT") return DetectorPurpose::kWavefront;
+  if (text == "FOCUS") return DetectorPurpose::kFocus;
   if (text == "GUIDER") return DetectorPurpose::kGuider;
-  r.fail(key, fmt::format("'{}' is not one of SCIENCE, WAVEFRONT, GUIDER", text));
+  if (text == "WAVEFRONT") return DetectorPurpose::kWavefront;
+  r.fail(key, fmt::format("'{}' is not one of SCIENCE, FOCUS, GUIDER, WAVEFRONT", text));
 }
 
 Amplifier parse_amplifier(const Reader& r, const YAML::Node& n, const std::string& path) {

@@ -138,8 +138,13 @@ std::string filter_band(const std::string& physical_filter, const std::map<std::
 
 std::string default_raw_run(std::string_view instrument) { return fmt::format("{}/raw/all", instrument); }
 
-std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations) {
-  static const std::regex pattern(R"(\.fit[s]?\b)");
+std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations, const std::string& regex) {
+  std::regex pattern;
+  try {
+    pattern = std::regex(regex);
+  } catch (const std::regex_error& e) {
+    throw InvalidArgumentError(fmt::format("--regex '{}' is not a valid regular expression: {}", regex, e.what()));
+  }
   std::vector<fs::path> out;
   for (const auto& location : locations) {
     std::error_code ec;
@@ -202,7 +207,7 @@ MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files) {
 RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>& locations,
                             const RawIngestOptions& options) {
   RawIngestResult result;
-  const auto files = find_raw_files(locations);
+  const auto files = find_raw_files(locations, options.regex);
   result.files = files.size();
   const auto index = options.use_index_files ? read_metadata_indexes(files) : MetadataIndex{};
   result.warnings = index.warnings;

@@ -92,12 +92,14 @@ RegisterInstrumentResult register_instrument(registry::Registry& registry, std::
                                                              {"exposure_max", info.exposure_max},
                                                              {"detector_max", info.detector_max},
                                                              {"class_name", info.class_name}}));
+  // A camera without rafts (MegaPrime) leaves raft NULL, as Rubin's obs_cfht does.
+  auto optional_text = [](const std::string& s) { return s.empty() ? FieldValue{} : FieldValue{s}; };
   for (const auto& d : camera.detectors()) {
     records.push_back(make_record(universe.get("detector"), {{"instrument", info.name},
                                                              {"id", std::int64_t{d.id}},
                                                              {"full_name", d.name},
-                                                             {"name_in_raft", d.ccd},
-                                                             {"raft", d.raft},
+                                                             {"name_in_raft", optional_text(d.ccd)},
+                                                             {"raft", optional_text(d.raft)},
                                                              {"purpose", std::string(purpose_name(d.purpose))}}));
   }
   for (const auto& f : camera.filters()) {

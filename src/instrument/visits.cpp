@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -41,19 +42,36 @@ struct VisitPlan {
   std::string name;
   std::vector<const DimensionRecord*> exposures;
   std::set<std::int64_t> detectors;
+  std::set<int> systems;
 };
+
+constexpr int kOneToOne = 0, kByGroupMetadata = 1, kBySeqStartEnd = 2;
 
 }  // namespace
 
-std::string_view visit_system_name(VisitGrouping grouping) {
-  return grouping == VisitGrouping::kOneToOne ? "one-to-one" : "by-group-metadata";
+std::string_view visit_grouping_name(VisitGrouping grouping) {
+  switch (grouping) {
+    case VisitGrouping::kOneToOne: return "one-to-one";
+    case VisitGrouping::kByGroupMetadata: return "by-group-metadata";
+    case VisitGrouping::kOneToOneAndByCounter: return "one-to-one-and-by-counter";
+  }
+  return "?";
+}
+
+std::string_view visit_system_name(int id) {
+  switch (id) {
+    case kOneToOne: return "one-to-one";
+    case kByGroupMetadata: return "by-group-metadata";
+    case kBySeqStartEnd: return "by-seq-start-end";
+  }
+  throw InternalError(fmt::format("no visit system {}", id));
 }
 
 VisitGrouping parse_visit_grouping(std::string_view name) {
-  if (name == "one-to-one") return VisitGrouping::kOneToOne;
-  if (name == "by-group-metadata") return VisitGrouping::kByGroupMetadata;
+  for (auto g : {VisitGrouping::kOneToOne, VisitGrouping::kByGroupMetadata, VisitGrouping::kOneToOneAndByCounter})
+    if (name == visit_grouping_name(g)) return g;
   throw InvalidConfigError(fmt::format(
-      "unknown visit grouping '{}'; accepted: one-to-one, by-group-metadata", name));
+      "unknown visit grouping '{}'; accepted: one-to-one, by-group-metadata, one-to-one-and-by-counter", name));
 }
 
 void apply_define_visits_config(DefineVisitsOptions& options, const std::string& text, const std::string& source) {
@@ -93,7 +111,8 @@ void apply_define_visits_config(DefineVisitsOptions& options, const std::string&
       }
     } else {
       throw InvalidConfigError(fmt::format("{}:{}: unsupported define-visits config key '{}'; supported: "
-                                           "groupExposures.name (one-to-one, by-group-metadata), "
+                                           "groupExposures.name (one-to-one, by-group-metadata, "
+                                           "one-to-one-and-by-counter), "
                                            "computeVisitRegions.padding",
                                            source, number, key));
     }
@@ -152,17 +171,17 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
   for (auto& r : reg.query_records("exposure", {{"instrument", instrument}}))
     exposures.emplace(std::get<std::int64_t>(r.get("id")), std::move(r));
 
-  // Group the science exposures into visits.
-  std::map<std::int64_t, VisitPlan> visits;
-  std::map<std::string, std::int64_t> visit_of_group;
+  // The science exposures with a pointing, in id order.
+  std::vector<const DimensionRecord*> science;
   for (const auto& [exposure_id, detectors] : raws) {
+    if (options.only_exposures && !options.only_exposures->count(exposure_id)) continue;
     ++result.exposures;
     const auto it = exposures.find(exposure_id);
     if (it == exposures.end()) continue;  // cannot happen: raws require their exposure
     const auto& e = it->second;
     const auto can_see_sky = field<bool>(e, "can_see_sky");
-    const bool science = can_see_sky ? *can_see_sky : field<std::string>(e, "observation_type") == "science";
-    if (!science) {
+    const bool on_sky = can_see_sky ? *can_see_sky : field<std::string>(e, "observation_type") == "science";
+    if (!on_sky) {
       ++result.not_science;
       continue;
     }
@@ -172,18 +191,83 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
                                             exposure_id, field<std::string>(e, "obs_id").value_or("?")));
       continue;
     }
-    std::int64_t visit_id = exposure_id;
-    std::string name = field<std::string>(e, "obs_id").value_or(std::to_string(exposure_id));
-    if (options.grouping == VisitGrouping::kByGroupMetadata) {
-      name = field<std::string>(e, "group").value_or(name);
+    science.push_back(&e);
+  }
+
+  // Group them into visits.
+  std::map<std::int64_t, VisitPlan> visits;
+  auto id_of = [](const DimensionRecord& e) { return std::get<std::int64_t>(e.get("id")); };
+  auto obs_id = [&](const DimensionRecord& e) {
+    return field<std::string>(e, "obs_id").value_or(std::to_string(id_of(e)));
+  };
+  auto add = [&](std::int64_t id, std::string name, std::vector<const DimensionRecord*> members, std::set<int> systems) {
+    auto& v = visits[id];
+    if (!v.exposures.empty())
+      throw ConflictError(fmt::format("visits '{}' and '{}' of {} would both have id {}; exposure ids and visit ids "
+                                      "of another grouping collide",
+                                      v.name, name, instrument, id));
+    v.id = id;
+    v.name = std::move(name);
+    v.exposures = std::move(members);
+    v.systems = std::move(systems);
+    for (const auto* e : v.exposures) v.detectors.insert(raws.at(id_of(*e)).begin(), raws.at(id_of(*e)).end());
+  };
+  switch (options.grouping) {
+    case VisitGrouping::kOneToOne:
+      result.visit_systems = {kOneToOne};
+      for (const auto* e : science) add(id_of(*e), obs_id(*e), {e}, {kOneToOne});
+      break;
+    case VisitGrouping::kByGroupMetadata: {
+      result.visit_systems = {kByGroupMetadata};
       // Exposures come in increasing id order, so the first of a group has the smallest id.
-      visit_id = visit_of_group.emplace(name, exposure_id).first->second;
+      std::map<std::string, std::vector<const DimensionRecord*>> groups;
+      std::vector<std::string> order;
+      for (const auto* e : science) {
+        auto name = field<std::string>(*e, "group").value_or(obs_id(*e));
+        auto& g = groups[name];
+        if (g.empty()) order.push_back(name);
+        g.push_back(e);
+      }
+      for (const auto& name : order) add(id_of(*groups[name].front()), name, groups[name], {kByGroupMetadata});
+      break;
     }
-    auto& v = visits[visit_id];
-    v.id = visit_id;
-    v.name = name;
-    v.exposures.push_back(&e);
-    v.detectors.insert(detectors.begin(), detectors.end());
+    case VisitGrouping::kOneToOneAndByCounter: {
+      result.visit_systems = {kOneToOne, kBySeqStartEnd};
+      // Snaps of one sequence share (day_obs, seq_start, seq_end); without counters an exposure
+      // is a sequence of its own.
+      using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
+      std::map<Key, std::vector<const DimensionRecord*>> sequences;
+      for (const auto* e : science) {
+        const auto seq = field<std::int64_t>(*e, "seq_num").value_or(0);
+        sequences[{field<std::int64_t>(*e, "day_obs").value_or(0), field<std::int64_t>(*e, "seq_start").value_or(seq),
+                   field<std::int64_t>(*e, "seq_end").value_or(seq)}]
+            .push_back(e);
+      }
+      for (auto& [key, snaps] : sequences) {
+        std::stable_sort(snaps.begin(), snaps.end(), [&](const DimensionRecord* a, const DimensionRecord* b) {
+          return field<std::int64_t>(*a, "seq_num").value_or(0) < field<std::int64_t>(*b, "seq_num").value_or(0);
+        });
+        const auto* first = snaps.front();
+        const bool multi = snaps.size() > 1;
+        const bool first_present = field<std::int64_t>(*first, "seq_num").value_or(0) == std::get<1>(key);
+        if (multi && !first_present)
+          result.warnings.push_back(fmt::format(
+              "the first snap of sequence {}-{} of day {} is not ingested: no multi-snap visit defined for it",
+              std::get<1>(key), std::get<2>(key), std::get<0>(key)));
+        for (const auto* e : snaps) {
+          if (!multi) {
+            add(id_of(*e), obs_id(*e), {e}, {kOneToOne, kBySeqStartEnd});
+          } else if (first_present && e == first) {
+            // Rubin's rule: the multi-snap visit takes the first snap's id and name.
+            add(std::stoll("9" + std::to_string(id_of(*e))), obs_id(*e) + "_first", {e}, {kOneToOne});
+          } else {
+            add(id_of(*e), obs_id(*e), {e}, {kOneToOne});
+          }
+        }
+        if (multi && first_present) add(id_of(*first), obs_id(*first), snaps, {kBySeqStartEnd});
+      }
+      break;
+    }
   }
   result.visits = visits.size();
 
@@ -191,8 +275,7 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
   for (auto& r : reg.query_records("visit", {{"instrument", instrument}}))
     existing.emplace(std::get<std::int64_t>(r.get("id")), std::move(r));
 
-  const auto system = static_cast<std::int64_t>(options.grouping);
-  std::vector<DimensionRecord> visit_records, definitions, memberships, regions;
+  std::vector<DimensionRecord> visit_records, updated_records, definitions, memberships, regions;
   std::size_t done = 0;
   for (const auto& [id, v] : visits) {
     const auto& first = *v.exposures.front();
@@ -247,7 +330,9 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
       values["region"] = dimensions::Bytes{sphere::ConvexPolygon::convex_hull(corners).encode()};
     if (begin < end) values["timespan"] = Timespan(begin, end);
     auto record = make_record(universe.get("visit"), values);
+    bool write_regions = true;
     if (auto have = existing.find(id); have != existing.end()) {
+      write_regions = false;
       if (have->second.values() != record.values()) {
         const auto& fields = record.element().record_fields();
         std::string diff;
@@ -258,9 +343,22 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
                        : fmt::format("{}: {} defined, {} now", fields[i].name,
                                      dimensions::to_string(have->second.values()[i]),
                                      dimensions::to_string(record.values()[i]));
-        throw ConflictError(fmt::format("visit {} of {} is already defined differently ({}); visits from another "
-                                        "grouping or changed exposures cannot replace it",
-                                        id, instrument, diff));
+        if (options.update_records) {
+          updated_records.push_back(std::move(record));
+          write_regions = true;
+          ++result.updated_visits;
+        } else if (options.skip_conflicting) {
+          result.warnings.push_back(fmt::format("visit {} ('{}') is already defined differently ({}); left as it is",
+                                                id, v.name, diff));
+          ++result.conflicting;
+          if (options.progress) options.progress(++done, visits.size());
+          continue;
+        } else {
+          throw ConflictError(fmt::format("visit {} of {} is already defined differently ({}); visits from another "
+                                          "grouping or changed exposures cannot replace it (--update-records "
+                                          "replaces it, --skip-conflicting leaves it)",
+                                          id, instrument, diff));
+        }
       }
     } else {
       visit_records.push_back(std::move(record));
@@ -269,27 +367,29 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
     for (const auto* e : v.exposures)
       definitions.push_back(make_record(universe.get("visit_definition"),
                                         {{"instrument", instrument}, {"exposure", e->get("id")}, {"visit", id}}));
-    memberships.push_back(make_record(universe.get("visit_system_membership"),
-                                      {{"instrument", instrument}, {"visit_system", system}, {"visit", id}}));
-    for (auto& r : detector_regions) regions.push_back(std::move(r));
+    for (const int system : v.systems)
+      memberships.push_back(make_record(universe.get("visit_system_membership"),
+                                        {{"instrument", instrument}, {"visit_system", system}, {"visit", id}}));
+    // Detector regions of visits that already existed are not rewritten, unless updated.
+    if (write_regions)
+      for (auto& r : detector_regions) regions.push_back(std::move(r));
     if (options.progress) options.progress(++done, visits.size());
   }
-  // Detector regions of visits that already existed are not rewritten.
-  std::erase_if(regions, [&](const DimensionRecord& r) {
-    return existing.count(std::get<std::int64_t>(r.get("visit"))) > 0;
-  });
   result.detector_regions = regions.size();
 
   registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
-  reg.sync_record(make_record(universe.get("visit_system"),
-                              {{"instrument", instrument},
-                               {"id", system},
-                               {"name", std::string(visit_system_name(options.grouping))}}));
+  for (const int system : result.visit_systems)
+    reg.sync_record(make_record(universe.get("visit_system"),
+                                {{"instrument", instrument},
+                                 {"id", static_cast<std::int64_t>(system)},
+                                 {"name", std::string(visit_system_name(system))}}));
   using OnConflict = registry::Registry::OnConflict;
   if (!visit_records.empty()) reg.insert_records("visit", visit_records, OnConflict::kFail);
+  if (!updated_records.empty()) reg.insert_records("visit", updated_records, OnConflict::kReplace);
+  const auto replace_regions = updated_records.empty() ? OnConflict::kSkip : OnConflict::kReplace;
   if (!definitions.empty()) reg.insert_records("visit_definition", definitions, OnConflict::kSkip);
   if (!memberships.empty()) reg.insert_records("visit_system_membership", memberships, OnConflict::kSkip);
-  if (!regions.empty()) reg.insert_records("visit_detector_region", regions, OnConflict::kSkip);
+  if (!regions.empty()) reg.insert_records("visit_detector_region", regions, replace_regions);
   txn.commit();
   return result;
 }

@@ -15,7 +15,7 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from conftest import EXIT, SHARED_DATA, SOURCE_DIR
+from conftest import EXIT, SHARED_DATA, SOURCE_DIR, table_rows
 
 REAL_RAWS = SHARED_DATA / "headers" / "obs_lsst" / "raw_header_only_fits"
 
@@ -69,8 +69,13 @@ def test_register_instrument_rubin_class_names(butler, repo):
     assert len(dets) == 9
     # Again: a no-op.
     assert "already registered" in butler("register-instrument", repo, "LSSTComCam").stdout
-    r = butler("register-instrument", repo, "lsst.obs.subaru.HyperSuprimeCam", expect=EXIT["NotFound"])
-    assert "no camera description for HSC" in r.stderr
+    for rubin_class, name, detectors in [("lsst.obs.subaru.HyperSuprimeCam", "HSC", 112),
+                                         ("lsst.obs.cfht.MegaPrime", "MegaPrime", 36),
+                                         ("lsst.obs.decam.DarkEnergyCamera", "DECam", 62)]:
+        r = butler("register-instrument", repo, rubin_class)
+        assert f"Registered instrument {name} ({rubin_class}): {detectors} detectors" in r.stdout
+        assert len(rows(butler("query-dimension-records", repo, "detector", "--where", f"instrument='{name}'"))) \
+            == detectors
     r = butler("register-instrument", repo, "lsst.obs.nowhere.Nothing", expect=EXIT["NotFound"])
     assert "lsst.obs.lsst.Latiss" in r.stderr
 
@@ -154,7 +159,41 @@ def test_define_visits_one_to_one_and_by_group_metadata(butler, repo, comcam, tm
 
     config.write_text("config.groupExposures.name='nonsense'\n")
     r = butler("define-visits", "-C", config, repo, "LSSTComCam", expect=EXIT["InvalidConfig"])
-    assert "one-to-one, by-group-metadata" in r.stderr
+    assert "one-to-one, by-group-metadata, one-to-one-and-by-counter" in r.stderr
+
+
+def test_define_visits_default_where_and_conflicts(butler, repo, comcam, tmp_path):
+    """Rubin's default grouping (one-to-one-and-by-counter), --where, and what happens to visits a
+    different grouping would define differently."""
+    butler("register-instrument", repo, "LSSTComCam")
+    butler("ingest-raws", "-t", "direct", repo, comcam / "raw")
+    exposures = table_rows(butler("query-dimension-records", repo, "exposure", "--order-by", "id").stdout)
+    first = exposures[0]["id"]
+    r = butler("define-visits", repo, "LSSTComCam", "--where", f"exposure.id = {first}")
+    assert "Defined 1 new visit(s)" in r.stdout
+    assert "visit systems 0 'one-to-one' and 2 'by-seq-start-end'" in r.stdout
+    # A lone snap: its visit belongs to both systems.
+    members = table_rows(butler("query-dimension-records", repo, "visit_system_membership").stdout)
+    assert sorted((m["visit_system"], m["visit"]) for m in members) == [("0", first), ("2", first)]
+    r = butler("define-visits", repo, "LSSTComCam", "--where", "exposure.id = 1")
+    assert "Defined 0 new visit(s)" in r.stdout and "from 0 exposure(s)" in r.stdout
+    butler("define-visits", repo, "LSSTComCam")
+    assert len(table_rows(butler("query-dimension-records", repo, "visit").stdout)) == len(exposures)
+
+    # by-group-metadata names visits by their group: each existing visit is now a conflict.
+    config = tmp_path / "config.txt"
+    config.write_text('config.groupExposures.name="by-group-metadata"\n')
+    r = butler("define-visits", "-C", config, repo, "LSSTComCam", expect=EXIT["Conflict"])
+    assert "--update-records" in r.stderr and "--skip-conflicting" in r.stderr
+    r = butler("define-visits", "-C", config, "--skip-conflicting", repo, "LSSTComCam")
+    assert f"{len(exposures)} conflicting left" in r.stdout and "Warning:" in r.stderr
+    names = {v["name"] for v in table_rows(butler("query-dimension-records", repo, "visit").stdout)}
+    assert names == {e["obs_id"] for e in exposures}
+    r = butler("define-visits", "-C", config, "--update-records", repo, "LSSTComCam")
+    assert f"{len(exposures)} updated" in r.stdout
+    names = {v["name"] for v in table_rows(butler("query-dimension-records", repo, "visit").stdout)}
+    assert names == {e["group"] for e in exposures}
+    butler("define-visits", "--update-records", "--skip-conflicting", repo, "LSSTComCam", expect=EXIT["usage"])
 
 
 def test_define_visits_by_group_metadata(butler, repo, comcam, tmp_path):
@@ -215,3 +254,13 @@ def test_real_rubin_raws(butler, repo):
     assert "LATISS" in butler("query-datasets", repo, "raw", "--collections", "LATISS/raw/all").stdout
     r = butler("define-visits", repo, "LSSTComCamSim", "--collections", "LSSTComCamSim/raw/all")
     assert "Defined 1 new visit(s)" in r.stdout
+
+
+def test_ingest_raws_regex_selects_files_in_directories(butler, repo, comcam):
+    butler("register-instrument", repo, "LSSTComCam")
+    r = butler("ingest-raws", "-t", "direct", "--regex", r"_R22_S11\.fits$", repo, comcam / "raw")
+    assert "Ingested 4 raw file(s)" in r.stdout  # one detector of each of the 4 exposures
+    assert {row[4] for row in rows(butler("query-datasets", repo, "raw", "--collections", "LSSTComCam/raw/all"))} \
+        == {"4"}
+    r = butler("ingest-raws", "--regex", "(", repo, comcam / "raw", expect=EXIT["InvalidArgument"])
+    assert "--regex '('" in r.stderr and "not a valid regular expression" in r.stderr

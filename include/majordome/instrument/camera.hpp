@@ -30,8 +30,8 @@ namespace majordome::instrument {
 
 inline constexpr int kCameraFormatVersion = 1;
 
-enum class DetectorPurpose { kScience, kWavefront, kGuider };
-// "SCIENCE", "WAVEFRONT", "GUIDER" (as Rubin's DetectorType names them).
+enum class DetectorPurpose { kScience, kFocus, kGuider, kWavefront };
+// "SCIENCE", "FOCUS", "GUIDER", "WAVEFRONT" (as Rubin's DetectorType names them).
 std::string_view purpose_name(DetectorPurpose purpose);
 
 // The corner of the assembled data box read out first.
@@ -80,7 +80,7 @@ struct Detector {
   std::string serial;         // "ITL-3800C-229"
   std::string raft_serial;    // "LCA-11021_RTM-031"
   DetectorPurpose purpose = DetectorPurpose::kScience;
-  std::string physical_type;  // "ITL", "E2V"
+  std::string physical_type;  // "ITL", "E2V" (LSST); "HPK" (HSC), "LBNL" (DECam)
   std::array<double, 2> focal_plane_mm{};  // centre of the detector on the focal plane
   double yaw_deg = 0.0;                    // rotation of the detector axes on the focal plane
   double pixel_size_um = 10.0;

@@ -31,11 +31,14 @@ inline constexpr const char* kRawStorageClass = "Exposure";
 // "<instrument>/raw/all", Rubin's default raw run.
 std::string default_raw_run(std::string_view instrument);
 
+// Rubin's default pattern of raw file names: .fits, .fit, .fits.gz, .fits.fz.
+inline const std::string kRawFileRegex = R"(\.fit[s]?\b)";
+
 // Files to ingest from files and directories (searched recursively). In directories only
-// names matching Rubin's default pattern (`\.fit[s]?\b`: .fits, .fit, .fits.gz, .fits.fz)
-// are taken, sorted; files named explicitly are always taken. NotFoundError for a location
-// that does not exist.
-std::vector<std::filesystem::path> find_raw_files(const std::vector<std::filesystem::path>& locations);
+// names in which `regex` is found are taken, sorted; files named explicitly are always taken.
+// NotFoundError for a location that does not exist; InvalidArgumentError for a bad regex.
+std::vector<std::filesystem::path> find_raw_files(const std::vector<std::filesystem::path>& locations,
+                                                  const std::string& regex = kRawFileRegex);
 
 // Per-file metadata from Rubin's metadata index files (`_index.json` beside the files, as
 // written by `astrometadata write-index`; content "metadata"): file path → header as a JSON
@@ -51,6 +54,7 @@ enum class IngestPhase { kReading, kWriting };
 
 struct RawIngestOptions {
   std::string transfer = "auto";   // datastore transfer mode (auto, direct, symlink, copy, …)
+  std::string regex = kRawFileRegex;  // names of the files taken from directories (ECMAScript)
   int jobs = 1;                    // threads reading headers
   bool fail_fast = false;          // stop at the first bad file (throws its error)
   std::string output_run;          // empty: <INSTRUMENT>/raw/all for each instrument

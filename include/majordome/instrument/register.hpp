@@ -31,8 +31,8 @@ struct InstrumentInfo {
   std::string camera;      // the camera description it uses (data/instruments/<camera>.yaml)
 };
 
-// The instruments majordome knows by name, with their Rubin class names, whether or not a
-// camera description exists yet (HSC, MegaPrime and DECam have none yet).
+// The instruments majordome knows by name, with their Rubin class names (each has a camera
+// description in data/instruments/).
 std::vector<InstrumentInfo> known_instruments();
 
 // Resolves an instrument given by name or class name (exact, then case-insensitive) to its
@@ -51,7 +51,8 @@ struct RegisterInstrumentResult {
 };
 
 // Writes the instrument record, one detector record per camera detector (id, full_name,
-// name_in_raft, raft, purpose) and one physical_filter record per filter (with its band),
+// name_in_raft, raft — NULL when the camera has none —, purpose) and one physical_filter
+// record per filter (with its band),
 // in one transaction. Registering again with the same records is a no-op; records that
 // differ from what is registered are a ConflictError naming the first difference unless
 // `update` (then they are replaced).

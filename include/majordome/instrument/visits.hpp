@@ -6,14 +6,25 @@
 // Visit systems (Rubin's ids and names):
 //   0 "one-to-one"         one visit per exposure: visit id = exposure id, name = obs_id;
 //   1 "by-group-metadata"  one visit per exposure group (the exposure record's `group`):
-//                          id = the smallest exposure id of the group, name = the group name.
+//                          id = the smallest exposure id of the group, name = the group name;
+//   2 "by-seq-start-end"   one visit per (day_obs, seq_start, seq_end) run of snaps: id and name
+//                          of its first exposure.
+// Groupings (config.groupExposures.name): "one-to-one", "by-group-metadata" and Rubin's default
+// "one-to-one-and-by-counter", which defines systems 0 and 2 together: every exposure gets its
+// one-to-one visit (a lone snap's visit is in both systems), and a multi-snap sequence also gets
+// its system-2 visit, its first exposure's one-to-one visit then being renamed <obs_id>_first
+// with id 9<exposure id> so the two do not clash. A sequence whose first snap is missing gets no
+// multi-snap visit.
 // Only exposures that can see the sky become visits (can_see_sky, or observation_type
 // "science" when can_see_sky is unknown), as Rubin does.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,15 +35,23 @@
 
 namespace majordome::instrument {
 
-enum class VisitGrouping { kOneToOne = 0, kByGroupMetadata = 1 };
+enum class VisitGrouping { kOneToOne, kByGroupMetadata, kOneToOneAndByCounter };
 
-// "one-to-one", "by-group-metadata".
-std::string_view visit_system_name(VisitGrouping grouping);
+// "one-to-one", "by-group-metadata", "one-to-one-and-by-counter".
+std::string_view visit_grouping_name(VisitGrouping grouping);
+// The name of visit system `id` (0, 1, 2).
+std::string_view visit_system_name(int id);
 // Parses a visit system name; InvalidConfigError listing the accepted names.
 VisitGrouping parse_visit_grouping(std::string_view name);
 
 struct DefineVisitsOptions {
-  VisitGrouping grouping = VisitGrouping::kOneToOne;
+  VisitGrouping grouping = VisitGrouping::kOneToOneAndByCounter;  // Rubin's default
+  // Only these exposures (e.g. those a --where expression selects); nullopt: all with raws.
+  std::optional<std::set<std::int64_t>> only_exposures;
+  // A visit already defined differently: replace it (its detector regions too) rather than
+  // fail (update_records), or leave it and warn (skip_conflicting).
+  bool update_records = false;
+  bool skip_conflicting = false;
   // Collections searched for raws (their detectors get visit_detector_region rows); empty:
   // <INSTRUMENT>/raw/all.
   std::vector<std::string> collections;
@@ -54,14 +73,18 @@ struct DefineVisitsResult {
   std::size_t exposures = 0;          // exposures with raws in the collections
   std::size_t not_science = 0;        // of which skipped: they cannot see the sky
   std::size_t no_pointing = 0;        // skipped: no tracking RA/Dec in the exposure record
-  std::size_t visits = 0;             // visits of the chosen system (new or already defined)
+  std::size_t visits = 0;             // visits of the chosen grouping (new or already defined)
   std::size_t new_visits = 0;         // visits written by this call
+  std::size_t updated_visits = 0;     // visits replaced (update_records)
+  std::size_t conflicting = 0;        // visits left as they were (skip_conflicting)
+  std::vector<int> visit_systems;     // the systems the grouping defines (0, 1, 2)
   std::size_t detector_regions = 0;   // visit_detector_region rows written
-  std::vector<std::string> warnings;  // one line per skipped exposure without a pointing
+  std::vector<std::string> warnings;  // one line per skipped exposure or visit
 };
 
 // Defines the visits of `instrument` (our name or Rubin class name). Visits already defined
-// identically are left alone; a visit already defined differently is a ConflictError.
+// identically are left alone; a visit already defined differently is a ConflictError unless
+// options say to update or skip it.
 // All writes are one transaction.
 DefineVisitsResult define_visits(registry::Registry& registry, std::string_view instrument,
                                  const DefineVisitsOptions& options = {});

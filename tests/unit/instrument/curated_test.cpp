@@ -89,5 +89,27 @@ TEST_F(CuratedTest, NeedsALabelAndARegisteredInstrument) {
   EXPECT_EQ(r.dataset_types, std::vector<std::string>{"camera"});
 }
 
+TEST_F(CuratedTest, HscMegaPrimeAndDecamWriteTheirCamera) {
+  auto& reg = butler_->registry();
+  CuratedOptions options;
+  options.labels = {"DM-1"};
+  for (const char* name :
+       {"lsst.obs.subaru.HyperSuprimeCam", "lsst.obs.cfht.MegaPrime", "lsst.obs.decam.DarkEnergyCamera"}) {
+    SCOPED_TRACE(name);
+    const auto info = register_instrument(reg, name).instrument;
+    const auto r = write_curated_calibrations(*butler_, name, options);
+    EXPECT_EQ(r.calibration_collection, info.name + "/calib/DM-1");
+    EXPECT_EQ(r.dataset_types, std::vector<std::string>{"camera"});
+    const auto camera = reg.query_certifications(info.name + "/calib/DM-1", "camera");
+    ASSERT_EQ(camera.size(), 1u);
+    const auto stored = reg.stored_files(camera[0].ref.id);
+    ASSERT_EQ(stored.size(), 1u);
+    // The stored camera is the camera description: it loads with the instrument's detectors.
+    const auto copy = load_camera_file(butler_->artifact_uri(stored[0]));
+    EXPECT_EQ(copy.name(), info.name);
+    EXPECT_EQ(copy.detectors().size(), load_camera(info.camera).detectors().size());
+  }
+}
+
 }  // namespace
 }  // namespace majordome::instrument

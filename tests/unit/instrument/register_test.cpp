@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 
 #include <fmt/format.h>
@@ -69,13 +70,76 @@ TEST_F(RegisterTest, WritesInstrumentDetectorAndFilterRecordsOnce) {
   EXPECT_THROW(registered_instrument_name(reg, "LATISS"), NotFoundError);
 }
 
+TEST_F(RegisterTest, HscMegaPrimeAndDecamRegisterTheirDetectorsAndFilters) {
+  auto& reg = butler_->registry();
+  struct Case {
+    const char* class_name;
+    const char* name;
+    std::size_t detectors;
+    std::int64_t id;
+    const char* full_name;
+    const char* purpose;
+    const char* physical_filter;
+    const char* band;
+  };
+  for (const auto& c : {Case{"lsst.obs.subaru.HyperSuprimeCam", "HSC", 112, 50, "1_12", "SCIENCE", "HSC-I2", "i"},
+                        Case{"HSC", "HSC", 112, 104, "1_48", "FOCUS", "HSC-R2", "r"},
+                        Case{"lsst.obs.cfht.MegaPrime", "MegaPrime", 36, 2, "ccd02", "SCIENCE", "i.MP9702", "i"},
+                        Case{"lsst.obs.decam.DarkEnergyCamera", "DECam", 62, 25, "S1", "SCIENCE",
+                             "g DECam SDSS c0001 4720.0 1520.0", "g"}}) {
+    SCOPED_TRACE(c.class_name);
+    const auto r = register_instrument(reg, c.class_name);
+    EXPECT_EQ(r.instrument.name, c.name);
+    EXPECT_EQ(r.detectors, c.detectors);
+    const auto dets = reg.query_records("detector", {{"instrument", std::string(c.name)}});
+    EXPECT_EQ(dets.size(), c.detectors);
+    const auto det = reg.find_record("detector", {{"instrument", std::string(c.name)}, {"detector", c.id}});
+    ASSERT_TRUE(det);
+    EXPECT_EQ(std::get<std::string>(det->get("full_name")), c.full_name);
+    EXPECT_EQ(std::get<std::string>(det->get("purpose")), c.purpose);
+    const auto f = reg.find_record(
+        "physical_filter", {{"instrument", std::string(c.name)}, {"physical_filter", std::string(c.physical_filter)}});
+    ASSERT_TRUE(f);
+    EXPECT_EQ(std::get<std::string>(f->get("band")), c.band);
+    // The detector ids fit under the instrument's detector_max.
+    const auto inst = reg.find_record("instrument", {{"instrument", std::string(c.name)}});
+    ASSERT_TRUE(inst);
+    for (const auto& d : dets)
+      EXPECT_LT(std::get<std::int64_t>(d.get("id")), std::get<std::int64_t>(inst->get("detector_max")));
+  }
+}
+
+TEST_F(RegisterTest, LsstCamRegistersTheWholeFocalPlane) {
+  auto& reg = butler_->registry();
+  const auto r = register_instrument(reg, "lsst.obs.lsst.LsstCam");
+  EXPECT_EQ(r.detectors, 205u);
+  const auto det =
+      reg.find_record("detector", {{"instrument", std::string("LSSTCam")}, {"detector", std::int64_t{203}}});
+  ASSERT_TRUE(det);
+  EXPECT_EQ(std::get<std::string>(det->get("full_name")), "R44_SW0");
+  EXPECT_EQ(std::get<std::string>(det->get("purpose")), "WAVEFRONT");
+}
+
+// A data directory without the instrument's camera file: the error says what is missing.
 TEST_F(RegisterTest, InstrumentsWithoutACameraDescriptionSaySo) {
+  const fs::path data = dir_.string() + "-data";
+  fs::create_directories(data / "instruments");
+  fs::copy_file(data_dir() / "instruments" / "TestCam.yaml", data / "instruments" / "TestCam.yaml");
+  const char* old = std::getenv("MAJORDOME_DATA_DIR");
+  const std::string saved = old ? old : "";
+  ::setenv("MAJORDOME_DATA_DIR", data.c_str(), 1);
+  std::string message;
   try {
     register_instrument(butler_->registry(), "lsst.obs.subaru.HyperSuprimeCam");
-    FAIL();
   } catch (const NotFoundError& e) {
-    EXPECT_NE(std::string(e.what()).find("no camera description for HSC"), std::string::npos) << e.what();
+    message = e.what();
   }
+  if (old)
+    ::setenv("MAJORDOME_DATA_DIR", saved.c_str(), 1);
+  else
+    ::unsetenv("MAJORDOME_DATA_DIR");
+  fs::remove_all(data);
+  EXPECT_NE(message.find("no camera description for HSC"), std::string::npos) << message;
   EXPECT_FALSE(butler_->registry().find_record("instrument", {{"instrument", std::string("HSC")}}));
 }
 

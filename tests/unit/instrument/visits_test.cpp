@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -44,7 +47,9 @@ class VisitsTest : public testing_raws::RepoTest {
 
 TEST_F(VisitsTest, OneToOneDefinesAVisitPerScienceExposure) {
   ingest_night();
-  const auto r = define_visits(butler_->registry(), "majordome.instrument.TestCam");
+  DefineVisitsOptions one_to_one;
+  one_to_one.grouping = VisitGrouping::kOneToOne;
+  const auto r = define_visits(butler_->registry(), "majordome.instrument.TestCam", one_to_one);
   EXPECT_EQ(r.exposures, 4u);
   EXPECT_EQ(r.not_science, 1u);
   EXPECT_EQ(r.new_visits, 3u);
@@ -63,10 +68,95 @@ TEST_F(VisitsTest, OneToOneDefinesAVisitPerScienceExposure) {
   EXPECT_EQ(records("visit_detector_region").size(), 12u);
 
   // Defining again changes nothing.
-  const auto again = define_visits(butler_->registry(), "TestCam");
+  const auto again = define_visits(butler_->registry(), "TestCam", one_to_one);
   EXPECT_EQ(again.new_visits, 0u);
   EXPECT_EQ(again.visits, 3u);
   EXPECT_EQ(records("visit_detector_region").size(), 12u);
+}
+
+// Rubin's default: one-to-one visits for every exposure plus one visit per multi-snap sequence.
+TEST_F(VisitsTest, OneToOneAndByCounterAddsAVisitPerSnapSequence) {
+  for (int det = 0; det < 2; ++det) {
+    // Exposures 1 and 2: the two snaps of one sequence; 3: a lone exposure.
+    testing_raws::write_testcam_raw(dir_ / "raws", 1, det, {{"CURINDEX", 1}, {"MAXINDEX", 2}});
+    testing_raws::write_testcam_raw(dir_ / "raws", 2, det, {{"CURINDEX", 2}, {"MAXINDEX", 2}});
+    testing_raws::write_testcam_raw(dir_ / "raws", 3, det);
+  }
+  ASSERT_EQ(ingest_raws(*butler_, {dir_ / "raws"}).ingested, 6u);
+  const auto r = define_visits(butler_->registry(), "TestCam");
+  EXPECT_EQ(r.visit_systems, (std::vector<int>{0, 2}));
+  EXPECT_EQ(r.new_visits, 4u);
+  std::map<std::int64_t, std::string> names;
+  for (const auto& v : records("visit"))
+    names[std::get<std::int64_t>(v.get("id"))] = std::get<std::string>(v.get("name"));
+  EXPECT_EQ(names, (std::map<std::int64_t, std::string>{{2024112500001, "TC_O_20241125_000001"},
+                                                        {92024112500001, "TC_O_20241125_000001_first"},
+                                                        {2024112500002, "TC_O_20241125_000002"},
+                                                        {2024112500003, "TC_O_20241125_000003"}}));
+  std::set<std::tuple<std::int64_t, std::int64_t>> members;  // (visit system, visit)
+  for (const auto& m : records("visit_system_membership"))
+    members.emplace(std::get<std::int64_t>(m.get("visit_system")), std::get<std::int64_t>(m.get("visit")));
+  EXPECT_EQ(members, (std::set<std::tuple<std::int64_t, std::int64_t>>{{0, 92024112500001},
+                                                                       {0, 2024112500002},
+                                                                       {0, 2024112500003},
+                                                                       {2, 2024112500001},
+                                                                       {2, 2024112500003}}));
+  std::multimap<std::int64_t, std::int64_t> definitions;  // visit → exposures
+  for (const auto& d : records("visit_definition"))
+    definitions.emplace(std::get<std::int64_t>(d.get("visit")), std::get<std::int64_t>(d.get("exposure")));
+  EXPECT_EQ(definitions.count(2024112500001), 2u);  // the sequence visit holds both snaps
+  EXPECT_EQ(definitions.count(92024112500001), 1u);
+  const auto seq_visit = butler_->registry().find_record(
+      "visit", {{"instrument", std::string("TestCam")}, {"visit", std::int64_t{2024112500001}}});
+  ASSERT_TRUE(seq_visit);
+  EXPECT_DOUBLE_EQ(std::get<double>(seq_visit->get("exposure_time")), 60.0);
+  EXPECT_EQ(records("visit_system").size(), 2u);
+}
+
+TEST_F(VisitsTest, AMissingFirstSnapGivesNoSequenceVisit) {
+  for (int det = 0; det < 2; ++det)
+    testing_raws::write_testcam_raw(dir_ / "raws", 2, det, {{"CURINDEX", 2}, {"MAXINDEX", 3}});
+  for (int det = 0; det < 2; ++det)
+    testing_raws::write_testcam_raw(dir_ / "raws", 3, det, {{"CURINDEX", 3}, {"MAXINDEX", 3}});
+  ASSERT_EQ(ingest_raws(*butler_, {dir_ / "raws"}).ingested, 4u);
+  const auto r = define_visits(butler_->registry(), "TestCam");
+  EXPECT_EQ(r.new_visits, 2u);  // the two one-to-one visits only
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("first snap"), std::string::npos) << r.warnings[0];
+}
+
+TEST_F(VisitsTest, OnlyTheSelectedExposuresAndConflictPolicies) {
+  ingest_night();
+  DefineVisitsOptions options;
+  options.grouping = VisitGrouping::kOneToOne;
+  options.only_exposures = std::set<std::int64_t>{2024112500003};
+  EXPECT_EQ(define_visits(butler_->registry(), "TestCam", options).new_visits, 1u);
+  EXPECT_EQ(records("visit").size(), 1u);
+
+  // By group metadata, visit 2024112500001 would be groupA, and 2024112500003 would be named by
+  // its group: conflicts, with nothing written, unless skipped or updated.
+  options.only_exposures.reset();
+  define_visits(butler_->registry(), "TestCam", options);
+  DefineVisitsOptions by_group;
+  by_group.grouping = VisitGrouping::kByGroupMetadata;
+  EXPECT_THROW(define_visits(butler_->registry(), "TestCam", by_group), ConflictError);
+  by_group.skip_conflicting = true;
+  const auto skipped = define_visits(butler_->registry(), "TestCam", by_group);
+  EXPECT_EQ(skipped.conflicting, 2u);
+  EXPECT_EQ(skipped.warnings.size(), 2u);
+  EXPECT_EQ(std::get<std::string>(butler_->registry()
+                                      .find_record("visit", {{"instrument", std::string("TestCam")},
+                                                             {"visit", std::int64_t{2024112500001}}})
+                                      ->get("name")),
+            "TC_O_20241125_000001");
+  by_group.skip_conflicting = false;
+  by_group.update_records = true;
+  const auto updated = define_visits(butler_->registry(), "TestCam", by_group);
+  EXPECT_EQ(updated.updated_visits, 2u);
+  const auto visit = butler_->registry().find_record(
+      "visit", {{"instrument", std::string("TestCam")}, {"visit", std::int64_t{2024112500001}}});
+  ASSERT_TRUE(visit);
+  EXPECT_EQ(std::get<std::string>(visit->get("name")), "groupA");
 }
 
 TEST_F(VisitsTest, ByGroupMetadataJoinsTheExposuresOfAGroup) {
