@@ -410,13 +410,13 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     plan = std::move(remaining);
   }
 
-  WriteToken token(root_);
+  auto token = std::make_unique<WriteToken>(root_);
   bool creates_files = mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kNone &&
                        mode != datastore::TransferMode::kSplit;
   if (creates_files) {
     std::vector<std::string> pending;
     for (const auto& p : plan) pending.push_back(fs::relative(p.destination, root_).generic_string());
-    token.announce(pending);
+    token->announce(pending);
   }
   std::vector<fs::path> created, moved_sources;
   std::vector<DatasetRef> out;
@@ -449,8 +449,38 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     discard_placed_files(*registry_, root_, created);
     throw;
   }
+  if (impl_->batch_depth > 0) {  // committed only when the batch commits
+    impl_->deferred.push_back({std::move(token), std::move(created), std::move(moved_sources)});
+    return out;
+  }
   remove_moved_sources(moved_sources);
   return out;
+}
+
+Butler::WriteBatch::WriteBatch(Butler& butler) : butler_(butler) {
+  txn_.emplace(butler_.registry_->db(), registry::TransactionMode::kWrite);
+  ++butler_.impl_->batch_depth;
+  first_deferred_ = butler_.impl_->deferred.size();
+}
+
+void Butler::WriteBatch::commit() {
+  txn_->commit();
+  txn_.reset();
+  if (--butler_.impl_->batch_depth > 0) return;  // an enclosing batch decides
+  auto deferred = std::move(butler_.impl_->deferred);
+  butler_.impl_->deferred.clear();
+  for (auto& d : deferred) remove_moved_sources(d.moved_sources);
+  // The journals go with the tokens: the files are referenced now.
+}
+
+Butler::WriteBatch::~WriteBatch() {
+  if (!txn_) return;
+  txn_.reset();  // rolls back (to the enclosing batch's savepoint when nested)
+  --butler_.impl_->batch_depth;
+  auto& deferred = butler_.impl_->deferred;
+  for (std::size_t i = first_deferred_; i < deferred.size(); ++i)
+    discard_placed_files(*butler_.registry_, butler_.root_, deferred[i].created);
+  deferred.erase(deferred.begin() + static_cast<std::ptrdiff_t>(first_deferred_), deferred.end());
 }
 
 // ---- removal, trash and recovery

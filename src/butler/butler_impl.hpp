@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <vector>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "majordome/butler/butler.hpp"
 #include "majordome/datastore/file_templates.hpp"
 #include "majordome/datastore/transfer.hpp"
+#include "write_token.hpp"
 
 namespace majordome::butler {
 
@@ -38,6 +40,13 @@ struct Butler::Impl {
   bool checksum = false;
   datastore::FileTemplates templates;
   std::map<std::string, std::optional<dimensions::DimensionRecord>> record_cache;
+  // Writes done inside a WriteBatch keep their journal and placed files here until it ends.
+  struct Deferred {
+    std::unique_ptr<WriteToken> token;
+    std::vector<std::filesystem::path> created, moved_sources;
+  };
+  int batch_depth = 0;
+  std::vector<Deferred> deferred;
 };
 
 }  // namespace majordome::butler

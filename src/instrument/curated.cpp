@@ -102,7 +102,8 @@ CuratedResult write_curated_calibrations(butler::Butler& butler, std::string_vie
   const auto& universe = reg.universe();
   const registry::DatasetType camera_type{"camera", universe.group({"instrument"}), "Camera", true};
 
-  registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
+  // One batch: a failure anywhere leaves neither registry rows nor copied files.
+  butler::Butler::WriteBatch batch(butler);
   reg.register_collection(result.calibration_collection, registry::CollectionType::kCalibration,
                           fmt::format("Curated calibrations of {} ({})", instrument, fmt::join(options.labels, "/")));
   reg.register_dataset_type(camera_type);
@@ -153,7 +154,7 @@ CuratedResult write_curated_calibrations(butler::Butler& butler, std::string_vie
     if (std::find(result.dataset_types.begin(), result.dataset_types.end(), f.dataset_type) == result.dataset_types.end())
       result.dataset_types.push_back(f.dataset_type);
   }
-  txn.commit();
+  batch.commit();
   return result;
 }
 

@@ -84,6 +84,24 @@ class Butler {
   std::vector<DatasetRef> ingest(const std::vector<FileDataset>& files, const std::string& run,
                                  const IngestOptions& options);
 
+  // Several writes as one: registry changes and the files ingest() places between construction
+  // and commit() stand or fall together. Until commit() the placed files stay announced in
+  // their write journals (recovery removes them if the process dies); destroyed without
+  // commit(), the batch rolls the registry back and removes them.
+  class WriteBatch {
+   public:
+    explicit WriteBatch(Butler& butler);
+    ~WriteBatch();
+    WriteBatch(const WriteBatch&) = delete;
+    WriteBatch& operator=(const WriteBatch&) = delete;
+    void commit();
+
+   private:
+    Butler& butler_;
+    std::optional<registry::Transaction> txn_;
+    std::size_t first_deferred_ = 0;  // the writes of this batch (an enclosing one keeps earlier ones)
+  };
+
   // Removes datasets (their files go to the trash, then are deleted).
   void remove_datasets(const std::vector<Uuid>& ids);
   void remove_run(const std::string& run);

@@ -124,6 +124,51 @@ TEST_F(ButlerTest, IngestCopiesFilesAtTemplatePathsAndFailuresLeaveNothing) {
   EXPECT_THROW(b->ingest({bias_file(2, dir_ / "missing.fits")}, "Cam1/calib/run", {}), NotFoundError);
 }
 
+TEST_F(ButlerTest, AWriteBatchKeepsItsFilesOnlyIfItCommits) {
+  auto b = make_repo();
+  auto pending_journals = [&] {
+    std::size_t lines = 0;
+    for (const auto& e : fs::directory_iterator(root_ / ".majordome" / "locks"))
+      if (e.path().extension() == ".pending") {
+        std::ifstream in(e.path());
+        for (std::string line; std::getline(in, line);) ++lines;
+      }
+    return lines;
+  };
+  const auto in_run = [&](int detector, const std::string& run) {
+    return b->registry().find_collection(run) &&
+           b->registry()
+        .find_dataset("bias", {{"instrument", std::string("Cam1")}, {"detector", std::int64_t{detector}}}, {run})
+        .has_value();
+  };
+  {
+    // Two ingests into two runs, then the batch ends without commit (as on an error).
+    Butler::WriteBatch batch(*b);
+    b->ingest({bias_file(1, write_file("a1.fits", "one"))}, "run/a", {});
+    b->ingest({bias_file(2, write_file("a2.fits", "two"))}, "run/b", {});
+    EXPECT_EQ(datastore_files().size(), 2u);
+    EXPECT_EQ(pending_journals(), 2u);  // a crash now: recovery knows both files
+  }
+  EXPECT_TRUE(datastore_files().empty());
+  EXPECT_FALSE(b->registry().find_collection("run/a"));
+  EXPECT_FALSE(b->registry().find_collection("run/b"));
+  EXPECT_EQ(pending_journals(), 0u);
+  {
+    Butler::WriteBatch batch(*b);
+    b->ingest({bias_file(1, write_file("c1.fits", "one"))}, "run/a", {});
+    {
+      Butler::WriteBatch inner(*b);  // a nested batch that fails undoes only its own write
+      b->ingest({bias_file(2, write_file("c2.fits", "two"))}, "run/b", {});
+    }
+    EXPECT_EQ(datastore_files().size(), 1u);
+    batch.commit();
+  }
+  EXPECT_EQ(datastore_files().size(), 1u);
+  EXPECT_TRUE(in_run(1, "run/a"));
+  EXPECT_FALSE(in_run(2, "run/b"));
+  EXPECT_EQ(pending_journals(), 0u);
+}
+
 TEST_F(ButlerTest, RemovingARunDeletesItsFilesButNotDirectIngests) {
   auto b = make_repo();
   auto f1 = write_file("b1.fits", "one");
