@@ -13,8 +13,6 @@ std::uint64_t splitmix64(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // log(k!) for the PTRS acceptance test: a table below 10, Stirling's series above.
 double log_factorial(std::int64_t k) {
   static constexpr std::array<double, 10> kTable = {
@@ -37,18 +35,7 @@ Rng::Rng(std::uint64_t seed, std::initializer_list<std::uint64_t> key) {
     state = splitmix64(mix);
   }
   for (auto& s : s_) s = splitmix64(state);
-}
-
-std::uint64_t Rng::next_u64() {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
+  zig_ = &ziggurat();
 }
 
 std::uint64_t Rng::below(std::uint64_t n) {
@@ -56,21 +43,73 @@ std::uint64_t Rng::below(std::uint64_t n) {
   return next_u64() % n;
 }
 
-double Rng::normal() {
-  if (has_spare_) {
-    has_spare_ = false;
-    return spare_;
+void Rng::normals(std::span<double> out) {
+  std::size_t i = 0;
+  if (has_half_ && !out.empty()) out[i++] = normal();
+  // Two deviates per 64-bit draw, as normal() gives them, without keeping the half.
+  const Ziggurat& z = *zig_;
+  auto one = [&](std::uint32_t u) {
+    const auto hz = static_cast<std::int32_t>(u);
+    const std::uint32_t iz = u & 127U;
+    if (static_cast<std::uint32_t>(hz < 0 ? -static_cast<std::int64_t>(hz) : hz) < z.k[iz]) return hz * z.w[iz];
+    return normal_tail(hz, iz);
+  };
+  for (; i + 1 < out.size(); i += 2) {
+    const std::uint64_t r = next_u64();
+    out[i] = one(static_cast<std::uint32_t>(r));
+    out[i + 1] = one(static_cast<std::uint32_t>(r >> 32));
   }
-  double u, v, s;
-  do {
-    u = 2.0 * uniform() - 1.0;
-    v = 2.0 * uniform() - 1.0;
-    s = u * u + v * v;
-  } while (s >= 1.0 || s == 0.0);
-  const double f = std::sqrt(-2.0 * std::log(s) / s);
-  spare_ = v * f;
-  has_spare_ = true;
-  return u * f;
+  if (i < out.size()) out[i] = normal();
+}
+
+const Rng::Ziggurat& Rng::ziggurat() {
+  // Marsaglia & Tsang (2000), "The ziggurat method for generating random variables": 128
+  // layers of equal area v under exp(-x²/2), the base extending to the tail start r.
+  static const Ziggurat tables = [] {
+    Ziggurat z{};
+    constexpr double m1 = 2147483648.0;  // 2^31
+    constexpr double vn = 9.91256303526217e-3;
+    double dn = 3.442619855899, tn = dn;
+    const double q = vn / std::exp(-0.5 * dn * dn);
+    z.k[0] = static_cast<std::uint32_t>((dn / q) * m1);
+    z.k[1] = 0;
+    z.w[0] = q / m1;
+    z.w[127] = dn / m1;
+    z.f[0] = 1.0;
+    z.f[127] = std::exp(-0.5 * dn * dn);
+    for (int i = 126; i >= 1; --i) {
+      dn = std::sqrt(-2.0 * std::log(vn / dn + std::exp(-0.5 * dn * dn)));
+      z.k[i + 1] = static_cast<std::uint32_t>((dn / tn) * m1);
+      tn = dn;
+      z.f[i] = std::exp(-0.5 * dn * dn);
+      z.w[i] = dn / m1;
+    }
+    return z;
+  }();
+  return tables;
+}
+
+double Rng::normal_tail(std::int32_t hz, std::uint32_t iz) {
+  constexpr double r = 3.442619855899;  // start of the tail
+  const Ziggurat& z = *zig_;
+  for (;;) {
+    const double x = hz * z.w[iz];
+    if (iz == 0) {
+      // Marsaglia's tail method: x > r from exponentials.
+      double tx, ty;
+      do {
+        tx = -std::log(1.0 - uniform()) / r;
+        ty = -std::log(1.0 - uniform());
+      } while (ty + ty < tx * tx);
+      return hz > 0 ? r + tx : -r - tx;
+    }
+    // Between the layer's rectangle and the curve: accept under the density.
+    if (z.f[iz] + uniform() * (z.f[iz - 1] - z.f[iz]) < std::exp(-0.5 * x * x)) return x;
+    const std::uint32_t u = next_u32();
+    hz = static_cast<std::int32_t>(u);
+    iz = u & 127U;
+    if (static_cast<std::uint32_t>(hz < 0 ? -static_cast<std::int64_t>(hz) : hz) < z.k[iz]) return hz * z.w[iz];
+  }
 }
 
 std::int64_t Rng::poisson(double mean) {

@@ -24,13 +24,24 @@ double band_response_scale(std::string_view band) {
   return 1.0;
 }
 
-// A sample of Poisson(mean): exact below 50 electrons, Gaussian above (skewness < 0.14 there,
-// far below what any measurement on a pixel can see) because it is ~5× faster.
-double photo_electrons(Rng& rng, double mean) {
-  if (!(mean > 0.0)) return 0.0;
-  if (mean < 50.0) return static_cast<double>(rng.poisson(mean));
-  return std::max(0.0, std::round(mean + std::sqrt(mean) * rng.normal()));
+// Electrons are counted in int32 pixels; far above any full well, so nothing real is clipped.
+constexpr double kMaxElectrons = 1e9;
+
+// v ≥ 0 rounded to the nearest integer (half away from zero, as std::round) without a libm
+// call: the build targets baseline x86-64, where std::round is not inlined.
+inline std::int32_t round_non_negative(double v) { return static_cast<std::int32_t>(v + 0.5); }
+
+// ADU → the 18-bit ADC's output.
+inline std::int32_t digitise(double adu) { return round_non_negative(std::clamp(adu, 0.0, kAdcMax)); }
+
+// Electrons as counted in a pixel (negative with read noise on an empty one).
+inline std::int32_t round_electrons(double v) {
+  v = std::clamp(v, -kMaxElectrons, kMaxElectrons);
+  return static_cast<std::int32_t>(v + (v >= 0.0 ? 0.5 : -0.5));  // half away from zero
 }
+
+// Poisson(mean) photo-electrons, exact (used below 50 e⁻).
+inline std::int64_t poisson_electrons(Rng& rng, double mean) { return mean > 0.0 ? rng.poisson(mean) : 0; }
 
 }  // namespace
 
@@ -83,20 +94,25 @@ DetectorModel::DetectorModel(const instrument::Camera& camera, const instrument:
 
 void DetectorModel::flat_row(std::string_view band, int y, std::span<float> out) const {
   const auto& det = *detector_;
-  const double rms = effects_.pixel_response_rms * band_response_scale(band);
-  const auto pr = pixel_response_.row(y);
-  // The focal-plane position is affine in x along a row.
+  const auto rms = static_cast<float>(effects_.pixel_response_rms * band_response_scale(band));
+  const float* pr = pixel_response_.row(y).data();
+  // The focal-plane position is affine in x along a row, so ρ² and the vignetting are a
+  // quadratic in x: g(x) = g0 + x (g1 + x g2).
   const auto fp0 = camera_->pixel_to_focal_plane(det, {0.0, static_cast<double>(y)});
   const auto fp1 = camera_->pixel_to_focal_plane(det, {1.0, static_cast<double>(y)});
   const double sx = fp1[0] - fp0[0], sy = fp1[1] - fp0[1];
+  const double v = effects_.vignetting / (fp_radius_mm_ * fp_radius_mm_);
   for (std::size_t a = 0; a < det.amplifiers.size(); ++a) {
     const auto& box = det.amplifiers[a].bbox;
     if (y < box.begin_y() || y >= box.end_y()) continue;
+    const double r = amp_response_[a];
+    const auto g0 = static_cast<float>(r * (1.0 - v * (fp0[0] * fp0[0] + fp0[1] * fp0[1])));
+    const auto g1 = static_cast<float>(-r * v * 2.0 * (fp0[0] * sx + fp0[1] * sy));
+    const auto g2 = static_cast<float>(-r * v * (sx * sx + sy * sy));
     for (int x = box.begin_x(); x < box.end_x(); ++x) {
-      const double fx = fp0[0] + sx * x, fy = fp0[1] + sy * x;
-      const double rho2 = (fx * fx + fy * fy) / (fp_radius_mm_ * fp_radius_mm_);
       const auto i = static_cast<std::size_t>(x);
-      out[i] = static_cast<float>((1.0 - effects_.vignetting * rho2) * amp_response_[a] * (1.0 + rms * pr[i]));
+      const auto fx = static_cast<float>(x);
+      out[i] = (g0 + fx * (g1 + fx * g2)) * (1.0F + rms * pr[i]);
     }
   }
   for (const auto& d : defects_) {
@@ -148,8 +164,31 @@ image::ImageF DetectorModel::bias() const {
 
 namespace {
 
+// Where an amplifier's assembled pixels are in its raw image: raw = origin + step · offset.
+struct RawMapping {
+  int x0, x1, y0, y1;  // assembled box [x0, x1) × [y0, y1)
+  int raw_x0, step_x;  // raw column of assembled column x0, ±1 per column
+  int raw_y0, step_y;
+  int raw_x(int x) const { return raw_x0 + step_x * (x - x0); }
+  int raw_y(int y) const { return raw_y0 + step_y * (y - y0); }
+  bool contains(int x, int y) const { return x >= x0 && x < x1 && y >= y0 && y < y1; }
+};
+
+RawMapping raw_mapping(const instrument::Amplifier& amp) {
+  const auto& d = amp.raw_data_bbox;
+  RawMapping m{amp.bbox.begin_x(), amp.bbox.end_x(), amp.bbox.begin_y(), amp.bbox.end_y(), 0, 1, 0, 1};
+  m.raw_x0 = amp.raw_flip_x ? d.min_x() + amp.bbox.width() - 1 : d.min_x();
+  m.step_x = amp.raw_flip_x ? -1 : 1;
+  m.raw_y0 = amp.raw_flip_y ? d.min_y() + amp.bbox.height() - 1 : d.min_y();
+  m.step_y = amp.raw_flip_y ? -1 : 1;
+  return m;
+}
+
 // Cosmic-ray muons: straight tracks of 1–40 pixels depositing ~1500 e⁻ per pixel.
-void add_cosmic_rays(const image::ImageF& e, const instrument::Detector& det, double dark_time, double rate, Rng& rng) {
+void add_cosmic_rays(std::vector<image::ImageI>& e, const std::vector<RawMapping>& maps,
+                     std::vector<std::vector<char>>& saturated, std::vector<std::vector<char>>& hot_rows,
+                     const std::vector<std::int32_t>& full,
+                     const instrument::Detector& det, double dark_time, double rate, Rng& rng) {
   const double cm = det.pixel_size_um * 1e-4;
   const double area_cm2 = det.bbox.width() * cm * det.bbox.height() * cm;
   const auto n = rng.poisson(rate * area_cm2 * dark_time);
@@ -160,60 +199,102 @@ void add_cosmic_rays(const image::ImageF& e, const instrument::Detector& det, do
     for (double s = 0.0; s < length; s += 1.0, x += dx, y += dy) {
       const int ix = static_cast<int>(x), iy = static_cast<int>(y);
       if (ix < 0 || iy < 0 || ix >= det.bbox.width() || iy >= det.bbox.height()) break;
-      e(ix, iy) += static_cast<float>(std::max(100.0, rng.normal(1500.0, 500.0)));
-    }
-  }
-}
-
-// Charge above the full well spills up and down the column, within the amplifier.
-void bleed(const image::ImageF& e, const instrument::Amplifier& amp) {
-  const float full = static_cast<float>(amp.saturation * amp.gain);
-  const int y0 = amp.bbox.begin_y(), y1 = amp.bbox.end_y();
-  for (int x = amp.bbox.begin_x(); x < amp.bbox.end_x(); ++x) {
-    for (int y = y0; y < y1; ++y) {
-      float& v = e(x, y);
-      if (v <= full) continue;
-      double excess = v - full;
-      v = full;
-      double up = 0.5 * excess, down = excess - up;
-      for (int yy = y + 1; yy < y1 && up > 0.0; ++yy) {
-        const double room = full - e(x, yy);
-        if (room <= 0.0) continue;
-        const double t = std::min(room, up);
-        e(x, yy) += static_cast<float>(t);
-        up -= t;
-      }
-      for (int yy = y - 1; yy >= y0 && down > 0.0; --yy) {
-        const double room = full - e(x, yy);
-        if (room <= 0.0) continue;
-        const double t = std::min(room, down);
-        e(x, yy) += static_cast<float>(t);
-        down -= t;
+      const auto deposit = round_non_negative(std::max(100.0, rng.normal(1500.0, 500.0)));
+      for (std::size_t a = 0; a < maps.size(); ++a) {
+        if (!maps[a].contains(ix, iy)) continue;
+        const int rx = maps[a].raw_x(ix), ry = maps[a].raw_y(iy);
+        std::int32_t& v = e[a](rx, ry);
+        hot_rows[a][static_cast<std::size_t>(ry)] = 1;
+        v = static_cast<std::int32_t>(std::min<double>(v + static_cast<double>(deposit), kMaxElectrons));
+        if (v > full[a]) saturated[a][static_cast<std::size_t>(rx)] = 1;
+        break;
       }
     }
   }
 }
 
-// The raw ADU whose linearity correction gives `adu` (Newton on r + Σ k_i r^(i+2) = adu).
-double apply_nonlinearity(const std::vector<double>& k, double adu) {
-  double r = adu;
-  for (int iter = 0; iter < 3; ++iter) {
-    double f = r - adu, df = 1.0, power = r;
-    for (std::size_t i = 0; i < k.size(); ++i) {
-      df += k[i] * static_cast<double>(i + 2) * power;
-      power *= r;
-      f += k[i] * power;
+// Charge above the full well spills up and down the column, within the amplifier's data rows
+// (raw layout: a column of the raw is a column of the detector).
+void bleed(image::ImageI& e, const instrument::Amplifier& amp, std::int32_t full, std::size_t rx) {
+  const int y0 = amp.raw_data_bbox.begin_y(), y1 = amp.raw_data_bbox.end_y();
+  const int x = static_cast<int>(rx);
+  for (int y = y0; y < y1; ++y) {
+    std::int32_t& v = e(x, y);
+    if (v <= full) continue;
+    const std::int64_t excess = v - full;
+    v = full;
+    std::int64_t up = excess / 2, down = excess - up;
+    for (int yy = y + 1; yy < y1 && up > 0; ++yy) {
+      const std::int64_t room = full - e(x, yy);
+      if (room <= 0) continue;
+      const std::int64_t t = std::min(room, up);
+      e(x, yy) += static_cast<std::int32_t>(t);
+      up -= t;
     }
-    r -= f / df;
+    for (int yy = y - 1; yy >= y0 && down > 0; --yy) {
+      const std::int64_t room = full - e(x, yy);
+      if (room <= 0) continue;
+      const std::int64_t t = std::min(room, down);
+      e(x, yy) += static_cast<std::int32_t>(t);
+      down -= t;
+    }
   }
-  return r;
 }
+
+// Electrons → ADU as the amplifier reports them: gain, then the inverse of the linearizer
+// (the raw r with r + Σ k_i r^(i+2) = e / gain), then the ADC's saturation.
+class AduResponse {
+ public:
+  AduResponse(const instrument::Amplifier& amp, const Effects& effects)
+      : inv_gain_(1.0 / amp.gain), saturation_(effects.saturation ? amp.saturation : 1e300) {
+    if (effects.nonlinearity) k_ = amp.linearity_coeffs;
+  }
+  double operator()(std::int32_t electrons) const {
+    const double adu = electrons * inv_gain_;
+    double r = adu;
+    if (k_.size() == 1) {
+      // r + k r² = adu, the root near adu: r = adu · Σ (−1)^i C_i u^i with u = k·adu (C_i the
+      // Catalan numbers; below |u| = 2·10⁻³ the terms left out are < 10⁻⁷ ADU), else the
+      // stable closed form.
+      const double u = k_[0] * adu;
+      if (std::abs(u) < 2e-3) {
+        r = adu * (1.0 - u * (1.0 - u * (2.0 - u * (5.0 - 14.0 * u))));
+      } else {
+        const double disc = 1.0 + 4.0 * u;
+        if (disc > 0.0) r = 2.0 * adu / (1.0 + std::sqrt(disc));
+      }
+    } else if (!k_.empty()) {
+      for (int iter = 0; iter < 3; ++iter) {  // Newton from r = adu
+        double f = r - adu, df = 1.0, power = r;
+        for (std::size_t i = 0; i < k_.size(); ++i) {
+          df += k_[i] * static_cast<double>(i + 2) * power;
+          power *= r;
+          f += k_[i] * power;
+        }
+        r -= f / df;
+      }
+    }
+    return std::min(r, saturation_);
+  }
+
+ private:
+  double inv_gain_;
+  double saturation_;
+  std::vector<double> k_;
+};
 
 }  // namespace
 
 std::vector<image::ImageI> make_raw(const instrument::Camera& camera, const DetectorModel& model,
                                     const ExposureSpec& exposure, const image::ImageF& scene, Rng& rng,
                                     const Effects& effects) {
+  std::vector<image::ImageI> raws;
+  make_raw(camera, model, exposure, scene, rng, effects, raws);
+  return raws;
+}
+
+void make_raw(const instrument::Camera& camera, const DetectorModel& model, const ExposureSpec& exposure,
+              const image::ImageF& scene, Rng& rng, const Effects& effects, std::vector<image::ImageI>& raws) {
   const auto& det = model.detector();
   const int w = det.bbox.width(), h = det.bbox.height();
   const bool science = exposure.kind == ExposureKind::kScience;
@@ -223,92 +304,194 @@ std::vector<image::ImageI> make_raw(const instrument::Camera& camera, const Dete
   const std::string band =
       exposure.physical_filter.empty() ? std::string() : camera.get_filter(exposure.physical_filter).band;
   const double dark_time = exposure.dark_time_s();
+  const std::size_t n_amp = det.amplifiers.size();
 
-  // 1. Electrons collected.
-  image::ImageF e(w, h);
-  std::vector<float> flat(static_cast<std::size_t>(w), 1.0F), dark(static_cast<std::size_t>(w), 0.0F);
+  // The raw images first count electrons (in their data sections), then are turned into ADU
+  // in place: one pixel buffer per amplifier, two full passes. Buffers of the right size are
+  // reused as they are: every pixel is written before it is read.
+  bool reuse = raws.size() == n_amp;
+  for (std::size_t a = 0; reuse && a < n_amp; ++a) reuse = raws[a].bbox() == det.amplifiers[a].raw_bbox;
+  if (!reuse) {
+    raws.clear();
+    raws.reserve(n_amp);
+    for (const auto& amp : det.amplifiers) raws.emplace_back(amp.raw_bbox, 0);
+  }
+  std::vector<RawMapping> maps;
+  std::vector<std::int32_t> full;  // full well, electrons
+  std::vector<std::vector<char>> saturated(n_amp);  // raw columns holding a pixel above it
+  for (std::size_t a = 0; a < n_amp; ++a) {
+    const auto& amp = det.amplifiers[a];
+    maps.push_back(raw_mapping(amp));
+    const double well = effects.saturation ? amp.saturation * amp.gain : kMaxElectrons;
+    full.push_back(static_cast<std::int32_t>(std::min(well, kMaxElectrons)));
+    saturated[a].assign(static_cast<std::size_t>(amp.raw_bbox.width()), 0);
+  }
+  // Crosstalk comes from pixels above 5000 ADU. Rows that may hold one (a pixel above half
+  // that in linear ADU: the linearizer's correction is a few per cent at most) are marked as
+  // the electrons are counted, so that only those are searched afterwards.
+  constexpr double kBright = 5000.0;
+  std::vector<std::int32_t> candidate;
+  std::vector<std::vector<char>> hot_rows(n_amp);
+  for (std::size_t a = 0; a < n_amp; ++a) {
+    candidate.push_back(static_cast<std::int32_t>(0.5 * kBright * det.amplifiers[a].gain));
+    hot_rows[a].assign(static_cast<std::size_t>(det.amplifiers[a].raw_bbox.height()), 0);
+  }
+
+  // 1. Electrons collected: scene × flat + dark current, Poisson noise, row by row. The read
+  // noise of the data pixels (σ = read_noise electrons, before the gain) is drawn here too,
+  // with the same normal deviate: Poisson(μ) + N(0, σ²) ≈ N(μ, μ + σ²) above 50 e⁻; below,
+  // an exact Poisson deviate plus σ times the deviate. The normal deviates of a row are drawn
+  // first so that the arithmetic runs without the generator's serial dependency.
+  const bool use_flat = effects.flat && (science || exposure.kind == ExposureKind::kFlat);
+  const bool use_dark = effects.dark && exposure.kind != ExposureKind::kBias;
+  const double flat_level = exposure.kind == ExposureKind::kFlat ? effects.flat_level : 0.0;
+  const auto uw = static_cast<std::size_t>(w);
+  std::vector<float> flat(uw, 1.0F), dark(uw, 0.0F);
+  std::vector<double> mean(uw), z(uw);
+  std::vector<std::int32_t> electrons(uw);
   for (int y = 0; y < h; ++y) {
-    if (effects.flat && (science || exposure.kind == ExposureKind::kFlat)) model.flat_row(band, y, flat);
-    if (effects.dark && exposure.kind != ExposureKind::kBias) model.dark_row(y, dark);
-    const auto out = e.row(y);
-    for (int x = 0; x < w; ++x) {
-      const auto i = static_cast<std::size_t>(x);
-      double mean = static_cast<double>(dark[i]) * dark_time;
-      if (science) mean += static_cast<double>(scene(x, y)) * flat[i];
-      if (exposure.kind == ExposureKind::kFlat) mean += effects.flat_level * flat[i];
-      out[i] = static_cast<float>(effects.photon_noise ? photo_electrons(rng, mean) : mean);
+    if (use_flat) model.flat_row(band, y, flat);
+    if (use_dark) model.dark_row(y, dark);
+    if (science) {
+      const float* sc = scene.row(y).data();
+      for (std::size_t i = 0; i < uw; ++i)
+        mean[i] = static_cast<double>(dark[i]) * dark_time + static_cast<double>(sc[i]) * flat[i];
+    } else {
+      for (std::size_t i = 0; i < uw; ++i)
+        mean[i] = static_cast<double>(dark[i]) * dark_time + flat_level * flat[i];
+    }
+    for (std::size_t a = 0; a < n_amp; ++a) {
+      const auto& m = maps[a];
+      if (y < m.y0 || y >= m.y1) continue;
+      const auto begin = static_cast<std::size_t>(m.x0), n = static_cast<std::size_t>(m.x1 - m.x0);
+      const double* mu = mean.data() + begin;
+      std::int32_t* e = electrons.data();
+      const double rn = effects.read_noise ? det.amplifiers[a].read_noise : 0.0, rn2 = rn * rn;
+      if (effects.photon_noise || rn > 0.0) rng.normals({z.data(), n});
+      if (effects.photon_noise) {
+        bool low = false;
+        for (std::size_t i = 0; i < n; ++i) {
+          e[i] = round_electrons(mu[i] + std::sqrt(std::max(mu[i], 0.0) + rn2) * z[i]);
+          low |= mu[i] < 50.0;
+        }
+        if (low)
+          for (std::size_t i = 0; i < n; ++i)
+            if (mu[i] < 50.0) e[i] = round_electrons(static_cast<double>(poisson_electrons(rng, mu[i])) + rn * z[i]);
+      } else {
+        for (std::size_t i = 0; i < n; ++i) e[i] = round_electrons(mu[i] + rn * z[i]);
+      }
+      const int ry = m.raw_y(y);
+      std::int32_t* out = raws[a].row(ry).data() + m.raw_x0;
+      const std::int32_t well = full[a], hot = candidate[a];
+      bool over = false, bright = false;
+      if (m.step_x > 0) {
+        for (std::size_t i = 0; i < n; ++i) {
+          out[i] = e[i];
+          bright |= e[i] > hot;
+          over |= e[i] > well;
+        }
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          *(out - i) = e[i];
+          bright |= e[i] > hot;
+          over |= e[i] > well;
+        }
+      }
+      if (bright) hot_rows[a][static_cast<std::size_t>(ry)] = 1;
+      if (over)
+        for (std::size_t i = 0; i < n; ++i)
+          if (e[i] > well) saturated[a][static_cast<std::size_t>(m.raw_x0 + m.step_x * static_cast<int>(i))] = 1;
     }
   }
   if (effects.cosmic_rays && exposure.kind != ExposureKind::kBias)
-    add_cosmic_rays(e, det, dark_time, effects.cosmic_ray_rate, rng);
+    add_cosmic_rays(raws, maps, saturated, hot_rows, full, det, dark_time, effects.cosmic_ray_rate, rng);
 
-  // 2. Per amplifier: full well, gain, non-linearity, into the raw layout.
-  const std::size_t n_amp = det.amplifiers.size();
-  std::vector<image::ImageF> signal;
-  signal.reserve(n_amp);
-  for (const auto& amp : det.amplifiers) {
-    if (effects.saturation) bleed(e, amp);
-    image::ImageF s(amp.raw_bbox);
-    for (int y = amp.bbox.begin_y(); y < amp.bbox.end_y(); ++y) {
-      for (int x = amp.bbox.begin_x(); x < amp.bbox.end_x(); ++x) {
-        double adu = e(x, y) / amp.gain;
-        if (effects.nonlinearity && !amp.linearity_coeffs.empty()) adu = apply_nonlinearity(amp.linearity_coeffs, adu);
-        if (effects.saturation) adu = std::min(adu, amp.saturation);
-        const auto r = amp.raw_from_assembled({x, y});
-        s(r.x, r.y) = static_cast<float>(adu);
-      }
-    }
-    signal.push_back(std::move(s));
-  }
+  // 2. Full well: bleed trails, only in the columns that need them.
+  if (effects.saturation)
+    for (std::size_t a = 0; a < n_amp; ++a)
+      for (std::size_t rx = 0; rx < saturated[a].size(); ++rx)
+        if (saturated[a][rx]) {
+          bleed(raws[a], det.amplifiers[a], full[a], rx);
+          std::fill(hot_rows[a].begin(), hot_rows[a].end(), 1);  // the trail may reach any row
+        }
 
-  // 3. Crosstalk from bright pixels (fainter ones add < 0.5 ADU anywhere).
+  std::vector<AduResponse> response;
+  for (const auto& amp : det.amplifiers) response.emplace_back(amp, effects);
+
+  // 3. Crosstalk from bright pixels (fainter ones add < 0.5 ADU anywhere): the ADU each
+  // victim receives, by raw pixel index, collected before the pixels turn into ADU.
+  std::vector<std::vector<std::pair<std::size_t, double>>> crosstalk(n_amp);
   if (effects.crosstalk && !det.crosstalk.empty()) {
-    constexpr float kBright = 5000.0F;
-    std::vector<std::vector<std::pair<std::size_t, float>>> bright(n_amp);
+    std::vector<std::vector<std::pair<std::size_t, double>>> bright(n_amp);
     for (std::size_t s = 0; s < n_amp; ++s) {
-      const auto& img = signal[s];
-      for (int y = 0; y < img.height(); ++y) {
+      const auto& img = raws[s];
+      const auto& data = det.amplifiers[s].raw_data_bbox;
+      for (int y = data.begin_y(); y < data.end_y(); ++y) {
+        if (!hot_rows[s][static_cast<std::size_t>(y)]) continue;
         const auto row = img.row(y);
-        for (int x = 0; x < img.width(); ++x)
-          if (row[static_cast<std::size_t>(x)] > kBright)
+        for (int x = data.begin_x(); x < data.end_x(); ++x) {
+          const std::int32_t e = row[static_cast<std::size_t>(x)];
+          if (e <= candidate[s]) continue;
+          const double adu = response[s](e);
+          if (adu > kBright)
             bright[s].emplace_back(static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width()) +
                                        static_cast<std::size_t>(x),
-                                   row[static_cast<std::size_t>(x)]);
+                                   adu);
+        }
       }
     }
     for (std::size_t v = 0; v < n_amp; ++v) {
-      float* dst = signal[v].data();
       for (std::size_t s = 0; s < n_amp; ++s) {
         const double c = det.crosstalk[v][s];
-        if (s == v || c == 0.0 || signal[s].dimensions() != signal[v].dimensions()) continue;
-        for (const auto& [index, value] : bright[s]) dst[index] += static_cast<float>(c * value);
+        if (s == v || c == 0.0 || raws[s].dimensions() != raws[v].dimensions()) continue;
+        for (const auto& [index, value] : bright[s]) crosstalk[v].emplace_back(index, c * value);
       }
+      std::stable_sort(crosstalk[v].begin(), crosstalk[v].end(),
+                       [](const auto& l, const auto& r) { return l.first < r.first; });
     }
   }
 
-  // 4. Bias, read noise, digitisation.
-  std::vector<image::ImageI> raws;
-  raws.reserve(n_amp);
+  // 4. ADU, crosstalk, bias level and structure, read noise, 18-bit ADC: in place, row by row.
   for (std::size_t a = 0; a < n_amp; ++a) {
     const auto& amp = det.amplifiers[a];
     const double noise = effects.read_noise ? amp.read_noise / amp.gain : 0.0;
-    image::ImageI raw(amp.raw_bbox);
-    std::vector<double> structure(static_cast<std::size_t>(raw.width()));
-    for (int x = 0; x < raw.width(); ++x)
-      structure[static_cast<std::size_t>(x)] = model.bias_structure_adu(amp, {x, 0});
+    auto& raw = raws[a];
+    const auto rw = static_cast<std::size_t>(raw.width());
+    std::vector<double> base(rw), value(rw), noise_row(rw, 0.0);
+    for (std::size_t x = 0; x < rw; ++x) base[x] = amp.bias_level + model.bias_structure_adu(amp, {static_cast<int>(x), 0});
+    const AduResponse& adu = response[a];
+    const int data_y0 = amp.raw_data_bbox.begin_y(), data_y1 = amp.raw_data_bbox.end_y();
+    const auto data_x0 = static_cast<std::size_t>(amp.raw_data_bbox.begin_x());
+    const auto data_x1 = static_cast<std::size_t>(amp.raw_data_bbox.end_x());
+    const auto& xt = crosstalk[a];
+    std::size_t next = 0;
     for (int y = 0; y < raw.height(); ++y) {
-      const auto in = signal[a].row(y);
-      const auto out = raw.row(y);
-      for (int x = 0; x < raw.width(); ++x) {
-        const auto i = static_cast<std::size_t>(x);
-        double v = amp.bias_level + structure[i] + in[i];
-        if (noise > 0.0) v += noise * rng.normal();
-        out[i] = static_cast<std::int32_t>(std::clamp(std::round(v), 0.0, kAdcMax));
+      std::int32_t* row = raw.row(y).data();
+      // Read noise for the prescan and overscan pixels (the data pixels got theirs with the
+      // photo-electrons).
+      const bool data_row = y >= data_y0 && y < data_y1;
+      if (noise > 0.0) {
+        if (data_row) {
+          rng.normals({noise_row.data(), data_x0});
+          rng.normals({noise_row.data() + data_x1, rw - data_x1});
+        } else {
+          rng.normals(noise_row);
+        }
       }
+      const std::size_t d0 = data_row ? data_x0 : rw, d1 = data_row ? data_x1 : rw;
+      const std::size_t row_end = (static_cast<std::size_t>(y) + 1) * rw;
+      if (next >= xt.size() || xt[next].first >= row_end) {  // no crosstalk in this row
+        for (std::size_t x = 0; x < d0; ++x) row[x] = digitise(base[x] + noise * noise_row[x]);
+        for (std::size_t x = d0; x < d1; ++x) row[x] = digitise(base[x] + adu(row[x]));
+        for (std::size_t x = d1; x < rw; ++x) row[x] = digitise(base[x] + noise * noise_row[x]);
+        continue;
+      }
+      for (std::size_t x = 0; x < rw; ++x) value[x] = base[x] + noise * noise_row[x];
+      for (std::size_t x = d0; x < d1; ++x) value[x] = base[x] + adu(row[x]);
+      for (; next < xt.size() && xt[next].first < row_end; ++next) value[xt[next].first % rw] += xt[next].second;
+      for (std::size_t x = 0; x < rw; ++x) row[x] = digitise(value[x]);
     }
-    raws.push_back(std::move(raw));
   }
-  return raws;
 }
 
 std::string raw_file_stem(const ExposureSpec& exposure, const instrument::Detector& detector) {

@@ -142,8 +142,16 @@ image::Schema truth_schema() {
 DetectorScene render_scene(const Camera& camera, const Detector& det, const ExposureSpec& e, const SimOptions& o,
                            const std::vector<SkySource>& extra_stars) {
   DetectorScene out;
+  render_scene(camera, det, e, o, extra_stars, out);
+  return out;
+}
+
+void render_scene(const Camera& camera, const Detector& det, const ExposureSpec& e, const SimOptions& o,
+                  const std::vector<SkySource>& extra_stars, DetectorScene& out) {
   const int w = det.bbox.width(), h = det.bbox.height();
-  out.electrons = image::ImageF(w, h);
+  // The sky below writes every pixel: an image of the right size is reused as it is.
+  if (out.electrons.width() != w || out.electrons.height() != h) out.electrons = image::ImageF(w, h);
+  out.htm_pixels.clear();
   out.wcs = detector_wcs(camera, det, e.pointing);
   const auto& wcs = *out.wcs;
   out.psf = psf_field(camera, e, o.seed);
@@ -159,14 +167,13 @@ DetectorScene render_scene(const Camera& camera, const Detector& det, const Expo
   const double sky0 = std::pow(10.0, -0.4 * (filter.sky_brightness - zp)) * area * e.exposure_time_s;
   const double radius = out.psf.field_radius_rad;
   for (int y = 0; y < h; ++y) {
+    // Linear in x along a row (the field position is interpolated between the row's ends).
     const auto f0 = camera.pixel_to_field(det, {0.0, static_cast<double>(y)});
     const auto f1 = camera.pixel_to_field(det, {static_cast<double>(w - 1), static_cast<double>(y)});
-    const auto row = out.electrons.row(y);
-    for (int x = 0; x < w; ++x) {
-      const double t = w > 1 ? static_cast<double>(x) / (w - 1) : 0.0;
-      const double fx = f0.x + t * (f1.x - f0.x), fy = f0.y + t * (f1.y - f0.y);
-      row[static_cast<std::size_t>(x)] = static_cast<float>(sky0 * (1.0 + (gx * fx + gy * fy) / radius));
-    }
+    const double start = sky0 * (1.0 + (gx * f0.x + gy * f0.y) / radius);
+    const double slope = w > 1 ? sky0 * (gx * (f1.x - f0.x) + gy * (f1.y - f0.y)) / radius / (w - 1) : 0.0;
+    float* row = out.electrons.row(y).data();
+    for (int x = 0; x < w; ++x) row[x] = static_cast<float>(start + slope * x);
   }
   {
     const auto fc = camera.pixel_to_field(det, {0.5 * (w - 1), 0.5 * (h - 1)});
@@ -281,7 +288,6 @@ DetectorScene render_scene(const Camera& camera, const Detector& det, const Expo
     cpa[j] = s.position_angle_deg;
     csat[j] = rows[j].saturated;
   }
-  return out;
 }
 
 namespace {
@@ -361,6 +367,8 @@ int write_calibs(const Camera& camera, const DetectorModel& model, const std::ve
   return files + 1;
 }
 
+}  // namespace
+
 void write_truth(const Camera& camera, const Detector& det, const ExposureSpec& e, const DetectorScene& scene,
                  const SimOptions& o, const std::string& stem) {
   const fs::path dir = o.out / "truth";
@@ -389,6 +397,9 @@ void write_truth(const Camera& camera, const Detector& det, const ExposureSpec& 
     // lossless GZIP on floats.
     image::CompressionOptions truth_compression{image::Compression::kRice};
     truth_compression.quantize_level = -0.01F;
+    // Without dithering (ZQUANTIZ = 'NO_DITHER'): at a 0.01 e⁻ quantum the rounding bias
+    // dithering removes is irrelevant, and it saves a random number per pixel.
+    truth_compression.dither = image::Dither::kNone;
     write_file(dir / (stem + "_image.fits"), [&](image::FitsFile& f) {
       f.write_image(scene.electrons, h, o.compress ? truth_compression : image::CompressionOptions::none());
     });
@@ -438,6 +449,8 @@ void write_truth(const Camera& camera, const Detector& det, const ExposureSpec& 
     f.write_catalog(grid, "PSF_GRID");
   });
 }
+
+namespace {
 
 image::Catalog build_refcat(const Camera& camera, const std::set<std::uint64_t>& cells,
                             const std::vector<SkySource>& extra, const SimOptions& o) {
@@ -553,6 +566,10 @@ SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, c
   std::atomic<int> truth_files{0}, done{0};
   std::exception_ptr failure;
   auto work = [&] {
+    // Pixel buffers reused from one exposure × detector to the next (no page faults, no
+    // zero fills): every pixel is rewritten.
+    DetectorScene scene;
+    std::vector<image::ImageI> amps;
     for (;;) {
       const std::size_t i = next++;
       if (i >= items.size()) return;
@@ -565,13 +582,12 @@ SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, c
         const auto& det = *detectors[items[i].second];
         const std::string stem = raw_file_stem(e, det);
         const fs::path path = o.out / "raw" / std::to_string(e.day_obs) / e.obs_id / (stem + ".fits");
-        std::vector<image::ImageI> amps;
         if (o.tiny) {
+          amps.clear();
           for (const auto& a : det.amplifiers) amps.emplace_back(1, 1, static_cast<std::int32_t>(a.bias_level));
         } else {
-          DetectorScene scene;
           if (e.kind == ExposureKind::kScience) {
-            scene = render_scene(camera, det, e, o, extra);
+            render_scene(camera, det, e, o, extra, scene);
             write_truth(camera, det, e, scene, o, stem);
             truth_files += o.truth_images ? 3 : 2;
             sources += static_cast<std::int64_t>(scene.sources.size());
@@ -580,7 +596,7 @@ SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, c
           }
           Rng rng(o.seed, {key(Stream::kPixels), static_cast<std::uint64_t>(e.exposure_id),
                            static_cast<std::uint64_t>(det.id)});
-          amps = make_raw(camera, model_of(items[i].second), e, scene.electrons, rng, o.effects);
+          make_raw(camera, model_of(items[i].second), e, scene.electrons, rng, o.effects, amps);
         }
         write_file(path, [&](image::FitsFile& f) {
           f.write_empty_image(raw_primary_header(camera, det, e));

@@ -102,10 +102,14 @@ struct Placement {
   double major_axis_rad = 0.0;  // galaxies: major axis angle from the +x pixel axis
 };
 
-// Adds the source to `image` (electrons), only within its stamp. Returns the flux that fell
-// on the image (electrons).
+// Adds the source to `image` (electrons). Stars: the Moffat PSF integrated over pixels (3 × 3
+// sub-samples in the core) within a stamp wide enough that the wings left out hold less than
+// one electron. Galaxies: the Sérsic profile (truncated at 8 r_e) convolved with the PSF,
+// both as Gaussian mixtures (gaussian_mixture.hpp), drawn where brighter than 0.01 e⁻/pixel.
+// Returns the flux that fell on the image (electrons).
 double render(const image::ImageF& image, const Placement& placement);
-// The half-size of the stamp render() uses for this source.
+// Stars: the half-size of the stamp render() uses. Galaxies: a radius beyond which they add
+// nothing (to skip sources that cannot reach an image).
 int stamp_radius(const Placement& placement);
 
 }  // namespace majordome::sim

@@ -3,9 +3,11 @@
 // DetectorModel holds what is fixed for a detector (drawn from Rng(seed, {kDetector, id})):
 // defects, pixel-to-pixel response, amplifier response steps. make_raw() turns a scene in
 // electrons (assembled, no signature: truth) into the amplifier images of a raw, in order:
-//   scene × flat + dark current × dark time → Poisson → cosmic rays → full well and bleed
-//   trails along columns → ÷ gain (ADU) → non-linearity → crosstalk → bias level + bias
-//   structure + read noise on every raw pixel (prescan and overscans too) → 18-bit ADC.
+//   scene × flat + dark current × dark time → Poisson + read noise (in electrons, one
+//   deviate: N(μ, μ + σ²) above 50 e⁻, exact Poisson + N(0, σ²) below) → cosmic rays → full
+//   well and bleed trails along columns → ÷ gain (ADU) → non-linearity → crosstalk → bias
+//   level + bias structure (+ read noise in the prescan and overscans) → 18-bit ADC.
+// All of it runs in the returned int32 images: electrons first, then ADU in place.
 #pragma once
 
 #include <cstdint>
@@ -86,6 +88,10 @@ class DetectorModel {
 std::vector<image::ImageI> make_raw(const instrument::Camera& camera, const DetectorModel& model,
                                     const ExposureSpec& exposure, const image::ImageF& scene, Rng& rng,
                                     const Effects& effects);
+// The same into `raws`, whose images are reused (not reallocated) when they already have the
+// detector's amplifier boxes: what a loop over many exposures wants.
+void make_raw(const instrument::Camera& camera, const DetectorModel& model, const ExposureSpec& exposure,
+              const image::ImageF& scene, Rng& rng, const Effects& effects, std::vector<image::ImageI>& raws);
 
 // Raw headers, mimicking the camera's real raws (docs/sim.md lists the keywords).
 image::Header raw_primary_header(const instrument::Camera& camera, const instrument::Detector& detector,

@@ -92,6 +92,16 @@ struct DetectorScene {
 DetectorScene render_scene(const instrument::Camera& camera, const instrument::Detector& detector,
                            const ExposureSpec& exposure, const SimOptions& options,
                            const std::vector<SkySource>& extra_stars);
+// The same into `scene`, whose image is reused (not reallocated) when it already has the
+// detector's size: what a loop over many exposures wants.
+void render_scene(const instrument::Camera& camera, const instrument::Detector& detector,
+                  const ExposureSpec& exposure, const SimOptions& options, const std::vector<SkySource>& extra_stars,
+                  DetectorScene& scene);
+
+// Writes truth/<stem>_{sources,image,psf}.fits under options.out (the image only with
+// options.truth_images; RICE-compressed with a 0.01 e⁻ quantum when options.compress).
+void write_truth(const instrument::Camera& camera, const instrument::Detector& detector, const ExposureSpec& exposure,
+                 const DetectorScene& scene, const SimOptions& options, const std::string& stem);
 
 // Plans nothing: simulates the given exposures (ids assigned here, after the calibration
 // exposures are added when options.calibs). Throws on the first failure.
