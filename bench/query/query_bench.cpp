@@ -1,7 +1,8 @@
 // Query benchmark (issue 3): a synthetic LSSTCam-like survey, then the queries users run.
 //
 //   bench_query sqlite DIR VISITS [VISITS2 …]     SQLite repositories under DIR
-//   bench_query postgres URL VISITS [VISITS2 …]   fresh schemas in that database (dropped after)
+//   bench_query postgres URL VISITS [VISITS2 …]   fresh schemas in that database (dropped after,
+//                                                 unless --keep is given to look at plans)
 //
 // For each size: VISITS one-to-one exposures/visits of 189 detectors on random pointings over
 // a 60°×30° footprint (3.5°-wide focal plane, 14×14 detector grid), 30 visits a night, with
@@ -269,12 +270,17 @@ void run_queries(Registry& reg, std::int64_t visits, std::mt19937_64& rng) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::cerr << "usage: bench_query sqlite DIR VISITS [VISITS …] | postgres URL VISITS [VISITS …]\n";
+    std::cerr << "usage: bench_query sqlite DIR VISITS [VISITS …] | postgres URL VISITS [VISITS …] [--keep]\n";
     return 1;
   }
   std::string backend = argv[1];
+  bool keep = false;
+  std::vector<std::int64_t> sizes;
   for (int a = 3; a < argc; ++a) {
-    std::int64_t visits = std::stoll(argv[a]);
+    if (std::string(argv[a]) == "--keep") keep = true;
+    else sizes.push_back(std::stoll(argv[a]));
+  }
+  for (auto visits : sizes) {
     std::unique_ptr<Database> db;
     PostgresOptions pg;
     if (backend == "sqlite") {
@@ -292,7 +298,9 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(42);
     build(*reg, visits, rng);
     run_queries(*reg, visits, rng);
-    if (backend == "postgres") {
+    if (backend == "postgres" && keep) {
+      std::cout << fmt::format("  kept schema {}\n", pg.namespace_);
+    } else if (backend == "postgres") {
       reg.reset();
       auto admin = open_postgres({pg.url, "", "", ""}, false);
       admin->execute_script("DROP SCHEMA \"" + pg.namespace_ + "\" CASCADE");

@@ -1424,8 +1424,12 @@ std::vector<ResultRow> Planner::finish(const registry::ResultSet& result, bool* 
     }
     out.push_back(std::move(r));
   }
-  // Implied dimensions.
+  // Implied dimensions, from records read a few queries at a time rather than one per row.
   if (!group_.implied().empty() || (dataset_ && !dataset_->dimensions.implied().empty())) {
+    // The dataset's dimensions are among the query's: their records are read here too.
+    std::vector<registry::DataId> ids;
+    for (const auto& r : out) ids.push_back(r.data_id);
+    reg_.prefetch_records(ids, group_, cache);
     for (auto& r : out) {
       try {
         r.data_id = reg_.expand_data_id(r.data_id, group_, cache);

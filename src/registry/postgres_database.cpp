@@ -247,6 +247,8 @@ class PostgresDatabase final : public Database {
     return std::make_unique<Forward>(cached(sql));
   }
   std::int64_t changes() override { return changes_; }
+  // The wire protocol counts parameters in 16 bits.
+  std::size_t max_parameters() const override { return 65535; }
 
   void begin(TransactionMode) override {
     execute_script(depth_ == 0 ? std::string("BEGIN") : fmt::format("SAVEPOINT sp{}", depth_));

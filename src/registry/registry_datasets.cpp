@@ -15,6 +15,9 @@ namespace {
 
 const Uuid kDatasetIdNamespace = Uuid::get("840b31d9-05cd-5161-b2c8-00d32b280d0f");
 
+// IDs per lookup statement (`… IN (?, ?, …)`).
+constexpr std::size_t kLookupChunk = 500;
+
 std::string required_key(const DataId& id, const std::vector<std::string>& required) {
   std::string key;
   for (const auto& d : required) {
@@ -73,9 +76,10 @@ std::vector<DatasetRef> Registry::insert_datasets(const std::string& dataset_typ
     throw InvalidArgumentError(fmt::format("cannot insert datasets of component type '{}'", dataset_type));
   std::vector<DatasetRef> refs;
   refs.reserve(data_ids.size());
-  // Expansion looks each distinct record up once.
+  // Expansion looks each distinct record up once, a few queries for all of them.
   std::map<std::string, DataId> expanded_cache;
   RecordCache records;
+  prefetch_records(data_ids, type.dimensions, records);
   for (const auto& id : data_ids) {
     DataId conformed = conform_data_id(id, type.dimensions);
     std::string key = required_key(conformed, type.dimensions.required());
@@ -99,21 +103,16 @@ void Registry::import_datasets(const std::string& dataset_type, const std::strin
                                           collection_type_name(run_record.type)));
   auto type_id = dataset_type_id(dataset_type);
   const auto& required = type.dimensions.required();
-  std::vector<std::string> dims, marks{"?", "?", "?"};
-  for (const auto& d : required) {
-    dims.push_back(quote(d));
-    marks.emplace_back("?");
-  }
-  std::string dim_list = dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", "));
-  auto insert_dataset = db_->prepare("INSERT INTO dataset (dataset_id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)");
-  auto insert_tag = db_->prepare(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}) VALUES ({})",
-                                             tags_table(type), dim_list, fmt::join(marks, ", ")));
+  std::vector<std::string> dims;
+  for (const auto& d : required) dims.push_back(quote(d));
+  BulkInsert insert_dataset{"dataset", {"dataset_id", "dataset_type_id", "run_id", "ingest_date"}, ""};
+  BulkInsert insert_tag{tags_table(type), {"dataset_type_id", "collection_id", "dataset_id"}, ""};
+  insert_tag.columns.insert(insert_tag.columns.end(), dims.begin(), dims.end());
   auto now = TaiTime::now().ns();
   // Which of the IDs exist already: one query per chunk instead of one per dataset.
   std::set<Uuid> existing_ids;
-  constexpr std::size_t kChunk = 500;
-  for (std::size_t start = 0; start < refs.size(); start += kChunk) {
-    std::size_t end = std::min(refs.size(), start + kChunk);
+  for (std::size_t start = 0; start < refs.size(); start += kLookupChunk) {
+    std::size_t end = std::min(refs.size(), start + kLookupChunk);
     Params ids;
     for (std::size_t i = start; i < end; ++i) ids.push_back(db_->uuid_value(refs[i].id));
     std::vector<std::string> id_marks(ids.size(), "?");
@@ -122,7 +121,8 @@ void Registry::import_datasets(const std::string& dataset_type, const std::strin
       existing_ids.insert(db_->uuid_from(row[0]));
   }
   std::vector<DataId> new_ids;
-  Params params;
+  std::vector<const DatasetRef*> new_refs;
+  Params dataset_rows, tag_rows;
   for (const auto& ref : refs) {
     DataId id = conform_data_id(ref.data_id, type.dimensions);
     if (existing_ids.count(ref.id)) {
@@ -138,22 +138,71 @@ void Registry::import_datasets(const std::string& dataset_type, const std::strin
                                       dimensions::format_data_id(have_required, required), have->run, type.name,
                                       dimensions::format_data_id(want_required, required), run));
     }
-    insert_dataset->execute({db_->uuid_value(ref.id), type_id, run_record.id, now});
-    params = {type_id, run_record.id, db_->uuid_value(ref.id)};
-    for (const auto& d : required) params.push_back(to_sql(id.at(d)));
-    try {
-      insert_tag->execute(params);
-    } catch (const ConflictError&) {
-      throw ConflictError(fmt::format("run '{}' already has a '{}' dataset with data ID {}; a RUN holds at most one "
-                                      "dataset per dataset type and data ID",
-                                      run, type.name, dimensions::format_data_id(id, required)));
-    }
+    const auto uuid = db_->uuid_value(ref.id);
+    dataset_rows.insert(dataset_rows.end(), {uuid, type_id, run_record.id, now});
+    tag_rows.insert(tag_rows.end(), {type_id, run_record.id, uuid});
+    for (const auto& d : required) tag_rows.push_back(to_sql(id.at(d)));
     new_ids.push_back(std::move(id));
+    new_refs.push_back(&ref);
   }
+  insert_rows_naming_conflicts(*db_, insert_dataset, dataset_rows, [&](std::size_t row, const std::string& what) {
+    return fmt::format("cannot insert dataset {} ('{}' {} in run '{}'): {}", new_refs[row]->id.str(), type.name,
+                       dimensions::format_data_id(new_ids[row], required), run, what);
+  });
+  insert_rows_naming_conflicts(*db_, insert_tag, tag_rows, [&](std::size_t row, const std::string&) {
+    return fmt::format("run '{}' already has a '{}' dataset with data ID {}; a RUN holds at most one "
+                       "dataset per dataset type and data ID",
+                       run, type.name, dimensions::format_data_id(new_ids[row], required));
+  });
   if (!new_ids.empty()) update_summary(run_record.id, type_id, type, new_ids);
   note_inserted(tags_table(type), new_ids.size());
   note_inserted("dataset", new_ids.size());
   txn.commit();
+}
+
+std::map<Uuid, DatasetRef> Registry::find_datasets(const std::vector<DatasetRef>& refs) {
+  std::map<Uuid, DatasetRef> out;
+  // Type and run of each ID, then the data IDs from each type's tags table: a few queries per
+  // chunk of IDs instead of three per dataset.
+  std::map<std::string, std::vector<Uuid>> of_type;
+  for (std::size_t start = 0; start < refs.size(); start += kLookupChunk) {
+    std::size_t stop = std::min(refs.size(), start + kLookupChunk);
+    Params ids;
+    for (std::size_t i = start; i < stop; ++i) ids.push_back(db_->uuid_value(refs[i].id));
+    auto rows = db_->query(fmt::format("SELECT d.dataset_id, t.name, c.name FROM dataset d JOIN dataset_type t ON "
+                                       "t.dataset_type_id = d.dataset_type_id JOIN collection c ON c.collection_id = "
+                                       "d.run_id WHERE d.dataset_id IN ({})",
+                                       fmt::join(std::vector<std::string>(ids.size(), "?"), ", ")),
+                           ids);
+    for (const auto& row : rows.rows) {
+      DatasetRef ref;
+      ref.id = db_->uuid_from(row[0]);
+      ref.dataset_type = as_string(row[1]);
+      ref.run = as_string(row[2]);
+      if (out.emplace(ref.id, ref).second) of_type[ref.dataset_type].push_back(ref.id);
+    }
+  }
+  for (const auto& [name, ids] : of_type) {
+    auto type = get_dataset_type(name);
+    std::vector<std::string> dims;
+    for (const auto& d : type.dimensions.required()) dims.push_back("t." + quote(d));
+    for (std::size_t start = 0; start < ids.size(); start += kLookupChunk) {
+      std::size_t stop = std::min(ids.size(), start + kLookupChunk);
+      Params params;
+      for (std::size_t i = start; i < stop; ++i) params.push_back(db_->uuid_value(ids[i]));
+      auto rows = db_->query(fmt::format("SELECT t.dataset_id{} FROM {} t JOIN dataset d ON d.dataset_id = t.dataset_id "
+                                         "AND d.run_id = t.collection_id WHERE t.dataset_id IN ({})",
+                                         dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", ")),
+                                         tags_table(type), fmt::join(std::vector<std::string>(stop - start, "?"), ", ")),
+                             params);
+      for (const auto& row : rows.rows) {
+        auto& ref = out.at(db_->uuid_from(row[0]));
+        for (std::size_t i = 0; i < type.dimensions.required().size(); ++i)
+          ref.data_id[type.dimensions.required()[i]] = data_id_value_from_sql(row[1 + i]);
+      }
+    }
+  }
+  return out;
 }
 
 DatasetRef Registry::ref_from_tags_row(const DatasetType& type, const std::vector<SqlValue>& row, std::size_t first_dim) {
@@ -302,6 +351,11 @@ std::vector<DatasetRef> Registry::query_datasets(const std::string& dataset_type
   // Expand implied dimensions (one lookup per distinct record) and apply implied constraints.
   std::map<std::string, DataId> expanded;
   RecordCache records;
+  if (!type.dimensions.implied().empty()) {
+    std::vector<DataId> ids;
+    for (const auto& ref : out) ids.push_back(ref.data_id);
+    prefetch_records(ids, type.dimensions, records);
+  }
   std::vector<DatasetRef> filtered;
   for (auto& ref : out) {
     if (!type.dimensions.implied().empty()) {
@@ -354,39 +408,70 @@ void Registry::associate(const std::string& tagged, const std::vector<DatasetRef
     throw CollectionTypeError(fmt::format("cannot associate datasets with '{}', a {} collection; associate works on "
                                           "TAGGED collections{}", tagged, collection_type_name(c.type),
                                           c.type == CollectionType::kCalibration ? " (use certify-calibrations)" : ""));
-  std::map<std::string, std::vector<DataId>> by_type;
-  for (const auto& given : refs) {
-    auto ref = get_dataset(given.id);
-    if (!ref) throw NotFoundError("dataset " + given.id.str() + " does not exist");
-    auto type = get_dataset_type(ref->dataset_type);
+  const auto found = find_datasets(refs);
+  // What the collection holds already for the data IDs of these datasets, by type.
+  std::map<std::string, std::map<std::string, Uuid>> held;  // type → data ID key → dataset
+  std::map<std::string, std::vector<const DatasetRef*>> of_type;
+  for (const auto& [id, ref] : found) of_type[ref.dataset_type].push_back(&ref);
+  for (const auto& [name, members] : of_type) {
+    auto type = get_dataset_type(name);
     const auto& required = type.dimensions.required();
-    std::vector<std::string> conditions;
-    Params params{dataset_type_id(type.name), c.id};
+    std::vector<std::string> same{"s.dataset_type_id = x.dataset_type_id"}, dims;
     for (const auto& d : required) {
-      conditions.push_back(quote(d) + " = ?");
-      params.push_back(to_sql(ref->data_id.at(d)));
+      same.push_back(fmt::format("s.{0} = x.{0}", quote(d)));
+      dims.push_back("x." + quote(d));
     }
-    std::string where = conditions.empty() ? "" : fmt::format(" AND {}", fmt::join(conditions, " AND "));
-    auto existing = db_->query(fmt::format("SELECT dataset_id FROM {} WHERE dataset_type_id = ? AND collection_id = ?{}",
-                                           tags_table(type), where), params);
-    if (!existing.empty()) {
-      if (db_->uuid_from(existing.rows[0][0]) == ref->id) continue;  // already associated
+    const std::string table = tags_table(type);
+    for (std::size_t start = 0; start < members.size(); start += kLookupChunk) {
+      std::size_t stop = std::min(members.size(), start + kLookupChunk);
+      Params params{c.id, dataset_type_id(name)};
+      for (std::size_t i = start; i < stop; ++i) params.push_back(db_->uuid_value(members[i]->id));
+      auto rows = db_->query(
+          fmt::format("SELECT x.dataset_id{} FROM {} x JOIN {} s ON {} JOIN dataset d ON d.dataset_id = s.dataset_id "
+                      "AND d.run_id = s.collection_id WHERE x.collection_id = ? AND x.dataset_type_id = ? AND "
+                      "s.dataset_id IN ({})",
+                      dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", ")), table, table,
+                      fmt::join(same, " AND "), fmt::join(std::vector<std::string>(stop - start, "?"), ", ")),
+          params);
+      for (const auto& row : rows.rows) {
+        DataId id;
+        for (std::size_t i = 0; i < required.size(); ++i) id[required[i]] = data_id_value_from_sql(row[1 + i]);
+        held[name].emplace(required_key(id, required), db_->uuid_from(row[0]));
+      }
+    }
+  }
+  std::map<std::string, std::vector<DataId>> by_type;
+  std::map<std::string, Params> rows;
+  std::map<std::string, std::vector<const DatasetRef*>> inserted;
+  for (const auto& given : refs) {
+    auto it = found.find(given.id);
+    if (it == found.end()) throw NotFoundError("dataset " + given.id.str() + " does not exist");
+    const auto& ref = it->second;
+    auto type = get_dataset_type(ref.dataset_type);
+    const auto& required = type.dimensions.required();
+    auto [have, fresh] = held[type.name].emplace(required_key(ref.data_id, required), ref.id);
+    if (!fresh) {
+      if (have->second == ref.id) continue;  // already associated
       throw ConflictError(fmt::format("collection '{}' already holds a different '{}' dataset ({}) for {}; a TAGGED "
                                       "collection holds one dataset per dataset type and data ID",
-                                      tagged, type.name, db_->uuid_from(existing.rows[0][0]).str(),
-                                      dimensions::format_data_id(ref->data_id, required)));
+                                      tagged, type.name, have->second.str(),
+                                      dimensions::format_data_id(ref.data_id, required)));
     }
-    std::vector<std::string> dims, marks{"?", "?", "?"};
-    Params insert{dataset_type_id(type.name), c.id, db_->uuid_value(ref->id)};
-    for (const auto& d : required) {
-      dims.push_back(quote(d));
-      marks.emplace_back("?");
-      insert.push_back(to_sql(ref->data_id.at(d)));
-    }
-    db_->execute(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}) VALUES ({})", tags_table(type),
-                             dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", ")), fmt::join(marks, ", ")),
-                 insert);
-    by_type[type.name].push_back(ref->data_id);
+    auto& values = rows[type.name];
+    values.insert(values.end(), {dataset_type_id(type.name), c.id, db_->uuid_value(ref.id)});
+    for (const auto& d : required) values.push_back(to_sql(ref.data_id.at(d)));
+    by_type[type.name].push_back(ref.data_id);
+    inserted[type.name].push_back(&ref);
+  }
+  for (const auto& [name, values] : rows) {
+    auto type = get_dataset_type(name);
+    BulkInsert insert{tags_table(type), {"dataset_type_id", "collection_id", "dataset_id"}, ""};
+    for (const auto& d : type.dimensions.required()) insert.columns.push_back(quote(d));
+    insert_rows_naming_conflicts(*db_, insert, values, [&](std::size_t row, const std::string& what) {
+      const auto& ref = *inserted.at(name)[row];
+      return fmt::format("cannot associate '{}' dataset {} {} with '{}': {}", name, ref.id.str(),
+                         dimensions::format_data_id(ref.data_id, type.dimensions.required()), tagged, what);
+    });
   }
   for (const auto& [name, ids] : by_type) update_summary(c.id, dataset_type_id(name), get_dataset_type(name), ids);
   txn.commit();
@@ -416,49 +501,68 @@ void Registry::certify(const std::string& calibration, const std::vector<Dataset
   if (span.empty()) throw InvalidArgumentError("cannot certify with an empty validity range " + span.str());
   if (db_->dialect() == Dialect::kPostgres)  // serialize overlap checks between writers
     db_->execute_script("LOCK TABLE collection_summary_dataset_type IN SHARE ROW EXCLUSIVE MODE");
+  const auto found = find_datasets(refs);
+  struct Certified {
+    Uuid id;
+    Timespan timespan;
+  };
+  // The certifications of each type in this collection that overlap the span, by data ID.
+  std::map<std::string, std::map<std::string, Certified>> clashes;
   std::map<std::string, std::vector<DataId>> by_type;
+  std::map<std::string, Params> rows;
+  std::map<std::string, std::vector<const DatasetRef*>> inserted;
   for (const auto& given : refs) {
-    auto ref = get_dataset(given.id);
-    if (!ref) throw NotFoundError("dataset " + given.id.str() + " does not exist");
-    auto type = get_dataset_type(ref->dataset_type);
+    auto it = found.find(given.id);
+    if (it == found.end()) throw NotFoundError("dataset " + given.id.str() + " does not exist");
+    const auto& ref = it->second;
+    auto type = get_dataset_type(ref.dataset_type);
     if (!type.is_calibration)
       throw CollectionTypeError(fmt::format("dataset type '{}' is not a calibration type; only calibration types can "
                                             "be certified", type.name));
     const auto& required = type.dimensions.required();
     const std::string table = fmt::format("calibs_{:08d}", cache_->dataset_types.at(type.name).group_id);
-    std::vector<std::string> conditions, dims, marks{"?", "?", "?"};
-    Params params{dataset_type_id(type.name), c.id};
-    Params insert{dataset_type_id(type.name), c.id, db_->uuid_value(ref->id)};
-    for (const auto& d : required) {
-      conditions.push_back(quote(d) + " = ?");
-      params.push_back(to_sql(ref->data_id.at(d)));
-      dims.push_back(quote(d));
-      marks.emplace_back("?");
-      insert.push_back(to_sql(ref->data_id.at(d)));
+    auto known = clashes.find(type.name);
+    if (known == clashes.end()) {
+      known = clashes.emplace(type.name, std::map<std::string, Certified>{}).first;
+      std::vector<std::string> dims;
+      for (const auto& d : required) dims.push_back(quote(d));
+      // Overlap of [b, e) with a stored [b', e'): e' > b AND b' < e.
+      auto stored = db_->query(fmt::format("SELECT dataset_id, timespan_begin, timespan_end{} FROM {} WHERE "
+                                           "dataset_type_id = ? AND collection_id = ? AND timespan_end > ? AND "
+                                           "timespan_begin < ?",
+                                           dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", ")), table),
+                               {dataset_type_id(type.name), c.id, span.begin_ns(), span.end_ns()});
+      for (const auto& row : stored.rows) {
+        DataId id;
+        for (std::size_t i = 0; i < required.size(); ++i) id[required[i]] = data_id_value_from_sql(row[3 + i]);
+        known->second.emplace(required_key(id, required),
+                              Certified{db_->uuid_from(row[0]), Timespan(as_int(row[1]), as_int(row[2]))});
+      }
     }
-    params.emplace_back(span.begin_ns());
-    params.emplace_back(span.end_ns());
-    marks.emplace_back("?");
-    marks.emplace_back("?");
-    insert.emplace_back(span.begin_ns());
-    insert.emplace_back(span.end_ns());
-    std::string where = conditions.empty() ? "" : fmt::format(" AND {}", fmt::join(conditions, " AND "));
-    // Overlap of [b, e) with a stored [b', e'): e' > b AND b' < e.
-    auto clash = db_->query(fmt::format("SELECT dataset_id, timespan_begin, timespan_end FROM {} WHERE dataset_type_id = ? "
-                                        "AND collection_id = ?{} AND timespan_end > ? AND timespan_begin < ?",
-                                        table, where), params);
-    if (!clash.empty()) {
-      Timespan other(as_int(clash.rows[0][1]), as_int(clash.rows[0][2]));
+    auto [clash, fresh] = known->second.emplace(required_key(ref.data_id, required), Certified{ref.id, span});
+    if (!fresh)
       throw ConflictError(fmt::format("'{}' {} is already certified in '{}' for {} (dataset {}), which overlaps {}; "
                                       "decertify that range first",
-                                      type.name, dimensions::format_data_id(ref->data_id, required), calibration,
-                                      other.str(), db_->uuid_from(clash.rows[0][0]).str(), span.str()));
-    }
-    db_->execute(fmt::format("INSERT INTO {} (dataset_type_id, collection_id, dataset_id{}, timespan_begin, timespan_end) "
-                             "VALUES ({})", table, dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", ")),
-                             fmt::join(marks, ", ")),
-                 insert);
-    by_type[type.name].push_back(ref->data_id);
+                                      type.name, dimensions::format_data_id(ref.data_id, required), calibration,
+                                      clash->second.timespan.str(), clash->second.id.str(), span.str()));
+    auto& values = rows[type.name];
+    values.insert(values.end(), {dataset_type_id(type.name), c.id, db_->uuid_value(ref.id)});
+    for (const auto& d : required) values.push_back(to_sql(ref.data_id.at(d)));
+    values.insert(values.end(), {span.begin_ns(), span.end_ns()});
+    by_type[type.name].push_back(ref.data_id);
+    inserted[type.name].push_back(&ref);
+  }
+  for (const auto& [name, values] : rows) {
+    auto type = get_dataset_type(name);
+    BulkInsert insert{fmt::format("calibs_{:08d}", cache_->dataset_types.at(name).group_id),
+                      {"dataset_type_id", "collection_id", "dataset_id"}, ""};
+    for (const auto& d : type.dimensions.required()) insert.columns.push_back(quote(d));
+    insert.columns.insert(insert.columns.end(), {"timespan_begin", "timespan_end"});
+    insert_rows_naming_conflicts(*db_, insert, values, [&](std::size_t row, const std::string& what) {
+      const auto& ref = *inserted.at(name)[row];
+      return fmt::format("cannot certify '{}' dataset {} {} in '{}': {}", name, ref.id.str(),
+                         dimensions::format_data_id(ref.data_id, type.dimensions.required()), calibration, what);
+    });
   }
   for (const auto& [name, ids] : by_type) update_summary(c.id, dataset_type_id(name), get_dataset_type(name), ids);
   txn.commit();
@@ -576,11 +680,20 @@ void Registry::remove_run(const std::string& name) {
 void Registry::insert_stored_files(const std::vector<StoredFile>& files) {
   if (files.empty()) return;
   Transaction txn(*db_, TransactionMode::kWrite);
-  auto stmt = db_->prepare("INSERT INTO datastore_record (dataset_id, component, path, formatter, storage_class, checksum, "
-                           "file_size) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  BulkInsert insert{"datastore_record",
+                    {"dataset_id", "component", "path", "formatter", "storage_class", "checksum", "file_size"},
+                    ""};
+  Params rows;
+  rows.reserve(files.size() * insert.columns.size());
   for (const auto& f : files)
-    stmt->execute({db_->uuid_value(f.dataset_id), f.component, f.path, f.formatter, f.storage_class,
-                   f.checksum ? SqlValue{*f.checksum} : SqlValue{}, f.file_size ? SqlValue{*f.file_size} : SqlValue{}});
+    rows.insert(rows.end(), {db_->uuid_value(f.dataset_id), f.component, f.path, f.formatter, f.storage_class,
+                             f.checksum ? SqlValue{*f.checksum} : SqlValue{},
+                             f.file_size ? SqlValue{*f.file_size} : SqlValue{}});
+  insert_rows_naming_conflicts(*db_, insert, rows, [&](std::size_t row, const std::string& what) {
+    const auto& f = files[row];
+    return fmt::format("cannot record file '{}' of dataset {}{}: {}", f.path, f.dataset_id.str(),
+                       f.component.empty() ? "" : " component " + f.component, what);
+  });
   txn.commit();
 }
 

@@ -1,6 +1,7 @@
 // Private helpers shared by the registry's implementation files.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -15,6 +16,13 @@ SqlValue to_sql(const DataIdValue& value);
 
 // Appends the SQL values of a record field (two for a timespan).
 void append_field_sql(const dimensions::FieldSpec& spec, const dimensions::FieldValue& value, Params& out);
+
+// Database::insert_rows in a savepoint. When it fails with a ConflictError, the savepoint is
+// rolled back and the rows are inserted again one at a time, so the error names the row that
+// conflicts: it becomes a ConflictError with the text `message(row, error text)`. Returns the
+// number of rows inserted or changed.
+std::int64_t insert_rows_naming_conflicts(Database& db, const BulkInsert& insert, const Params& values,
+                                          const std::function<std::string(std::size_t, const std::string&)>& message);
 
 // Glob (*, ?, [...]) → whether `name` matches (full match).
 bool glob_match(std::string_view pattern, std::string_view name);

@@ -166,7 +166,10 @@ void Registry::migrate_from_v1() {
     create_implied_indexes(*e);
     if (!e->spatial()) continue;
     create_overlap_table(*e);
-    write_overlaps(*e, query_records(e->name()), false);
+    const auto records = query_records(e->name());
+    std::vector<const DimensionRecord*> pointers;
+    for (const auto& record : records) pointers.push_back(&record);
+    write_overlaps(*e, pointers, OnConflict::kFail);  // the table is new
   }
   set_attribute("schema_version", std::to_string(kSchemaVersion));
   txn.commit();
@@ -331,6 +334,35 @@ void Registry::create_implied_indexes(const DimensionElement& e) {
   }
 }
 
+std::int64_t insert_rows_naming_conflicts(Database& db, const BulkInsert& insert, const Params& values,
+                                          const std::function<std::string(std::size_t, const std::string&)>& message) {
+  {
+    Transaction attempt(db, TransactionMode::kWrite);
+    try {
+      auto changed = db.insert_rows(insert, values);
+      attempt.commit();
+      return changed;
+    } catch (const ConflictError&) {  // rolled back below; the replay finds the row
+    }
+  }
+  Transaction replay(db, TransactionMode::kWrite);
+  const std::size_t width = insert.columns.size();
+  std::int64_t changed = 0;
+  Params row;
+  for (std::size_t i = 0; i * width < values.size(); ++i) {
+    row.assign(values.begin() + static_cast<std::ptrdiff_t>(i * width),
+               values.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+    try {
+      changed += db.insert_rows(insert, row);
+    } catch (const ConflictError& err) {
+      throw ConflictError(message(i, err.what()));
+    }
+  }
+  // The conflict did not come back (a concurrent writer's serialization failure, say).
+  replay.commit();
+  return changed;
+}
+
 void Registry::note_inserted(const std::string& table, std::size_t rows) {
   auto& g = growth_[table];
   g.since_analyze += rows;
@@ -363,44 +395,57 @@ void Registry::create_overlap_table(const DimensionElement& e) {
                                   quote(table + "_pixel"), quote(table)));
 }
 
-void Registry::write_overlaps(const DimensionElement& e, const std::vector<DimensionRecord>& records, bool replace) {
+void Registry::write_overlaps(const DimensionElement& e, const std::vector<const DimensionRecord*>& records,
+                              OnConflict on_conflict) {
   if (!e.spatial() || records.empty()) return;
   auto region_index = e.field_index("region");
   if (!region_index) return;
   const std::string table = overlap_table(e.name());
-  std::vector<std::string> dims, keys;
+  // Only a skipped record can have overlap rows already: a new record has none (they cascade
+  // away with a deleted one) and a replaced one loses its old ones first. The conflict check
+  // is a quarter of the server's work on a skymap's millions of rows.
+  const bool replace = on_conflict == OnConflict::kReplace;
+  BulkInsert insert{quote(table), {"skypix_system", "skypix_level"},
+                    on_conflict == OnConflict::kSkip ? "ON CONFLICT DO NOTHING" : ""};
+  std::vector<std::string> keys;
   for (const auto& d : e.required()) {
-    dims.push_back(quote(d));
+    insert.columns.push_back(quote(d));
     keys.push_back(quote(d) + " = ?");
   }
-  auto insert = db_->prepare(fmt::format(
-      "INSERT INTO {} (skypix_system, skypix_level, {}, skypix_index) VALUES ('htm', {}, {}, ?) ON CONFLICT DO NOTHING",
-      quote(table), fmt::join(dims, ", "), kOverlapLevel, fmt::join(std::vector<std::string>(dims.size(), "?"), ", ")));
+  insert.columns.emplace_back("skypix_index");
   std::unique_ptr<Statement> remove;
   if (replace) remove = db_->prepare(fmt::format("DELETE FROM {} WHERE {}", quote(table), fmt::join(keys, " AND ")));
   const sphere::HtmPixelization htm(kOverlapLevel);
-  Params key, params;
-  for (const auto& record : records) {
+  const std::string system = "htm";
+  Params key, rows;
+  for (const auto* record : records) {
     key.clear();
-    for (std::size_t i = 0; i < e.required().size(); ++i) append_field_sql(e.record_fields()[i], record.values()[i], key);
+    for (std::size_t i = 0; i < e.required().size(); ++i) append_field_sql(e.record_fields()[i], record->values()[i], key);
     if (remove) remove->execute(key);
-    const auto* bytes = std::get_if<dimensions::Bytes>(&record.values()[*region_index]);
+    const auto* bytes = std::get_if<dimensions::Bytes>(&record->values()[*region_index]);
     if (!bytes || bytes->data.empty()) continue;
     std::unique_ptr<sphere::Region> region;
     try {
       region = sphere::Region::decode(bytes->data);
     } catch (const Error& err) {
       throw InvalidArgumentError(fmt::format("{} record {} has an unreadable region: {}", e.name(),
-                                             dimensions::format_data_id(record.data_id(), e.required()), err.what()));
+                                             dimensions::format_data_id(record->data_id(), e.required()), err.what()));
     }
     const auto pixels = htm.envelope(*region);
     for (const auto& range : pixels.ranges())
       for (std::uint64_t pixel = range.first; pixel < range.second; ++pixel) {
-        params = key;
-        params.emplace_back(static_cast<std::int64_t>(pixel));
-        insert->execute(params);
+        rows.emplace_back(system);
+        rows.emplace_back(std::int64_t{kOverlapLevel});
+        rows.insert(rows.end(), key.begin(), key.end());
+        rows.emplace_back(static_cast<std::int64_t>(pixel));
       }
+    // Flushing every few statements' worth bounds memory on a skymap's millions of rows.
+    if (rows.size() >= 16 * Database::kBulkRows * insert.columns.size()) {
+      db_->insert_rows(insert, rows);
+      rows.clear();
+    }
   }
+  if (!rows.empty()) db_->insert_rows(insert, rows);
 }
 
 // ---- dimension records
@@ -413,44 +458,54 @@ void Registry::insert_records(const std::string& element, const std::vector<Dime
         "dimension element '{}' has no records of its own ({}); insert records for '{}' instead",
         element, e.is_skypix() ? "it is a sky pixelization" : "it is a view", e.view_of()));
   if (records.empty()) return;
-  std::vector<std::string> columns, marks;
+  BulkInsert insert{quote(dimension_table(element)), {}, ""};
   for (const auto& f : e.record_fields())
-    for (const auto& c : field_columns(f)) {
-      columns.push_back(quote(c));
-      marks.emplace_back("?");
-    }
-  std::string sql = fmt::format("INSERT INTO {} ({}) VALUES ({})", quote(dimension_table(element)),
-                                fmt::join(columns, ", "), fmt::join(marks, ", "));
+    for (const auto& c : field_columns(f)) insert.columns.push_back(quote(c));
+  bool update = false;
   if (on_conflict == OnConflict::kSkip) {
-    sql += " ON CONFLICT DO NOTHING";
+    insert.suffix = "ON CONFLICT DO NOTHING";
   } else if (on_conflict == OnConflict::kReplace) {
     std::vector<std::string> pk, updates;
     for (std::size_t i = 0; i < e.required().size(); ++i) pk.push_back(quote(e.record_fields()[i].name));
     for (std::size_t i = e.required().size(); i < e.record_fields().size(); ++i)
       for (const auto& c : field_columns(e.record_fields()[i]))
         updates.push_back(fmt::format("{0} = excluded.{0}", quote(c)));
-    if (updates.empty()) sql += " ON CONFLICT DO NOTHING";
-    else sql += fmt::format(" ON CONFLICT ({}) DO UPDATE SET {}", fmt::join(pk, ", "), fmt::join(updates, ", "));
+    update = !updates.empty();
+    if (!update) insert.suffix = "ON CONFLICT DO NOTHING";
+    else insert.suffix = fmt::format("ON CONFLICT ({}) DO UPDATE SET {}", fmt::join(pk, ", "), fmt::join(updates, ", "));
   }
-  Transaction txn(*db_, TransactionMode::kWrite);
-  auto stmt = db_->prepare(sql);
-  Params params;
+  // One statement may not update a row twice: when replacing, the last record of a key wins,
+  // as it would inserted one at a time.
+  std::vector<const DimensionRecord*> rows;
+  rows.reserve(records.size());
+  std::map<std::string, std::size_t> position;
   for (const auto& record : records) {
     if (&record.element() != &e)
       throw InternalError("insert_records: record of '" + record.element().name() + "' given for '" +
                           element + "'");
-    params.clear();
-    for (std::size_t i = 0; i < e.record_fields().size(); ++i)
-      append_field_sql(e.record_fields()[i], record.values()[i], params);
-    try {
-      stmt->execute(params);
-    } catch (const ConflictError& err) {
-      throw ConflictError(fmt::format("cannot insert {} record {}: {}", element,
-                                      dimensions::format_data_id(record.data_id(), e.required()), err.what()));
+    if (update) {
+      std::string key;
+      for (std::size_t i = 0; i < e.required().size(); ++i) key += dimensions::to_string(record.values()[i]) + '\x1f';
+      auto [it, fresh] = position.emplace(std::move(key), rows.size());
+      if (!fresh) {
+        rows[it->second] = &record;
+        continue;
+      }
     }
+    rows.push_back(&record);
   }
+  Params values;
+  values.reserve(rows.size() * insert.columns.size());
+  for (const auto* record : rows)
+    for (std::size_t i = 0; i < e.record_fields().size(); ++i)
+      append_field_sql(e.record_fields()[i], record->values()[i], values);
+  Transaction txn(*db_, TransactionMode::kWrite);
+  insert_rows_naming_conflicts(*db_, insert, values, [&](std::size_t row, const std::string& what) {
+    return fmt::format("cannot insert {} record {}: {}", element,
+                       dimensions::format_data_id(rows[row]->data_id(), e.required()), what);
+  });
   // A skipped record keeps its overlap rows (extra rows only widen the coarse filter).
-  write_overlaps(e, records, on_conflict == OnConflict::kReplace);
+  write_overlaps(e, rows, on_conflict);
   note_inserted(dimension_table(element), records.size());
   if (e.spatial()) note_inserted(overlap_table(element), records.size());
   txn.commit();
@@ -592,6 +647,95 @@ DataId Registry::conform_data_id(const DataId& data_id, const DimensionGroup& gr
 DataId Registry::expand_data_id(const DataId& data_id, const DimensionGroup& group) {
   RecordCache cache;
   return expand_data_id(data_id, group, cache);
+}
+
+namespace {
+
+// The key of a record in a RecordCache: the element and its required values.
+std::optional<std::string> record_cache_key(const DimensionElement& e, const DataId& id) {
+  std::string key = e.name();
+  for (const auto& d : e.required()) {
+    auto it = id.find(d);
+    if (it == id.end()) return std::nullopt;
+    key += '\x1f' + dimensions::to_string(it->second);
+  }
+  return key;
+}
+
+// Copies the implied values a record gives into a data ID (those it lacks).
+void add_implied(const DimensionElement& e, const DimensionRecord& record, DataId& id) {
+  for (const auto& implied : e.direct_implied()) {
+    const auto& value = record.get(implied);
+    if (const auto* i = std::get_if<std::int64_t>(&value)) id.emplace(implied, *i);
+    else if (const auto* s = std::get_if<std::string>(&value)) id.emplace(implied, *s);
+  }
+}
+
+}  // namespace
+
+void Registry::prefetch_records(const std::vector<DataId>& data_ids, const DimensionGroup& group, RecordCache& cache) {
+  if (data_ids.size() < 2) return;  // expand_data_id reads a lone data ID's records as cheaply
+  std::vector<DataId> work;
+  work.reserve(data_ids.size());
+  for (const auto& id : data_ids) {
+    try {
+      work.push_back(conform_data_id(id, group));
+    } catch (const Error&) {  // expand_data_id reports it
+    }
+  }
+  constexpr std::size_t kChunk = 500;
+  // Backwards through the group, as expand_data_id goes: records of later elements give the
+  // implied values that key the earlier ones.
+  for (auto name = group.names().rbegin(); name != group.names().rend(); ++name) {
+    const auto& e = universe_->get(*name);
+    if (!e.has_table()) continue;
+    const auto& last = e.required().back();
+    // Missing records grouped by their required values but the last, which goes in an IN list.
+    std::map<std::vector<DataIdValue>, std::set<DataIdValue>> missing;
+    for (const auto& id : work) {
+      auto key = record_cache_key(e, id);
+      if (!key || cache.count(*key)) continue;
+      std::vector<DataIdValue> prefix;
+      for (const auto& d : e.required())
+        if (d != last) prefix.push_back(id.at(d));
+      missing[prefix].insert(id.at(last));
+    }
+    std::vector<std::string> columns, conditions;
+    for (const auto& f : e.record_fields())
+      for (const auto& c : field_columns(f)) columns.push_back(quote(c));
+    for (std::size_t i = 0; i + 1 < e.required().size(); ++i) conditions.push_back(quote(e.record_fields()[i].name) + " = ?");
+    const std::string last_column = quote(e.record_fields()[e.required().size() - 1].name);
+    for (const auto& [prefix, values] : missing) {
+      std::vector<DataIdValue> all(values.begin(), values.end());
+      for (std::size_t start = 0; start < all.size(); start += kChunk) {
+        std::size_t stop = std::min(all.size(), start + kChunk);
+        Params params;
+        for (const auto& v : prefix) params.push_back(to_sql(v));
+        for (std::size_t i = start; i < stop; ++i) params.push_back(to_sql(all[i]));
+        auto where = conditions;
+        where.push_back(fmt::format("{} IN ({})", last_column, fmt::join(std::vector<std::string>(stop - start, "?"), ", ")));
+        // Every key asked for is cached, found or not, so expand_data_id asks no more.
+        DataId probe;
+        for (std::size_t i = 0; i + 1 < e.required().size(); ++i) probe[e.required()[i]] = prefix[i];
+        for (std::size_t i = start; i < stop; ++i) {
+          probe[last] = all[i];
+          cache.emplace(*record_cache_key(e, probe), std::nullopt);
+        }
+        for (const auto& row : db_->query(fmt::format("SELECT {} FROM {} WHERE {}", fmt::join(columns, ", "),
+                                                      quote(dimension_table(e.name())), fmt::join(where, " AND ")),
+                                          params).rows) {
+          std::vector<FieldValue> values_of;
+          std::size_t column = 0;
+          for (const auto& f : e.record_fields()) values_of.push_back(field_from_sql(f, row, column));
+          DimensionRecord record(e, std::move(values_of));
+          cache[*record_cache_key(e, record.data_id())] = std::move(record);
+        }
+      }
+    }
+    for (auto& id : work)
+      if (auto key = record_cache_key(e, id))
+        if (auto hit = cache.find(*key); hit != cache.end() && hit->second) add_implied(e, *hit->second, id);
+  }
 }
 
 DataId Registry::expand_data_id(const DataId& data_id, const DimensionGroup& group, RecordCache& cache) {

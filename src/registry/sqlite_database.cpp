@@ -179,6 +179,9 @@ class SqliteDatabase final : public Database {
     return std::make_unique<SqliteStatement>(db_, stmt, std::string(sql), true);
   }
   std::int64_t changes() override { return sqlite3_changes64(db_); }
+  std::size_t max_parameters() const override {
+    return static_cast<std::size_t>(sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, -1));
+  }
 
   void begin(TransactionMode mode) override {
     if (depth_ == 0) {

@@ -52,6 +52,15 @@ class Statement {
 
 enum class TransactionMode { kRead, kWrite };
 
+// One bulk INSERT: `INSERT INTO <table> (<columns>) VALUES (…), (…) <suffix>`. Table and column
+// names are SQL text as they appear in the statement (quoted where needed) and come from the
+// schema, never from a user; the suffix is empty or an ON CONFLICT clause.
+struct BulkInsert {
+  std::string table;
+  std::vector<std::string> columns;
+  std::string suffix;
+};
+
 class Database {
  public:
   virtual ~Database() = default;
@@ -64,6 +73,18 @@ class Database {
   virtual std::unique_ptr<Statement> prepare(std::string_view sql) = 0;
   // Number of rows changed by the last execute().
   virtual std::int64_t changes() = 0;
+
+  // The most `?` parameters one statement may bind (65,535 on PostgreSQL, SQLite's limit).
+  virtual std::size_t max_parameters() const = 0;
+  // Inserts the rows of `values`, given row after row (insert.columns.size() values each), with
+  // many rows per statement: up to kBulkRows, fewer when the parameter limit is lower, so a
+  // row costs a fraction of a round trip to the server. Returns the number of rows inserted
+  // or changed. An error ends the call with the rows of its earlier statements kept: run it
+  // in a Transaction to undo them. ON CONFLICT DO UPDATE must not meet the same key twice in
+  // one call: both rows may share a statement, which PostgreSQL refuses; callers remove such
+  // duplicates.
+  std::int64_t insert_rows(const BulkInsert& insert, const Params& values);
+  static constexpr std::size_t kBulkRows = 1000;
 
   // Transactions nest: the outermost begins a transaction (a write transaction takes the
   // write lock at once on SQLite, so two writers never deadlock), inner ones are savepoints.

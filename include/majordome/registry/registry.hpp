@@ -193,6 +193,11 @@ class Registry {
   // values); for expanding many data IDs in one operation.
   using RecordCache = std::map<std::string, std::optional<DimensionRecord>>;
   DataId expand_data_id(const DataId& data_id, const DimensionGroup& group, RecordCache& cache);
+  // Reads into `cache`, with a few queries per element, every record that expand_data_id
+  // will look up for these data IDs, so expanding many data IDs costs a few round trips
+  // rather than one per distinct record. Data IDs that are incomplete or invalid are left
+  // for expand_data_id to report.
+  void prefetch_records(const std::vector<DataId>& data_ids, const DimensionGroup& group, RecordCache& cache);
   // Converts user values to the key types and checks all required dimensions are given.
   DataId conform_data_id(const DataId& data_id, const DimensionGroup& group);
 
@@ -254,8 +259,10 @@ class Registry {
   void create_dimension_tables();
   void create_overlap_table(const DimensionElement& element);
   void create_implied_indexes(const DimensionElement& element);
-  // Replaces the overlap rows of these records (called inside the inserting transaction).
-  void write_overlaps(const DimensionElement& element, const std::vector<DimensionRecord>& records, bool replace);
+  // Writes the overlap rows of records just inserted with `on_conflict` (called inside the
+  // inserting transaction); kReplace replaces the records' old rows.
+  void write_overlaps(const DimensionElement& element, const std::vector<const DimensionRecord*>& records,
+                      OnConflict on_conflict);
   void migrate_from_v1();
   // Keeps the SQL planner's statistics fresh: a table this process grew by at least as many
   // rows as it had grown before the last ANALYZE (and by 100 or more) is analyzed again, so
@@ -270,6 +277,9 @@ class Registry {
   bool register_dataset_type_once(const DatasetType& type);
   void update_summary(std::int64_t collection_id, std::int64_t dataset_type_id,
                       const DatasetType& type, const std::vector<DataId>& data_ids);
+  // The datasets of these IDs with their types, runs and required data IDs; absent IDs are
+  // missing from the map.
+  std::map<Uuid, DatasetRef> find_datasets(const std::vector<DatasetRef>& refs);
   DatasetRef ref_from_tags_row(const DatasetType& type, const std::vector<SqlValue>& row, std::size_t first_dim);
   std::vector<std::string> flatten_names(const std::string& name, std::vector<std::string>& stack);
 
