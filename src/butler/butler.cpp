@@ -362,6 +362,8 @@ std::string Butler::template_path(const DatasetRef& ref, const DatasetType& type
 std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, const std::string& run,
                                        const IngestOptions& options) {
   auto mode = datastore::parse_transfer_mode(options.transfer);
+  const bool creates_files = mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kNone &&
+                             mode != datastore::TransferMode::kSplit;
   // Resolve every ref (type, expanded data ID, ID) before touching any file.
   struct Planned {
     const FileDataset* file;
@@ -371,18 +373,30 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   std::vector<Planned> plan;
   std::map<std::string, DatasetType> types;
   std::map<std::string, DataId> expansions;
+  auto type_of = [&](const std::string& name) -> const DatasetType& {
+    auto it = types.find(name);
+    if (it == types.end()) it = types.emplace(name, registry_->get_dataset_type(name)).first;
+    return it->second;
+  };
+  // Every record the data IDs need, read a few queries at a time rather than a few per file.
+  registry::Registry::RecordCache record_cache;
+  {
+    std::map<std::string, std::vector<DataId>> ids_by_type;
+    for (const auto& f : files)
+      for (const auto& ref : f.refs) ids_by_type[ref.dataset_type].push_back(ref.data_id);
+    for (const auto& [name, ids] : ids_by_type) registry_->prefetch_records(ids, type_of(name).dimensions, record_cache);
+  }
   for (const auto& f : files) {
     if (!fs::exists(f.path))
       throw NotFoundError(fmt::format("file to ingest does not exist: {}", f.path.string()));
     Planned p{&f, {}, {}};
     for (auto ref : f.refs) {
-      auto it = types.find(ref.dataset_type);
-      if (it == types.end()) it = types.emplace(ref.dataset_type, registry_->get_dataset_type(ref.dataset_type)).first;
-      const auto& type = it->second;
+      const auto& type = type_of(ref.dataset_type);
       DataId conformed = registry_->conform_data_id(ref.data_id, type.dimensions);
       std::string key = type.dimensions.str() + dimensions::format_data_id(conformed, type.dimensions.required());
       auto e = expansions.find(key);
-      if (e == expansions.end()) e = expansions.emplace(key, registry_->expand_data_id(conformed, type.dimensions)).first;
+      if (e == expansions.end())
+        e = expansions.emplace(key, registry_->expand_data_id(conformed, type.dimensions, record_cache)).first;
       ref.data_id = e->second;
       ref.run = run;
       DataId required;
@@ -396,7 +410,8 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       ext = e.substr(e.find('.'));  // keeps ".fits.gz" whole
       break;
     }
-    p.destination = root_ / (template_path(p.refs.front(), types.at(p.refs.front().dataset_type)) + ext);
+    if (creates_files)  // direct, none and split leave files where they are: no datastore path
+      p.destination = root_ / (template_path(p.refs.front(), types.at(p.refs.front().dataset_type)) + ext);
     plan.push_back(std::move(p));
   }
 
@@ -411,8 +426,6 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   }
 
   auto token = std::make_unique<WriteToken>(root_);
-  bool creates_files = mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kNone &&
-                       mode != datastore::TransferMode::kSplit;
   if (creates_files) {
     std::vector<std::string> pending;
     for (const auto& p : plan) pending.push_back(fs::relative(p.destination, root_).generic_string());

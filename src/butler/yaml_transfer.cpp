@@ -377,7 +377,11 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
   // of an instrument nobody registered is refused here, with the fix, not stored dangling.
   registry::Registry::RecordCache record_cache;
   for (const auto& [key, refs] : refs_by_type_run) {
-    const auto& group = registry_->get_dataset_type(key.first).dimensions;
+    const auto type = registry_->get_dataset_type(key.first);
+    const auto& group = type.dimensions;
+    std::vector<registry::DataId> ids;
+    for (const auto& r : refs) ids.push_back(r.data_id);
+    registry_->prefetch_records(ids, group, record_cache);
     for (const auto& r : refs) {
       try {
         registry_->expand_data_id(r.data_id, group, record_cache);

@@ -19,7 +19,7 @@ def majordome(*args: str, expect: int | None = 0) -> subprocess.CompletedProcess
     given = os.environ.get("MAJORDOME_BIN")
     binary = pathlib.Path(given) if given else SOURCE_DIR / "build" / "bin" / "majordome"
     if not binary.exists():
-        pytest.skip(f"majordome binary not found at {binary}")
+        pytest.exit(f"majordome binary not found at {binary}; build it (make build) or set MAJORDOME_BIN", 2)
     proc = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, timeout=120)
     if expect is not None:
         assert proc.returncode == expect, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
