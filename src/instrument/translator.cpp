@@ -23,6 +23,7 @@ namespace {
 const std::vector<Registration>& registry() {
   static const std::vector<Registration> all = [] {
     auto v = detail::lsst_translators();
+    for (auto& r : detail::teststand_translators()) v.push_back(std::move(r));
     for (auto& r : detail::other_translators()) v.push_back(std::move(r));
     return v;
   }();

@@ -143,6 +143,7 @@ struct Registration {
 
 // The registrations of each family, in detection order.
 std::vector<Registration> lsst_translators();
+std::vector<Registration> teststand_translators();
 std::vector<Registration> other_translators();
 
 // Value helpers for fix-ups.

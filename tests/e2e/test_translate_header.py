@@ -55,7 +55,8 @@ def test_json_matches_expected_values_for_major_instruments():
     wanted = {name: props for name, props in expected.items()
               if props.get("_translator") in {"LatissTranslator", "LsstCamTranslator", "LsstComCamTranslator",
                                                "LsstComCamSimTranslator", "HscTranslator", "MegaPrimeTranslator",
-                                               "DecamTranslator"}
+                                               "DecamTranslator", "LsstTS3Translator", "LsstTS8Translator",
+                                               "LsstUCDCamTranslator"}
               and "_expect_error" not in props and "observation_id" in props}
     assert len(wanted) >= 30
     proc = majordome("translate-header", "--json", *(HEADERS / name for name in wanted))
@@ -80,6 +81,29 @@ def test_json_matches_expected_values_for_major_instruments():
                 assert abs(obj[key] - value) < 5e-8, (name, key)
             else:
                 assert obj[key] == value, (name, key, obj[key], value)
+
+
+def test_test_stand_header_dump_without_shared_data(tmp_path):
+    # A 2018 TS8 dump: no TSTAND, recognised by its raft controller; the detector comes from the
+    # serial table shipped in data/instruments/serials/.
+    dump = tmp_path / "ts8.yaml"
+    dump.write_text("DATE-OBS: '2018-07-24T10:41:56.807'\nMJD-OBS: 58323.44579637749\nRUNNUM: 6006D\n"
+                    "CONTNUM: 000018910e0c\nLSST_NUM: E2V-CCD250-179-Dev\nRAFTNAME: LCA-11021_RTM-010-Dev\n"
+                    "REBNAME: R00.Reb1\nTESTTYPE: LAMBDA\nIMGTYPE: BIAS\nSEQNUM: 24\nEXPTIME: 0.0\n"
+                    "FILTPOS: 6\nFILENAME: E2V-CCD250-179_lambda_bias_024_6006D_20180724104156.fits\n")
+    obj = json_lines(majordome("translate-header", "--json", dump).stdout)[0]
+    assert obj["_translator_name"] == "LSST-TS8"
+    assert (obj["detector_group"], obj["detector_name"], obj["detector_num"]) == ("RTM-010", "S11", 67)
+    assert obj["detector_serial"] == "E2V-CCD250-179"
+    assert obj["exposure_id"] == 201807241041568
+    assert obj["physical_filter"] == "y"
+    assert obj["can_see_sky"] is False and obj["telescope"] is None
+
+    # A CCD the table does not know: the failure names the serial and the table to extend.
+    dump.write_text(dump.read_text().replace("E2V-CCD250-179-Dev", "E2V-CCD250-999"))
+    proc = majordome("translate-header", "--pedantic", dump, expect=None)
+    assert proc.returncode != 0
+    assert "E2V-CCD250-999" in proc.stderr and "serials/LSST-TS8.yaml" in proc.stderr
 
 
 def test_table_output_and_raw_multi_extension_files():

@@ -5,8 +5,8 @@
 // LSSTComCam, LSSTComCamSim, LSSTCamSim, LSSTCam-imSim, LSSTCam-PhoSim, TestCam (our
 // simulator's camera, LSST keyword conventions plus an integer DETECTOR keyword), HSC,
 // SuprimeCam, MegaPrime, DECam, SDSS and VisitInfo (never auto-detected: it must be
-// forced by name). Test-stand translators (LSST-TS3, LSST-TS8, LSST-UCDCam) are not
-// implemented: their headers are refused as unknown instruments.
+// forced by name), and the Rubin test stands LSST-TS3, LSST-TS8 and LSST-UCDCam (detectors
+// looked up by CCD serial in data/instruments/serials/).
 //
 // Header fix-ups run before translation (fix_header): first a correction file
 // `<instrument>-<observation_id>.yaml` (a YAML mapping KEY: new value) found in the
