@@ -157,6 +157,8 @@ ObservationInfo translate(const image::Header& input, const TranslateOptions& op
         throw NotFoundError(fmt::format("{}: {} cannot translate {}: {} (keywords: {})", where, reg.name,
                                         name, e.what(), fmt::join(e.keys, ", ")));
       info.failures[name] = e.keys;
+    } catch (const InvalidConfigError&) {
+      throw;  // majordome's own data files (a detector table) are broken: no header can be translated
     } catch (const std::exception& e) {
       if (pedantic)
         throw InvalidArgumentError(fmt::format("{}: {} cannot translate {}: {}", where, reg.name, name, e.what()));

@@ -3,10 +3,16 @@
 // follow obs_lsst's LsstTS3Translator, LsstTS8Translator and LsstUCDCamTranslator (facts:
 // keyword names, dates, numbering), written anew. A test stand sees no sky and stands on
 // no telescope; its detectors are looked up by CCD serial in data/instruments/serials/.
+#include <array>
+#include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
+#include <string>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -20,39 +26,47 @@ namespace {
 
 constexpr double kEightHours = 8 * 3600.0;
 
-// The CCDs a test stand ever held: serial → (group, name, id), from
-// data/instruments/serials/<instrument>.yaml (docs/formats/serials.md).
+// The CCDs a test stand ever held: serial → (group, name, id), and the first detector id of
+// each group, from data/instruments/serials/<instrument>.yaml (docs/formats/serials.md).
 struct StandDetector {
   std::string serial, group, name;
   int id = 0;
 };
 
+constexpr std::array<std::string_view, 9> kSlots = {"S00", "S01", "S02", "S10", "S11", "S12", "S20", "S21", "S22"};
+
 class SerialTable {
  public:
   explicit SerialTable(const std::string& instrument) {
     path_ = data_dir() / "instruments" / "serials" / (instrument + ".yaml");
+    auto fail = [this](const std::string& why) {
+      throw InvalidConfigError(fmt::format("detector table {}: {}", path_.string(), why));
+    };
     YAML::Node doc;
     try {
       doc = YAML::LoadFile(path_.string());
     } catch (const YAML::BadFile&) {
-      throw NotFoundError(fmt::format("{}: the {} detector table is missing; reinstall majordome or set "
-                                      "MAJORDOME_DATA_DIR to the directory holding instruments/serials/",
-                                      path_.string(), instrument));
+      fail("cannot be read; reinstall majordome or set MAJORDOME_DATA_DIR to the directory holding "
+           "instruments/serials/");
     } catch (const YAML::Exception& e) {
-      throw InvalidArgumentError(fmt::format("{}: not valid YAML: {}", path_.string(), e.what()));
+      fail(fmt::format("not valid YAML: {}", e.what()));
     }
     try {
-      if (doc["format_version"].as<int>() != 1 || doc["instrument"].as<std::string>() != instrument)
-        throw InvalidArgumentError(fmt::format("{}: expected format_version 1 and instrument {}",
-                                               path_.string(), instrument));
+      if (!doc["format_version"] || doc["format_version"].as<int>() != 1)
+        fail("format_version must be 1 (docs/formats/serials.md)");
+      if (!doc["instrument"] || doc["instrument"].as<std::string>() != instrument)
+        fail(fmt::format("instrument must be {}", instrument));
       for (const auto& row : doc["detectors"]) {
         StandDetector d{row["serial"].as<std::string>(), row["group"].as<std::string>(),
                         row["name"].as<std::string>(), row["id"].as<int>()};
-        by_name_.emplace(d.group + "_" + d.name, d);
+        if (by_serial_.contains(d.serial)) fail(fmt::format("serial {} is listed twice", d.serial));
+        if (!by_name_.emplace(d.group + "_" + d.name, d).second)
+          fail(fmt::format("detector {}_{} is listed twice", d.group, d.name));
         by_serial_.emplace(d.serial, std::move(d));
       }
+      for (const auto& raft : doc["rafts"]) first_id_[raft.first.as<std::string>()] = raft.second.as<int>();
     } catch (const YAML::Exception& e) {
-      throw InvalidArgumentError(fmt::format("{}: malformed detector row: {}", path_.string(), e.what()));
+      fail(fmt::format("malformed entry: {}", e.what()));
     }
   }
 
@@ -60,15 +74,21 @@ class SerialTable {
     auto it = by_serial_.find(serial);
     return it == by_serial_.end() ? nullptr : &it->second;
   }
-  const StandDetector* by_name(const std::string& group, const std::string& name) const {
-    auto it = by_name_.find(group + "_" + name);
-    return it == by_name_.end() ? nullptr : &it->second;
+  // The detector id of a slot: its row, else its raft's first id plus the slot index.
+  std::optional<int> id_of(const std::string& group, const std::string& name) const {
+    if (auto it = by_name_.find(group + "_" + name); it != by_name_.end()) return it->second.id;
+    auto raft = first_id_.find(group);
+    if (raft == first_id_.end()) return std::nullopt;
+    for (std::size_t i = 0; i < kSlots.size(); ++i)
+      if (kSlots[i] == name) return raft->second + static_cast<int>(i);
+    return std::nullopt;
   }
   const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;
   std::map<std::string, StandDetector> by_serial_, by_name_;
+  std::map<std::string, int> first_id_;  // group → id of its S00
 };
 
 // Tables are read once per process (ingest translates from several threads).
@@ -105,8 +125,8 @@ class TestStand : public LsstBase {
   const StandDetector& detector_by_serial() const {
     auto serial = detector_serial();
     if (const auto* d = table().by_serial(*serial)) return *d;
-    missing({"LSST_NUM"}, fmt::format("CCD serial {} is not in the {} detector table {}", *serial, camera_,
-                                      table().path().string()));
+    missing({"LSST_NUM"}, fmt::format("CCD serial {} is not in the {} detector table {}: add its row",
+                                      *serial, camera_, table().path().string()));
   }
   // Digits of an ISO date down to tenths of a second: the exposure id of the older stands,
   // whose sequence numbers repeat within a day.
@@ -133,10 +153,12 @@ class TestStand : public LsstBase {
 class Ts3 : public TestStand {
  public:
   explicit Ts3(const image::Header& h) : TestStand(h, "LSST-TS3") {}
-  std::optional<TaiTime> datetime_begin() const override { return fits_date_key("", "MJD-OBS", "utc"); }
+  std::optional<TaiTime> datetime_begin() const override {
+    if (auto t = fits_date_key("", "MJD-OBS", "utc")) return t;
+    missing({"MJD-OBS"}, "no MJD-OBS keyword");
+  }
   std::optional<std::int64_t> exposure_id() const override { return exposure_id_from_date(str("DATE-OBS")); }
   std::optional<std::int64_t> visit_id() const override { return exposure_id(); }
-  std::optional<std::string> exposure_group() const override { return std::to_string(*exposure_id()); }
   std::optional<std::string> physical_filter() const override { return str("FILTER"); }
   std::optional<std::string> science_program() const override { return utc_date(); }
   std::optional<std::string> observation_id() const override {
@@ -164,15 +186,12 @@ TaiTime ts8_sequence_ids_from() {
 class Ts8 : public TestStand {
  public:
   explicit Ts8(const image::Header& h) : TestStand(h, "LSST-TS8") {}
-  // The stand's clock wrote UTC until TIMESYS said TAI (the fix-up writes the same scale).
-  std::optional<TaiTime> datetime_begin() const override { return Translator::datetime_begin(); }
   std::optional<std::int64_t> exposure_id() const override {
     if (*datetime_begin() > ts8_sequence_ids_from() && observation_id()->starts_with("TS_C_"))
       return LsstBase::exposure_id();
     return exposure_id_from_date(ok(kTs8OriginalDateObs) ? str(kTs8OriginalDateObs) : str("DATE-OBS"));
   }
   std::optional<std::int64_t> visit_id() const override { return exposure_id(); }
-  std::optional<std::string> exposure_group() const override { return std::to_string(*exposure_id()); }
   std::optional<std::string> physical_filter() const override {
     if (!ok("FILTPOS")) {
       std::string filter = *LsstBase::physical_filter();  // DM-38882 keywords, from 2023-05-09
@@ -204,8 +223,9 @@ class Ts8 : public TestStand {
   std::optional<std::string> detector_name() const override { return detector_by_serial().name; }
   std::optional<int> detector_num() const override {
     auto group = *detector_group(), name = *detector_name();
-    if (const auto* d = table().by_name(group, name)) return d->id;
-    missing({"RAFTNAME", "LSST_NUM"}, fmt::format("no {} detector {}_{}", camera_, group, name));
+    if (auto id = table().id_of(group, name)) return id;
+    missing({"RAFTNAME", "LSST_NUM"}, fmt::format("no {} detector {}_{} in {}: add its raft", camera_, group, name,
+                                                  table().path().string()));
   }
   std::optional<std::int64_t> detector_exposure_id() const override {
     return concatenated_detector_exposure_id();
@@ -218,8 +238,8 @@ class UcdCam : public TestStand {
   explicit UcdCam(const image::Header& h) : TestStand(h, "LSST-UCDCam") {}
   std::optional<int> detector_num() const override {
     auto group = *detector_group(), name = *detector_name();
-    if (const auto* d = table().by_name(group, name)) return d->id;
-    missing({"RAFTBAY", "CCDSLOT"}, fmt::format("no {} detector {}_{} in {}", camera_, group, name,
+    if (auto id = table().id_of(group, name)) return id;
+    missing({"RAFTBAY", "CCDSLOT"}, fmt::format("no {} detector {}_{} in {}: add its raft", camera_, group, name,
                                                 table().path().string()));
   }
 
@@ -233,10 +253,6 @@ class UcdCam : public TestStand {
 bool fix_ts8(image::Header& h) {
   auto date_obs = header_str(h, "DATE-OBS");
   if (!date_obs || date_obs != header_str(h, "DATE-TRG")) return false;
-  if (!h.contains("DATE-END")) {
-    h.set("DATE-END", *date_obs);
-    h.set("MJD-END", h.find("MJD-OBS").value_or(std::monostate{}));
-  }
   const bool tai = lower(header_str(h, "TIMESYS").value_or("utc")) == "tai";
   std::optional<TaiTime> end;
   if (auto mjd = header_num(h, "MJD-OBS")) {
@@ -248,6 +264,10 @@ bool fix_ts8(image::Header& h) {
   }
   auto exptime = header_num(h, "EXPTIME");
   if (!end || !exptime) return false;
+  if (!h.contains("DATE-END")) {
+    h.set("DATE-END", *date_obs);
+    h.set("MJD-END", h.find("MJD-OBS").value_or(std::monostate{}));
+  }
   h.set(kTs8OriginalDateObs, *date_obs);
   TaiTime begin(end->ns() - std::llround(*exptime * 1e9));
   double mjd = begin.mjd_tai();

@@ -105,6 +105,19 @@ def test_test_stand_header_dump_without_shared_data(tmp_path):
     assert proc.returncode != 0
     assert "E2V-CCD250-999" in proc.stderr and "serials/LSST-TS8.yaml" in proc.stderr
 
+    # A broken detector table stops the command (even without --pedantic), naming the file.
+    table = tmp_path / "data" / "instruments" / "serials" / "LSST-TS8.yaml"
+    table.parent.mkdir(parents=True)
+    table.write_text("format_version: 1\ninstrument: LSST-TS8\ndetectors:\n"
+                     "  - {serial: E2V-CCD250-179, group: RTM-010, name: S11, id: 67}\n"
+                     "  - {serial: E2V-CCD250-179, group: RTM-011, name: S11, id: 76}\n")
+    env = dict(os.environ, MAJORDOME_DATA_DIR=str(tmp_path / "data"))
+    binary = os.environ.get("MAJORDOME_BIN") or str(SOURCE_DIR / "build" / "bin" / "majordome")
+    broken = subprocess.run([binary, "translate-header", str(dump)], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert broken.returncode != 0
+    assert str(table) in broken.stderr and "listed twice" in broken.stderr
+
 
 def test_table_output_and_raw_multi_extension_files():
     require_headers()

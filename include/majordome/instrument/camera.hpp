@@ -212,7 +212,8 @@ std::vector<std::string> known_cameras();
 // The data directory: $MAJORDOME_DATA_DIR if set, else the source tree's data/.
 std::filesystem::path data_dir();
 // Loads data/instruments/<name>.yaml. NotFoundError listing the known cameras when there is
-// no such file; InvalidConfigError naming the file and key for a malformed one.
+// no such file; InvalidConfigError naming the file and key for a malformed one. A file is
+// parsed once per process and again only if its content changed; thread-safe.
 Camera load_camera(std::string_view name);
 Camera load_camera_file(const std::filesystem::path& path);
 

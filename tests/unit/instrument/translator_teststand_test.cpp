@@ -151,7 +151,8 @@ TEST(TestStands, Ts8FixUpMovesTheBeginBackByTheExposureTimeAndKeepsTheOldId) {
   EXPECT_EQ(info.detector_exposure_id, 202207111714459018);
   ASSERT_TRUE(info.datetime_begin && info.datetime_end);
   EXPECT_EQ(info.datetime_end->utc_iso(3), "2022-07-11T17:14:45.995");
-  EXPECT_EQ(info.datetime_begin->utc_iso(3), "2022-07-11T17:11:15.995");
+  // The begin is written on the header's scale (UTC here) and read, as obs_lsst reads MJD-BEG, as TAI.
+  EXPECT_EQ(info.datetime_begin->tai_iso(3, 'T'), "2022-07-11T17:11:15.995");
   EXPECT_EQ(info.physical_filter, "unknown");  // FILTER 'unspecified'
   EXPECT_EQ(info.observing_day, 20220711);
 
@@ -161,10 +162,33 @@ TEST(TestStands, Ts8FixUpMovesTheBeginBackByTheExposureTimeAndKeepsTheOldId) {
   EXPECT_EQ(fixed.find_string("DATE-END"), "2022-07-11T17:14:45.995");
   EXPECT_EQ(fixed.find_string("DATE-OBS"), "2022-07-11T17:11:15.995");
 
-  // A header whose DATE-OBS differs from DATE-TRG is left alone.
+  // A header whose DATE-OBS differs from DATE-TRG is left alone, and so is one without EXPTIME.
   Header untouched = h;
   untouched.set("DATE-TRG", "2022-07-11T17:18:15.995");
   EXPECT_FALSE(mi::fix_header(untouched).modified);
+  Header no_exptime = h;
+  no_exptime.erase("EXPTIME");
+  EXPECT_FALSE(mi::fix_header(no_exptime).modified);
+  EXPECT_FALSE(no_exptime.contains("DATE-END"));
+
+  // With TIMESYS = TAI the dates are on the TAI scale.
+  Header tai = ts8_ccs_header("20230523", "2023-05-23T19:36:34.638", 60087.81706756959, 127);
+  tai.set("TIMESYS", "TAI");
+  tai.set("EXPTIME", 15.0);
+  ASSERT_TRUE(mi::fix_header(tai).modified);
+  EXPECT_EQ(tai.find_string("DATE-OBS"), "2023-05-23T19:36:19.638");
+  auto tinfo = mi::translate(tai, pedantic());
+  EXPECT_EQ(tinfo.datetime_begin->tai_iso(3, 'T'), "2023-05-23T19:36:19.638");
+  EXPECT_EQ(tinfo.datetime_end->tai_iso(3, 'T'), "2023-05-23T19:36:34.638");
+  EXPECT_EQ(tinfo.exposure_id, 202305231936346);  // from the original DATE-OBS
+
+  // Unknown filter-wheel positions give "unknown"; a GROUPID names the exposure group.
+  Header wheel = ts8_2018_header();
+  wheel.set("FILTPOS", 9);
+  wheel.set("GROUPID", "ptc_scan_7");
+  auto winfo = mi::translate(wheel, pedantic());
+  EXPECT_EQ(winfo.physical_filter, "unknown");
+  EXPECT_EQ(winfo.exposure_group, "ptc_scan_7");
 }
 
 TEST(TestStands, Ts8SwitchesToLsstCamExposureIdsAfterMay24th2023) {
@@ -187,10 +211,33 @@ TEST(TestStands, UcdCamUsesLsstCamKeywordsWithoutADayOffset) {
   EXPECT_EQ(info.instrument, "LSST-UCDCam");
   EXPECT_EQ(info.detector_num, 1);
   EXPECT_EQ(info.exposure_id, 3023073000237);
-  EXPECT_EQ(info.detector_exposure_id, mi::lsst_detector_exposure_id(3023073000237, 1));
+  EXPECT_EQ(info.detector_exposure_id, 179029732609);
+  EXPECT_EQ(info.exposure_group, "3023073000237");
   EXPECT_EQ(info.observing_day_offset_s, 0.0);
   EXPECT_EQ(info.science_program, "unknown");
   EXPECT_EQ(info.can_see_sky, false);
+
+  // A slot without a row of its own: its raft's first id plus the slot index.
+  Header other = ucd_header();
+  other.set("RAFTBAY", "R21");
+  other.set("CCDSLOT", "S02");
+  EXPECT_EQ(mi::translate(other, pedantic()).detector_num, 11);
+}
+
+TEST(TestStands, MissingDateIsAMissingKeywordNotAGuess) {
+  Header h = ts3_header();
+  h.erase("MJD-OBS");
+  try {
+    mi::translate(h, pedantic());
+    FAIL() << "expected NotFoundError";
+  } catch (const majordome::NotFoundError& e) {
+    EXPECT_NE(std::string(e.what()).find("MJD-OBS"), std::string::npos) << e.what();
+  }
+  auto info = mi::translate(h);
+  EXPECT_FALSE(info.datetime_begin);
+  EXPECT_FALSE(info.datetime_end);
+  EXPECT_FALSE(info.science_program);
+  EXPECT_EQ(info.exposure_id, 201607220607067);  // from DATE-OBS, still there
 }
 
 TEST(TestStands, UnknownSerialOrRaftIsNamedWithTheTableToEdit) {
@@ -203,6 +250,7 @@ TEST(TestStands, UnknownSerialOrRaftIsNamedWithTheTableToEdit) {
     std::string msg = e.what();
     EXPECT_NE(msg.find("ITL-3800C-999999"), std::string::npos) << msg;
     EXPECT_NE(msg.find("serials/LSST-TS3.yaml"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("add its row"), std::string::npos) << msg;
   }
   auto info = mi::translate(h);  // not pedantic: the rest still translates
   EXPECT_FALSE(info.detector_num);
