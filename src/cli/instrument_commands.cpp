@@ -218,7 +218,7 @@ void add_instrument_commands(CLI::App& app) {
     on_run(cmd, [=] {
       instrument::DefineVisitsOptions options;
       for (const auto& f : *config_files) instrument::apply_define_visits_config_file(options, f);
-      for (const auto& c : *config) instrument::apply_define_visits_config(options, c, "-c");
+      for (const auto& c : *config) instrument::apply_define_visits_override(options, c);
       options.collections = comma_list(*collections);
       const auto start = std::chrono::steady_clock::now();
       options.update_records = *update_records;

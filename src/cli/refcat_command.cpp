@@ -22,6 +22,7 @@
 
 #include "commands.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/core/rubin_config.hpp"
 #include "majordome/core/time.hpp"
 #include "majordome/image/fits_file.hpp"
 #include "majordome/image/refcat.hpp"
@@ -291,63 +292,22 @@ void set_field(ConvertConfig& c, std::string field, const Value& v, const std::s
   }
 }
 
-// A Rubin config.py: `config.<field>=<python literal>` lines (imports, asserts and
-// comments skipped; a value may run over several lines while brackets are open).
+// A Rubin config.py (statements read by majordome/core/rubin_config.hpp).
 void load_python_config(ConvertConfig& c, const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw NotFoundError(fmt::format("config file {} does not exist or cannot be read", path.string()));
-  std::string pending;
-  std::size_t start_line = 0;
-  std::size_t line_number = 0;
-  auto balance = [](const std::string& s) {
-    int depth = 0;
-    char quote = 0;
-    for (char ch : s) {
-      if (quote) {
-        if (ch == quote) quote = 0;
-      } else if (ch == '\'' || ch == '"') {
-        quote = ch;
-      } else if (ch == '[' || ch == '{' || ch == '(') {
-        ++depth;
-      } else if (ch == ']' || ch == '}' || ch == ')') {
-        --depth;
-      }
-    }
-    return depth;
-  };
-  for (std::string line; std::getline(in, line);) {
-    ++line_number;
-    const std::string t = trim(line);
-    if (pending.empty()) {
-      if (t.empty() || t[0] == '#' || t.rfind("import ", 0) == 0 || t.rfind("from ", 0) == 0 ||
-          t.rfind("assert ", 0) == 0)
-        continue;
-      start_line = line_number;
-    }
-    pending += (pending.empty() ? "" : " ") + t;
-    if (balance(pending) > 0) continue;
-    const std::string stmt = pending;
-    pending.clear();
-    const std::string where = fmt::format("{} line {}", path.string(), start_line);
-    if (stmt.rfind("config.", 0) != 0)
-      throw InvalidConfigError(fmt::format("{}: expected 'config.<field>=<value>', got '{}'", where, stmt));
-    if (stmt.find(".retarget(") != std::string::npos) {
-      if (stmt.rfind("config.file_reader.retarget(", 0) == 0 && stmt.find("ReadFitsCatalogTask") != std::string::npos) {
+  for (const auto& st : read_config_py(path)) {
+    if (!st.value) {  // a method call: only the reader retargets Rubin's own configs use
+      if (st.field.starts_with("file_reader.retarget(") && st.field.find("ReadFitsCatalogTask") != std::string::npos) {
         c.format = "fits";
         continue;
       }
-      if (stmt.rfind("config.file_reader.retarget(", 0) == 0 && stmt.find("ReadTextCatalogTask") != std::string::npos)
+      if (st.field.starts_with("file_reader.retarget(") && st.field.find("ReadTextCatalogTask") != std::string::npos)
         continue;
       throw InvalidConfigError(fmt::format("{}: '{}' is not supported: majordome converts magnitude "
                                            "(mag_column_list) or flux (flux_column_list) columns only",
-                                           where, stmt));
+                                           st.where, st.text));
     }
-    const auto eq = split_top(stmt, '=');
-    if (eq.size() != 2) throw InvalidConfigError(fmt::format("{}: expected 'config.<field>=<value>', got '{}'", where, stmt));
-    set_field(c, trim(eq[0]).substr(7), parse_python_value(eq[1], where), where);
+    set_field(c, st.field, parse_python_value(*st.value, st.where), st.where);
   }
-  if (!pending.empty())
-    throw InvalidConfigError(fmt::format("{} line {}: unclosed bracket", path.string(), start_line));
 }
 
 Value yaml_value(const YAML::Node& node) {
@@ -1002,12 +962,8 @@ void add_refcat_command(CLI::App& app) {
     if (!o->flux_errs.empty()) set_field(c, "flux_err_column_map", list_value(o->flux_errs), "--flux-err-column-map");
     if (!o->extras.empty()) set_field(c, "extra_col_names", list_value(o->extras), "--extra-col-names");
     for (const auto& item : *overrides) {
-      const auto eq = item.find('=');
-      if (eq == std::string::npos)
-        throw InvalidConfigError(fmt::format("-c '{}': expected FIELD=VALUE", item));
-      std::string field = trim(item.substr(0, eq));
-      if (field.rfind("config.", 0) == 0) field = field.substr(7);
-      set_field(c, field, parse_python_value(item.substr(eq + 1), "-c " + item), "-c " + item);
+      const auto st = parse_config_override(item, "-c " + item);
+      set_field(c, st.field, parse_python_value(*st.value, st.where), st.where);
     }
     run_convert(*output, *inputs, c);
   });

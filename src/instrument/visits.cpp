@@ -1,16 +1,15 @@
 #include "majordome/instrument/visits.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/core/rubin_config.hpp"
 #include "majordome/instrument/ingest.hpp"
 #include "majordome/instrument/register.hpp"
 #include "majordome/sphere/lon_lat.hpp"
@@ -21,13 +20,6 @@ namespace {
 
 using dimensions::DimensionRecord;
 using dimensions::FieldValue;
-
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 template <typename T>
 std::optional<T> field(const DimensionRecord& r, std::string_view name) {
@@ -74,57 +66,50 @@ VisitGrouping parse_visit_grouping(std::string_view name) {
       "unknown visit grouping '{}'; accepted: one-to-one, by-group-metadata, one-to-one-and-by-counter", name));
 }
 
-void apply_define_visits_config(DefineVisitsOptions& options, const std::string& text, const std::string& source) {
-  std::istringstream in(text);
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    line = trim(line);
-    if (line.empty()) continue;
-    const auto eq = line.find('=');
-    if (eq == std::string::npos)
-      throw InvalidConfigError(fmt::format("{}:{}: expected KEY=VALUE (e.g. config.groupExposures.name=\"one-to-one\"), "
-                                           "got '{}'", source, number, line));
-    std::string key = trim(line.substr(0, eq));
-    std::string value = trim(line.substr(eq + 1));
-    if (key.rfind("config.", 0) == 0) key = key.substr(7);
-    if (const auto b = key.find("[\""); b != std::string::npos) {  // computeVisitRegions["single-raw-wcs"].padding
-      const auto e = key.find("\"]", b);
-      if (e != std::string::npos) key = key.substr(0, b) + key.substr(e + 2);
+namespace {
+
+// One define-visits setting; dictionary keys of a field (computeVisitRegions["single-raw-wcs"])
+// are ignored: there is one region computation.
+void apply_define_visits_setting(DefineVisitsOptions& options, const ConfigStatement& st) {
+  std::string key;
+  for (const auto& part : split_config_field(st.field, st.where))
+    if (!part.starts_with("[")) key += (key.empty() ? "" : ".") + part;
+  const std::string value = unquote_python(st.value.value_or(""));
+  if (key == "groupExposures.name" && st.value) {
+    try {
+      options.grouping = parse_visit_grouping(value);
+    } catch (const InvalidConfigError& e) {
+      throw InvalidConfigError(fmt::format("{}: {}", st.where, e.what()));
     }
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-      value = value.substr(1, value.size() - 2);
-    if (key == "groupExposures.name") {
-      try {
-        options.grouping = parse_visit_grouping(value);
-      } catch (const InvalidConfigError& e) {
-        throw InvalidConfigError(fmt::format("{}:{}: {}", source, number, e.what()));
-      }
-    } else if (key == "computeVisitRegions.padding") {
-      try {
-        std::size_t used = 0;
-        options.padding_pixels = std::stoi(value, &used);
-        if (used != value.size() || options.padding_pixels < 0) throw std::invalid_argument(value);
-      } catch (const std::exception&) {
-        throw InvalidConfigError(fmt::format("{}:{}: padding must be a non-negative integer number of pixels, got '{}'",
-                                             source, number, value));
-      }
-    } else {
-      throw InvalidConfigError(fmt::format("{}:{}: unsupported define-visits config key '{}'; supported: "
-                                           "groupExposures.name (one-to-one, by-group-metadata, "
-                                           "one-to-one-and-by-counter), "
-                                           "computeVisitRegions.padding",
-                                           source, number, key));
+  } else if (key == "computeVisitRegions.padding" && st.value) {
+    try {
+      std::size_t used = 0;
+      options.padding_pixels = std::stoi(value, &used);
+      if (used != value.size() || options.padding_pixels < 0) throw std::invalid_argument(value);
+    } catch (const std::exception&) {
+      throw InvalidConfigError(fmt::format("{}: padding must be a non-negative integer number of pixels, got '{}'",
+                                           st.where, value));
     }
+  } else {
+    throw InvalidConfigError(fmt::format("{}: unsupported define-visits config key '{}'; supported: "
+                                         "groupExposures.name (one-to-one, by-group-metadata, "
+                                         "one-to-one-and-by-counter), computeVisitRegions.padding",
+                                         st.where, st.field));
   }
 }
 
+}  // namespace
+
+void apply_define_visits_config(DefineVisitsOptions& options, const std::string& text, const std::string& source) {
+  for (const auto& st : parse_config_py(text, source)) apply_define_visits_setting(options, st);
+}
+
 void apply_define_visits_config_file(DefineVisitsOptions& options, const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw NotFoundError(fmt::format("define-visits config file {} cannot be read", path.string()));
-  std::stringstream text;
-  text << in.rdbuf();
-  apply_define_visits_config(options, text.str(), path.string());
+  for (const auto& st : read_config_py(path)) apply_define_visits_setting(options, st);
+}
+
+void apply_define_visits_override(DefineVisitsOptions& options, const std::string& text) {
+  apply_define_visits_setting(options, parse_config_override(text, fmt::format("-c {}", text)));
 }
 
 sphere::ConvexPolygon detector_sky_polygon(const Camera& camera, const Detector& detector, const Pointing& pointing,

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/core/rubin_config.hpp"
 
 namespace majordome::skymap {
 
@@ -264,48 +265,6 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-int bracket_depth(std::string_view s) {
-  int depth = 0;
-  char quote = 0;
-  for (char c : s) {
-    if (quote) {
-      if (c == quote) quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '[' || c == '(' || c == '{') {
-      ++depth;
-    } else if (c == ']' || c == ')' || c == '}') {
-      --depth;
-    } else if (c == '#') {
-      break;
-    }
-  }
-  return depth;
-}
-
-// `skyMap["rings"].tractBuilder['cells'].cellBorder` → skyMap, [rings], tractBuilder, [cells], cellBorder.
-std::vector<std::string> split_path(const std::string& path, const std::string& where) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '.') {
-      ++i;
-    } else if (path[i] == '[') {
-      const auto close = path.find(']', i);
-      if (close == std::string::npos) throw InvalidConfigError(fmt::format("{}: unclosed '[' in '{}'", where, path));
-      std::string key = trim(path.substr(i + 1, close - i - 1));
-      if (key.size() >= 2 && (key.front() == '"' || key.front() == '\'')) key = key.substr(1, key.size() - 2);
-      out.push_back("[" + key + "]");
-      i = close + 1;
-    } else {
-      const auto end = path.find_first_of(".[", i);
-      out.push_back(path.substr(i, end == std::string::npos ? std::string::npos : end - i));
-      i = end == std::string::npos ? path.size() : end;
-    }
-  }
-  return out;
-}
-
 // A Python literal as YAML text: quoted strings re-quoted, True/False lowered, the rest
 // (numbers, a/b fractions, lists of numbers) as written. nullopt for None.
 std::optional<std::string> yaml_value(const std::string& literal, const std::string& where) {
@@ -347,31 +306,12 @@ std::string SkyMapConfig::translate_rubin_config(std::string_view text, const st
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> kind_fields;      // kind → fields
   std::map<std::string, std::string> builder_of;                                            // kind → builder
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::string, std::string>>> builder_fields;
-  std::istringstream in{std::string(text)};
-  std::string pending;
-  std::size_t line_number = 0, start_line = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_number;
-    const std::string t = trim(line);
-    if (pending.empty()) {
-      if (t.empty() || t[0] == '#' || t.rfind("import ", 0) == 0 || t.rfind("from ", 0) == 0 ||
-          t.rfind("assert ", 0) == 0)
-        continue;
-      start_line = line_number;
-    }
-    pending += (pending.empty() ? "" : " ") + t;
-    if (bracket_depth(pending) > 0) continue;
-    std::string stmt = pending;
-    pending.clear();
-    const std::string where = fmt::format("{} line {}", source, start_line);
-    // A trailing comment.
-    if (const auto hash = stmt.find(" #"); hash != std::string::npos && stmt.find_first_of("'\"") > hash)
-      stmt = trim(stmt.substr(0, hash));
-    const auto eq = stmt.find('=');
-    if (stmt.rfind("config.", 0) != 0 || eq == std::string::npos)
-      throw InvalidConfigError(fmt::format("{}: expected 'config.<field> = <value>', got '{}'", where, stmt));
-    const auto path = split_path(trim(stmt.substr(7, eq - 7)), where);
-    const auto value = yaml_value(stmt.substr(eq + 1), where);
+  for (const auto& st : parse_config_py(text, source)) {
+    const std::string& where = st.where;
+    if (!st.value)
+      throw InvalidConfigError(fmt::format("{}: expected 'config.<field> = <value>', got '{}'", where, st.text));
+    const auto path = split_config_field(st.field, where);
+    const auto value = yaml_value(*st.value, where);
     auto is_key = [](const std::string& p) { return p.size() >= 2 && p.front() == '['; };
     auto key = [](const std::string& p) { return p.substr(1, p.size() - 2); };
     if (path.size() == 1 && path[0] == "name") {
@@ -392,16 +332,15 @@ std::string SkyMapConfig::translate_rubin_config(std::string_view text, const st
       } else if (path.size() == 5 && path[2] == "tractBuilder" && is_key(path[3])) {
         if (value) set_field(builder_fields[{k, key(path[3])}], path[4], *value);
       } else {
-        throw InvalidConfigError(fmt::format("{}: 'config.{}' is not a skymap setting majordome knows", where,
-                                             trim(stmt.substr(7, eq - 7))));
+        throw InvalidConfigError(
+            fmt::format("{}: 'config.{}' is not a skymap setting majordome knows", where, st.field));
       }
     } else {
       throw InvalidConfigError(fmt::format("{}: 'config.{}' is not a skymap setting majordome knows (expected "
                                            "config.name, config.skyMap.name or config.skyMap[\"rings\"].<field>)",
-                                           where, trim(stmt.substr(7, eq - 7))));
+                                           where, st.field));
     }
   }
-  if (!pending.empty()) throw InvalidConfigError(fmt::format("{} line {}: unclosed bracket", source, start_line));
   auto unquote = [](std::string v) {
     if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = v.substr(1, v.size() - 2);
     return v;

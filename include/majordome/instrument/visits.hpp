@@ -62,11 +62,13 @@ struct DefineVisitsOptions {
   std::function<void(std::size_t, std::size_t)> progress;
 };
 
-// Reads Rubin-style config overrides into `options`: lines `config.groupExposures.name="…"`
-// and `config.computeVisitRegions.padding=N` (the `config.` prefix optional, # comments and
-// blank lines ignored). InvalidConfigError naming the file, line and the accepted keys.
+// Reads Rubin config overrides into `options`: a config.py text or file with
+// `config.groupExposures.name="…"` and `config.computeVisitRegions.padding=N` (majordome/core/
+// rubin_config.hpp reads the statements), or one `-c field=value` override. InvalidConfigError
+// naming the file, line and the accepted keys.
 void apply_define_visits_config(DefineVisitsOptions& options, const std::string& text, const std::string& source);
 void apply_define_visits_config_file(DefineVisitsOptions& options, const std::filesystem::path& path);
+void apply_define_visits_override(DefineVisitsOptions& options, const std::string& text);
 
 struct DefineVisitsResult {
   std::string instrument;

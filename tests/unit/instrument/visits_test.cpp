@@ -218,12 +218,15 @@ TEST_F(VisitsTest, ConfigErrorsNameTheLineAndTheAcceptedKeys) {
     apply_define_visits_config(options, "\nconfig.groupExposures.nam=\"one-to-one\"", "c.py");
     FAIL();
   } catch (const InvalidConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("c.py:2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("c.py line 2"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("groupExposures.name"), std::string::npos) << e.what();
   }
   EXPECT_THROW(apply_define_visits_config(options, "config.groupExposures.name=\"by-moon-phase\"", "c.py"),
                InvalidConfigError);
   EXPECT_THROW(apply_define_visits_config_file(options, dir_ / "missing.py"), NotFoundError);
+  apply_define_visits_override(options, "groupExposures.name=by-group-metadata");  // -c, no prefix
+  EXPECT_EQ(options.grouping, VisitGrouping::kByGroupMetadata);
+  EXPECT_THROW(apply_define_visits_override(options, "groupExposures.name"), InvalidConfigError);
 }
 
 TEST_F(VisitsTest, ClearErrorsWithoutRawsOrInstrument) {
