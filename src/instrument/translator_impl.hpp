@@ -141,6 +141,12 @@ struct Registration {
   bool auto_detect = true;
 };
 
+// The factory of a registration: builds translator T over a header.
+template <typename T>
+std::function<std::unique_ptr<Translator>(const image::Header&)> maker() {
+  return [](const image::Header& h) { return std::make_unique<T>(h); };
+}
+
 // The registrations of each family, in detection order.
 std::vector<Registration> lsst_translators();
 std::vector<Registration> teststand_translators();

@@ -17,12 +17,11 @@
 namespace majordome::instrument {
 
 namespace {
+using detail::kScienceSensors;
 constexpr std::string_view kControllers = "OCHPQS";  // order fixes the exposure-id digit
 constexpr std::array<std::string_view, 21> kScienceRafts = {
     "R01", "R02", "R03", "R10", "R11", "R12", "R13", "R14", "R20", "R21", "R22",
     "R23", "R24", "R30", "R31", "R32", "R33", "R34", "R41", "R42", "R43"};
-constexpr std::array<std::string_view, 9> kScienceSensors = {"S00", "S01", "S02", "S10", "S11",
-                                                             "S12", "S20", "S21", "S22"};
 constexpr std::array<std::string_view, 4> kCornerRafts = {"R00", "R04", "R40", "R44"};
 constexpr std::array<std::string_view, 4> kCornerSensors = {"SG0", "SG1", "SW0", "SW1"};
 
@@ -569,10 +568,6 @@ bool on_lsst_telescope(const image::Header& h) {
   return t == "Simonyi Survey Telescope" || t == "LSST";
 }
 
-template <typename T>
-std::function<std::unique_ptr<Translator>(const image::Header&)> maker() {
-  return [](const image::Header& h) { return std::make_unique<T>(h); };
-}
 
 }  // namespace
 

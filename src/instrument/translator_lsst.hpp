@@ -5,6 +5,7 @@
 #include <erfa.h>
 #include <erfam.h>
 
+#include <array>
 #include <cmath>
 #include <regex>
 #include <string>
@@ -19,6 +20,9 @@ namespace majordome::instrument::detail {
 inline constexpr std::string_view kSimulatedControllers = "HPQS";
 inline const Location kSimonyi = geodetic(-70.749417, -30.244639, 2663.0);
 inline constexpr double kTwelveHours = 12 * 3600.0;
+// The slots of a science raft, in detector-number order.
+inline constexpr std::array<std::string_view, 9> kScienceSensors = {"S00", "S01", "S02", "S10", "S11",
+                                                                    "S12", "S20", "S21", "S22"};
 
 // Days since 1970-01-01 of a proleptic Gregorian date.
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);

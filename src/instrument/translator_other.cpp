@@ -426,10 +426,6 @@ bool starts_with_key(const image::Header& h, std::string_view prefix) {
   return false;
 }
 
-template <typename T>
-std::function<std::unique_ptr<Translator>(const image::Header&)> maker() {
-  return [](const image::Header& h) { return std::make_unique<T>(h); };
-}
 
 }  // namespace
 

@@ -3,7 +3,6 @@
 // follow obs_lsst's LsstTS3Translator, LsstTS8Translator and LsstUCDCamTranslator (facts:
 // keyword names, dates, numbering), written anew. A test stand sees no sky and stands on
 // no telescope; its detectors are looked up by CCD serial in data/instruments/serials/.
-#include <array>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -32,8 +31,6 @@ struct StandDetector {
   std::string serial, group, name;
   int id = 0;
 };
-
-constexpr std::array<std::string_view, 9> kSlots = {"S00", "S01", "S02", "S10", "S11", "S12", "S20", "S21", "S22"};
 
 class SerialTable {
  public:
@@ -79,8 +76,8 @@ class SerialTable {
     if (auto it = by_name_.find(group + "_" + name); it != by_name_.end()) return it->second.id;
     auto raft = first_id_.find(group);
     if (raft == first_id_.end()) return std::nullopt;
-    for (std::size_t i = 0; i < kSlots.size(); ++i)
-      if (kSlots[i] == name) return raft->second + static_cast<int>(i);
+    for (std::size_t i = 0; i < kScienceSensors.size(); ++i)
+      if (kScienceSensors[i] == name) return raft->second + static_cast<int>(i);
     return std::nullopt;
   }
   const std::filesystem::path& path() const { return path_; }
@@ -128,6 +125,18 @@ class TestStand : public LsstBase {
     missing({"LSST_NUM"}, fmt::format("CCD serial {} is not in the {} detector table {}: add its row",
                                       *serial, camera_, table().path().string()));
   }
+  // The number of detector group_name (RAFTNAME/RAFTBAY + slot), from the table.
+  int detector_num_from_table(std::vector<std::string> keys) const {
+    const auto group = *detector_group(), name = *detector_name();
+    if (auto id = table().id_of(group, name)) return *id;
+    missing(std::move(keys), fmt::format("no {} detector {}_{} in {}: add its raft", camera_, group, name,
+                                         table().path().string()));
+  }
+  // FILENAME without its extension: the observation id before OBSID existed.
+  std::string file_stem() const {
+    std::string file = str("FILENAME");
+    return file.substr(0, file.rfind('.'));
+  }
   // Digits of an ISO date down to tenths of a second: the exposure id of the older stands,
   // whose sequence numbers repeat within a day.
   static std::int64_t exposure_id_from_date(std::string iso) {
@@ -161,10 +170,7 @@ class Ts3 : public TestStand {
   std::optional<std::int64_t> visit_id() const override { return exposure_id(); }
   std::optional<std::string> physical_filter() const override { return str("FILTER"); }
   std::optional<std::string> science_program() const override { return utc_date(); }
-  std::optional<std::string> observation_id() const override {
-    std::string file = str("FILENAME");
-    return file.substr(0, file.rfind('.'));
-  }
+  std::optional<std::string> observation_id() const override { return file_stem(); }
   std::optional<std::string> detector_name() const override { return "S00"; }
   std::optional<std::string> detector_group() const override { return detector_by_serial().group; }
   std::optional<int> detector_num() const override { return detector_by_serial().id; }
@@ -203,9 +209,7 @@ class Ts8 : public TestStand {
   }
   std::optional<std::string> science_program() const override { return str("RUNNUM"); }
   std::optional<std::string> observation_id() const override {
-    if (ok("OBSID")) return str("OBSID");
-    std::string file = str("FILENAME");
-    return file.substr(0, file.rfind('.'));
+    return ok("OBSID") ? str("OBSID") : file_stem();
   }
   std::optional<std::string> detector_serial() const override {
     std::string serial = str("LSST_NUM");
@@ -221,12 +225,7 @@ class Ts8 : public TestStand {
     return m.str();
   }
   std::optional<std::string> detector_name() const override { return detector_by_serial().name; }
-  std::optional<int> detector_num() const override {
-    auto group = *detector_group(), name = *detector_name();
-    if (auto id = table().id_of(group, name)) return id;
-    missing({"RAFTNAME", "LSST_NUM"}, fmt::format("no {} detector {}_{} in {}: add its raft", camera_, group, name,
-                                                  table().path().string()));
-  }
+  std::optional<int> detector_num() const override { return detector_num_from_table({"RAFTNAME", "LSST_NUM"}); }
   std::optional<std::int64_t> detector_exposure_id() const override {
     return concatenated_detector_exposure_id();
   }
@@ -236,12 +235,7 @@ class Ts8 : public TestStand {
 class UcdCam : public TestStand {
  public:
   explicit UcdCam(const image::Header& h) : TestStand(h, "LSST-UCDCam") {}
-  std::optional<int> detector_num() const override {
-    auto group = *detector_group(), name = *detector_name();
-    if (auto id = table().id_of(group, name)) return id;
-    missing({"RAFTBAY", "CCDSLOT"}, fmt::format("no {} detector {}_{} in {}: add its raft", camera_, group, name,
-                                                table().path().string()));
-  }
+  std::optional<int> detector_num() const override { return detector_num_from_table({"RAFTBAY", "CCDSLOT"}); }
 
  protected:
   double day_offset(TaiTime) const override { return 0.0; }
@@ -296,10 +290,6 @@ bool ts8_controller(const std::string& contnum) {
   return kControllers.contains(contnum);
 }
 
-template <typename T>
-std::function<std::unique_ptr<Translator>(const image::Header&)> maker() {
-  return [](const image::Header& h) { return std::make_unique<T>(h); };
-}
 
 }  // namespace
 
