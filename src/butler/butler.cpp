@@ -21,6 +21,7 @@
 #include "majordome/core/error.hpp"
 #include "majordome/datastore/atomic_file.hpp"
 #include "majordome/datastore/checksum.hpp"
+#include "majordome/datastore/datastore_path.hpp"
 #include "majordome/datastore/remove_artifact.hpp"
 #include "majordome/datastore/transfer.hpp"
 
@@ -61,6 +62,13 @@ fs::path repo_root(const fs::path& given) {
   // A user may name the repository directory or its butler.yaml.
   if (given.extension() == ".yaml" && fs::is_regular_file(given)) return fs::absolute(given).parent_path();
   return fs::absolute(given).lexically_normal();
+}
+
+// The SQLite database file the configuration names, if the registry is one.
+std::optional<fs::path> sqlite_file(const YAML::Node& config, const fs::path& root) {
+  std::string db = replace_root(config["registry"]["db"].as<std::string>(), root);
+  if (db.rfind("sqlite:///", 0) != 0) return std::nullopt;
+  return fs::path(db.substr(std::string("sqlite:///").size() - 1));
 }
 
 std::unique_ptr<registry::Database> open_database(const YAML::Node& config, const fs::path& root, bool create) {
@@ -136,31 +144,74 @@ std::string redact_url(std::string url) {
   return url;
 }
 
-void discard_placed_files(Registry& registry, const fs::path& root, const std::vector<fs::path>& placed) {
+bool remove_unreferenced(Registry& registry, const fs::path& root, const RepositoryFiles& files,
+                         const std::string& relative, std::string_view purpose) {
+  // The last line of defence: whatever a journal, the trash or a failed write names, only a
+  // datastore file strictly inside the root, and never the repository's own, is removed.
+  if (auto problem = datastore::datastore_path_problem(relative)) {
+    spdlog::warn("not removing '{}' for {}: {}", printable(relative), purpose, *problem);
+    return false;
+  }
+  if (auto what = files.identify(root / relative)) {
+    spdlog::warn("not removing '{}' for {}: it is {}", printable(relative), purpose, *what);
+    return false;
+  }
+  if (registry.path_is_referenced(relative)) return false;
+  return datastore::remove_artifact(root / relative, root);
+}
+
+void discard_placed_files(Registry& registry, const fs::path& root, const RepositoryFiles& files,
+                          const std::vector<fs::path>& placed) {
   for (const auto& path : placed) {
     try {
       // After an ambiguous commit failure some rows may have committed: keep their files.
-      std::string relative = fs::relative(path, root).generic_string();
-      if (!registry.path_is_referenced(relative)) datastore::remove_artifact(path, root);
+      remove_unreferenced(registry, root, files, path.lexically_relative(root).generic_string(), "a failed write");
     } catch (const std::exception& e) {
       spdlog::warn("could not remove {} after a failed write ({}); 'butler cleanup' will retry", path.string(), e.what());
     }
   }
 }
 
+void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode mode, Registry& registry,
+                                const fs::path& root) const {
+  if (auto what = files.identify(source))
+    throw InvalidArgumentError(fmt::format("'{}' is {}: the repository's own files can never be datasets",
+                                           printable(source.string()), *what));
+  if (mode != datastore::TransferMode::kMove) return;
+  for (const fs::path& top : {root, fs::weakly_canonical(root)}) {
+    fs::path rel = fs::absolute(source).lexically_normal().lexically_relative(top);
+    if (rel.empty() || *rel.begin() == "..") continue;
+    if (registry.path_is_referenced(rel.generic_string()))
+      throw InvalidArgumentError(fmt::format("'{}' is the file of a dataset already in this repository; 'move' would "
+                                             "take it from that dataset: use copy or link", printable(source.string())));
+  }
+}
+
+fs::path Butler::Impl::destination(const fs::path& root, const std::string& template_path, const std::string& extension,
+                                   const std::string& what) const {
+  std::string relative = template_path + extension;
+  if (auto problem = datastore::datastore_path_problem(relative))
+    throw InvalidArgumentError(fmt::format("the file template gives {} the path '{}', which cannot be used: {}; check "
+                                           "the data ID values and the templates in butler.yaml",
+                                           what, printable(relative), *problem));
+  fs::path path = root / relative;
+  if (auto is = files.identify(path))
+    throw InvalidArgumentError(fmt::format("the file template gives {} the path '{}', which is {}; change the "
+                                           "templates in butler.yaml", what, printable(relative), *is));
+  return path;
+}
+
 // Datastore paths that writers still running may be creating.
 static std::set<std::string> live_journal_paths(const fs::path& root) {
   std::set<std::string> out;
-  fs::path dir = root / ".majordome" / "locks";
+  fs::path dir = root / datastore::kPrivateFolder / "locks";
   std::error_code ec;
   if (!fs::exists(dir, ec)) return out;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().extension() != ".lock" || !writer_is_alive(entry.path())) continue;
     fs::path journal = entry.path();
     journal.replace_extension(".pending");
-    std::ifstream in(journal);
-    for (std::string p; std::getline(in, p);)
-      if (!p.empty()) out.insert(p);
+    if (auto paths = read_journal(journal)) out.insert(paths->begin(), paths->end());
   }
   return out;
 }
@@ -276,6 +327,7 @@ std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access) 
     throw InvalidConfigError(fmt::format("{} is not valid YAML: {}", config_path.string(), e.what()));
   }
   b->registry_ = Registry::open(open_database(b->impl_->config, root, false));
+  b->impl_->files = RepositoryFiles(root, sqlite_file(b->impl_->config, root));
   const auto& ds = b->impl_->config["datastore"];
   b->impl_->checksum = ds && ds["checksum"] && ds["checksum"].as<bool>();
   auto normalizer = [u = b->registry_->universe_ptr()](const std::set<std::string>& names) {
@@ -361,12 +413,14 @@ std::string Butler::template_path(const DatasetRef& ref, const DatasetType& type
 
 std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, const std::string& run,
                                        const IngestOptions& options) {
+  registry::validate_collection_name(run);  // before any work: the run's name is a folder's
   auto mode = datastore::parse_transfer_mode(options.transfer);
   const bool creates_files = mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kNone &&
                              mode != datastore::TransferMode::kSplit;
   // Resolve every ref (type, expanded data ID, ID) before touching any file.
   struct Planned {
     const FileDataset* file;
+    fs::path source;
     std::vector<DatasetRef> refs;
     fs::path destination;
   };
@@ -387,9 +441,13 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     for (const auto& [name, ids] : ids_by_type) registry_->prefetch_records(ids, type_of(name).dimensions, record_cache);
   }
   for (const auto& f : files) {
-    if (!fs::exists(f.path))
-      throw NotFoundError(fmt::format("file to ingest does not exist: {}", f.path.string()));
-    Planned p{&f, {}, {}};
+    fs::path source = options.source_folder ? datastore::resolve_source(f.path.string(), *options.source_folder) : f.path;
+    if (!fs::exists(source))
+      throw NotFoundError(fmt::format("file to ingest does not exist: {}", printable(source.string())));
+    impl_->check_source(source, mode, *registry_, root_);
+    if (mode == datastore::TransferMode::kMove && options.source_folder)
+      datastore::check_move_source(source, *options.source_folder);
+    Planned p{&f, source, {}, {}};
     for (auto ref : f.refs) {
       const auto& type = type_of(ref.dataset_type);
       DataId conformed = registry_->conform_data_id(ref.data_id, type.dimensions);
@@ -404,14 +462,17 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       if (ref.id.is_nil()) ref.id = registry::make_dataset_id(options.id_mode, type.name, run, required);
       p.refs.push_back(std::move(ref));
     }
-    if (p.refs.empty()) throw InvalidArgumentError(fmt::format("no dataset given for file {}", f.path.string()));
+    if (p.refs.empty()) throw InvalidArgumentError(fmt::format("no dataset given for file {}", source.string()));
     std::string ext;
-    for (auto e = f.path.filename().string(); e.find('.') != std::string::npos;) {
+    for (auto e = source.filename().string(); e.find('.') != std::string::npos;) {
       ext = e.substr(e.find('.'));  // keeps ".fits.gz" whole
       break;
     }
-    if (creates_files)  // direct, none and split leave files where they are: no datastore path
-      p.destination = root_ / (template_path(p.refs.front(), types.at(p.refs.front().dataset_type)) + ext);
+    if (creates_files) {  // direct, none and split leave files where they are: no datastore path
+      const auto& ref = p.refs.front();
+      p.destination = impl_->destination(root_, template_path(ref, types.at(ref.dataset_type)), ext,
+                                         fmt::format("dataset {} of run '{}'", ref.dataset_type, printable(run)));
+    }
     plan.push_back(std::move(p));
   }
 
@@ -428,7 +489,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   auto token = std::make_unique<WriteToken>(root_);
   if (creates_files) {
     std::vector<std::string> pending;
-    for (const auto& p : plan) pending.push_back(fs::relative(p.destination, root_).generic_string());
+    for (const auto& p : plan) pending.push_back(p.destination.lexically_relative(root_).generic_string());
     token->announce(pending);
   }
   std::vector<fs::path> created, moved_sources;
@@ -439,7 +500,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     for (const auto& p : plan) {
       datastore::TransferOptions topts;
       topts.root = root_;
-      auto result = place_file(p.file->path, p.destination, mode, topts, moved_sources);
+      auto result = place_file(p.source, p.destination, mode, topts, moved_sources);
       if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
         created.push_back(result.artifact);
       auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
@@ -459,7 +520,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     txn.commit();
     for (const auto& p : plan) out.insert(out.end(), p.refs.begin(), p.refs.end());
   } catch (...) {
-    discard_placed_files(*registry_, root_, created);
+    discard_placed_files(*registry_, root_, impl_->files, created);
     throw;
   }
   if (impl_->batch_depth > 0) {  // committed only when the batch commits
@@ -492,7 +553,7 @@ Butler::WriteBatch::~WriteBatch() {
   --butler_.impl_->batch_depth;
   auto& deferred = butler_.impl_->deferred;
   for (std::size_t i = first_deferred_; i < deferred.size(); ++i)
-    discard_placed_files(*butler_.registry_, butler_.root_, deferred[i].created);
+    discard_placed_files(*butler_.registry_, butler_.root_, butler_.impl_->files, deferred[i].created);
   deferred.erase(deferred.begin() + static_cast<std::ptrdiff_t>(first_deferred_), deferred.end());
 }
 
@@ -517,7 +578,7 @@ std::size_t Butler::empty_trash() {
   for (const auto& p : paths) {
     if (busy.count(p)) continue;
     try {
-      if (!registry_->path_is_referenced(p) && datastore::remove_artifact(root_ / p, root_)) ++removed;
+      if (remove_unreferenced(*registry_, root_, impl_->files, p, "the trash")) ++removed;
       done.push_back(p);
     } catch (const std::exception& e) {
       spdlog::warn("could not delete trashed file {}: {} (kept in the trash; 'butler cleanup' retries)", p, e.what());
@@ -528,7 +589,7 @@ std::size_t Butler::empty_trash() {
 }
 
 std::size_t Butler::recover_interrupted_writes() {
-  fs::path dir = root_ / ".majordome" / "locks";
+  fs::path dir = root_ / datastore::kPrivateFolder / "locks";
   if (!fs::exists(dir)) return 0;
   std::size_t removed = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -537,17 +598,20 @@ std::size_t Butler::recover_interrupted_writes() {
     fs::path journal = entry.path();
     journal.replace_extension(".pending");
     std::set<fs::path> dirs;
-    if (std::ifstream in(journal); in) {
-      for (std::string p; std::getline(in, p);) {
-        if (p.empty() || registry_->path_is_referenced(p)) continue;
-        try {
-          if (datastore::remove_artifact(root_ / p, root_)) ++removed;
-        } catch (const std::exception& e) {
-          spdlog::warn("could not remove {} left by an interrupted write: {}", p, e.what());
-          continue;
-        }
-        dirs.insert((root_ / p).parent_path());
+    auto paths = read_journal(journal);
+    if (!paths && fs::exists(journal))
+      spdlog::warn("{} is not a write journal of this majordome; the files it may name were kept", journal.string());
+    for (const auto& p : paths.value_or(std::vector<std::string>{})) {
+      try {
+        if (remove_unreferenced(*registry_, root_, impl_->files, p, "an interrupted write")) ++removed;
+      } catch (const std::exception& e) {
+        spdlog::warn("could not remove {} left by an interrupted write: {}", printable(p), e.what());
+        continue;
       }
+      // Its directory may also hold the writer's half-written temporary.
+      if (!datastore::datastore_path_problem(p) && !impl_->files.identify(root_ / p) &&
+          !registry_->path_is_referenced(p))
+        dirs.insert((root_ / p).parent_path());
     }
     for (const auto& d : dirs)
       if (fs::exists(d)) removed += datastore::cleanup_temporaries(d);

@@ -9,11 +9,13 @@
 #include <vector>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "majordome/butler/butler.hpp"
 #include "majordome/datastore/file_templates.hpp"
 #include "majordome/datastore/transfer.hpp"
+#include "repository_files.hpp"
 #include "write_token.hpp"
 
 namespace majordome::butler {
@@ -28,14 +30,30 @@ datastore::TransferResult place_file(const std::filesystem::path& source, const 
 // Removes the sources of committed moves; a failure only warns (the datasets are stored).
 void remove_moved_sources(const std::vector<std::filesystem::path>& sources);
 
+// Removes the datastore file at `relative` (a path relative to `root`) unless the registry
+// references it. A path that breaks the datastore path rule or names one of the
+// repository's own files is never removed: `purpose` ("an interrupted write") says in the
+// warning who asked. Returns true if a file was removed; throws IoError if it cannot be.
+bool remove_unreferenced(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,
+                         const std::string& relative, std::string_view purpose);
 // Removes files a failed write placed, unless the registry references them (an ambiguous
 // commit failure may have committed); never throws.
-void discard_placed_files(Registry& registry, const std::filesystem::path& root,
+void discard_placed_files(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,
                           const std::vector<std::filesystem::path>& placed);
 // A URL with any password replaced by ***.
 std::string redact_url(std::string url);
 
 struct Butler::Impl {
+  // Refuses a file to ingest or import that is one of the repository's own files, or, for a
+  // move, the file of a dataset already stored (moving it would take it from that dataset).
+  void check_source(const std::filesystem::path& source, datastore::TransferMode mode, Registry& registry,
+                    const std::filesystem::path& root) const;
+  // root / `template_path` + `extension`, after checking it against the datastore path
+  // rule and the repository's own files; `what` names the dataset in the error.
+  std::filesystem::path destination(const std::filesystem::path& root, const std::string& template_path,
+                                    const std::string& extension, const std::string& what) const;
+
+  RepositoryFiles files;
   YAML::Node config;
   bool checksum = false;
   datastore::FileTemplates templates;

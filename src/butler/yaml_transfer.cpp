@@ -400,13 +400,20 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
   if (with_files) {
     for (const auto& d : datasets) {
       if (d.path.empty()) continue;
-      fs::path source = d.path.find("://") != std::string::npos ? datastore::path_from_file_uri(d.path)
-                        : fs::path(d.path).is_absolute()       ? fs::path(d.path)
-                                                               : directory / d.path;
+      fs::path source;
+      try {
+        source = datastore::resolve_source(d.path, directory);
+        if (fs::exists(source)) impl_->check_source(source, mode, *registry_, root_);
+        if (mode == datastore::TransferMode::kMove) datastore::check_move_source(source, directory);
+      } catch (const InvalidArgumentError& e) {
+        throw InvalidArgumentError(fmt::format("{}: dataset {} ({}): {}", file.string(), d.refs.front().id.str(),
+                                               d.dataset_type, e.what()));
+      }
       if (!fs::exists(source))
         throw NotFoundError(fmt::format("file {} of dataset {} ({}) named in {} does not exist; import with "
                                         "--without-datastore to import the registry content only",
-                                        source.string(), d.refs.front().id.str(), d.dataset_type, file.string()));
+                                        printable(source.string()), d.refs.front().id.str(), d.dataset_type,
+                                        file.string()));
       std::string ext;
       auto name = source.filename().string();
       if (auto dot = name.find('.'); dot != std::string::npos) ext = name.substr(dot);
@@ -414,7 +421,9 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
       fs::path destination =
           mode == datastore::TransferMode::kDirect
               ? fs::path()
-              : root_ / (template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)) + ext);
+              : impl_->destination(root_, template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)),
+                                   ext, fmt::format("dataset {} ({}) of run '{}'", d.refs.front().id.str(),
+                                                    d.dataset_type, printable(d.run)));
       transfers.push_back({source, destination, &d});
     }
   }
@@ -435,7 +444,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
   {
     std::vector<std::string> paths;
     for (const auto& t : transfers)
-      if (!t.destination.empty()) paths.push_back(fs::relative(t.destination, root_).generic_string());
+      if (!t.destination.empty()) paths.push_back(t.destination.lexically_relative(root_).generic_string());
     token.announce(paths);
   }
   std::vector<fs::path> created, moved_sources;
@@ -459,7 +468,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
     registry_->insert_stored_files(stored);
     txn.commit();
   } catch (...) {
-    discard_placed_files(*registry_, root_, created);
+    discard_placed_files(*registry_, root_, impl_->files, created);
     throw;
   }
   remove_moved_sources(moved_sources);

@@ -695,7 +695,8 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("DATASET_TYPE", *type)->required();
     cmd->add_option("RUN", *run)->required();
     cmd->add_option("TABLE_FILE", *table_file, "ECSV or CSV with a file column (first column, or named URI/path) and data ID columns")->required();
-    cmd->add_option("--prefix", *prefix, "Prefix for relative file paths in the table");
+    cmd->add_option("--prefix", *prefix, "Folder that relative file paths in the table are inside (default: the current "
+                    "directory); 'move' takes only files inside it");
     cmd->add_option("-t,--transfer", *transfer, "auto, copy, move, link, hardlink, symlink, relsymlink, direct, split")->capture_default_str();
     cmd->add_option("--formatter", *formatter, "Formatter name recorded with the files");
     cmd->add_option("--id-generation-mode", *id_mode, "UNIQUE, DATAID_TYPE or DATAID_TYPE_RUN")->capture_default_str();
@@ -728,9 +729,8 @@ void add_butler_commands(CLI::App& app) {
         }
         if (path.empty()) throw InvalidArgumentError(fmt::format("{} has no URI/path/file column", *table_file));
         if (path.rfind("file://", 0) == 0) path = datastore::path_from_file_uri(path).string();
-        fs::path full = fs::path(path).is_absolute() ? fs::path(path) : fs::path(*prefix) / path;
         butler::FileDataset f;
-        f.path = full;
+        f.path = path;
         f.formatter = *formatter;
         f.refs.push_back({Uuid(), *type, id, *run});
         files.push_back(std::move(f));
@@ -738,6 +738,7 @@ void add_butler_commands(CLI::App& app) {
       butler::IngestOptions options;
       options.transfer = *transfer;
       options.id_mode = mode;
+      options.source_folder = prefix->empty() ? fs::current_path() : fs::path(*prefix);
       auto refs = b->ingest(files, *run, options);
       std::cerr << fmt::format("Ingested {} dataset(s) of type '{}' into run '{}'.\n", refs.size(), *type, *run);
     });

@@ -295,6 +295,30 @@ TransferResult transfer_file(const fs::path& source, const fs::path& destination
   return result;
 }
 
+fs::path resolve_source(std::string_view name, const fs::path& folder) {
+  if (name.find("://") != std::string_view::npos) return path_from_file_uri(name);  // a clear error unless file://
+  if (fs::path(name).is_absolute()) return fs::path(name);
+  const fs::path top = detail::absolute_normal(folder.empty() ? fs::path(".") : folder);
+  fs::path source = detail::absolute_normal(top / fs::path(name));
+  if (!detail::relative_inside(source, top))
+    throw InvalidArgumentError(fmt::format("the relative path '{}' leaves the folder it is relative to ({}); name "
+                                           "files inside that folder, or give an absolute path",
+                                           printable(name), top.string()));
+  return source;
+}
+
+void check_move_source(const fs::path& source, const fs::path& folder) {
+  const fs::path top = detail::absolute_normal(folder.empty() ? fs::path(".") : folder);
+  std::error_code ec1;
+  std::error_code ec2;
+  fs::path real = fs::weakly_canonical(detail::absolute_normal(source), ec1);
+  fs::path real_top = fs::weakly_canonical(top, ec2);
+  if (ec1 || ec2 || !detail::relative_inside(real, real_top))
+    throw InvalidArgumentError(fmt::format(
+        "'{}' is not inside {}: 'move' takes only files inside the folder given for the import or ingest (it "
+        "deletes them from there); copy it, or give that folder", printable(source.string()), top.string()));
+}
+
 std::string file_uri(const fs::path& path) {
   std::string text = detail::absolute_normal(path).generic_string();
   std::string out = "file://";

@@ -22,11 +22,7 @@ CollectionRecord collection_from_row(const std::vector<SqlValue>& row) {
 }  // namespace
 
 bool Registry::register_collection(const std::string& name, CollectionType type, const std::string& doc) {
-  if (name.empty() || name.size() > kMaxCollectionName)
-    throw InvalidArgumentError(fmt::format("collection name '{}' must have 1 to {} characters", name,
-                                           kMaxCollectionName));
-  if (is_glob(name))
-    throw InvalidArgumentError(fmt::format("collection name '{}' contains a wildcard character (*, ? or [)", name));
+  validate_collection_name(name);
   Transaction txn(*db_, TransactionMode::kWrite);
   if (auto existing = find_collection(name)) {
     if (existing->type != type)
@@ -225,7 +221,28 @@ void validate_dataset_type_name(const std::string& name) {
   if (name.size() > 128 || !std::regex_match(name, kPattern))
     throw InvalidArgumentError(fmt::format(
         "'{}' is not a valid dataset type name: use letters, digits and underscores, not starting with a "
-        "digit, at most 128 characters (a '.' separates a component, as in calexp.wcs)", name));
+        "digit, at most 128 characters (a '.' separates a component, as in calexp.wcs)", printable(name)));
+}
+
+void validate_collection_name(const std::string& name) {
+  auto refuse = [&](std::string_view why) {
+    throw InvalidArgumentError(fmt::format("'{}' is not a valid collection name: {}", printable(name), why));
+  };
+  if (name.empty() || name.size() > kMaxCollectionName)
+    refuse(fmt::format("it must have 1 to {} characters", kMaxCollectionName));
+  if (!is_valid_utf8(name)) refuse("it is not valid UTF-8");
+  if (has_control_characters(name)) refuse("it contains a control character (newline, tab, ...)");
+  if (is_glob(name)) refuse("it contains a wildcard character (*, ? or [)");
+  // A RUN's name is the first folder of its files' paths: every segment must be a plain name.
+  for (std::size_t begin = 0;;) {
+    auto end = name.find('/', begin);
+    std::string_view segment(name.data() + begin, (end == std::string::npos ? name.size() : end) - begin);
+    if (segment.empty())
+      refuse("it starts or ends with '/' or has '//' (a '/' separates two non-empty parts, as in HSC/runs/RC2)");
+    if (segment == "." || segment == "..") refuse("'.' and '..' cannot be parts of a collection name");
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
 }
 
 std::int64_t Registry::group_id(const DimensionGroup& group, bool create) {

@@ -49,7 +49,7 @@ std::filesystem::path db_auth_path();
 
 // One file to ingest and the datasets it holds.
 struct FileDataset {
-  std::filesystem::path path;
+  std::filesystem::path path;  // relative paths resolve in IngestOptions::source_folder
   std::vector<DatasetRef> refs;  // dataset_type, data_id (id and run are filled in)
   std::string formatter;
 };
@@ -58,6 +58,11 @@ struct IngestOptions {
   std::string transfer = "auto";
   registry::IdGenerationMode id_mode = registry::IdGenerationMode::kUnique;
   bool skip_existing = false;  // a dataset already present with the same ID is not an error
+  // The folder the user named for the files (ingest-files --prefix, or the current directory):
+  // relative paths resolve inside it and may not leave it, and a "move" takes only files
+  // inside it (datastore::resolve_source). Unset: paths are taken as given (the caller
+  // found the files itself, as ingest-raws does).
+  std::optional<std::filesystem::path> source_folder;
 };
 
 class Butler {
@@ -80,7 +85,9 @@ class Butler {
   std::string template_path(const DatasetRef& ref, const DatasetType& type);
 
   // Ingests files: transfers them into the datastore (per options.transfer) and records
-  // their datasets in `run` (registered if needed), all-or-nothing.
+  // their datasets in `run` (registered if needed), all-or-nothing. The repository's own
+  // files (butler.yaml, the registry, .majordome) are refused as sources by every mode, and
+  // a "move" never takes the file of a stored dataset (docs/names_and_paths.md).
   std::vector<DatasetRef> ingest(const std::vector<FileDataset>& files, const std::string& run,
                                  const IngestOptions& options);
 

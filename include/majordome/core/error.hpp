@@ -35,6 +35,16 @@ std::string_view error_code_name(ErrorCode code);
 // The exit status the command line uses for an error of this code (2..20; 1 is usage).
 int exit_status(ErrorCode code);
 
+// `text` as a message shows it: control characters (and DEL, and the C1 range) and bytes
+// that are not valid UTF-8 escaped as \n, \t or \xHH, so a hostile name cannot break a
+// line, a table or a terminal.
+std::string printable(std::string_view text);
+// True if printable() would escape something in `text`: a control character (C0, DEL or
+// C1) or a byte that is not valid UTF-8.
+bool has_control_characters(std::string_view text);
+// True if `text` is well-formed UTF-8 (no stray, truncated, overlong or surrogate bytes).
+bool is_valid_utf8(std::string_view text);
+
 class Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}

@@ -71,6 +71,16 @@ struct TransferResult {
 TransferResult transfer_file(const std::filesystem::path& source, const std::filesystem::path& destination,
                              TransferMode mode, const TransferOptions& options = {});
 
+// The file that a name in an export (`path:`) or an ingest table stands for
+// (docs/names_and_paths.md): a "file://" URI or an absolute path as given; a relative path
+// inside `folder` (made absolute), which it must not leave lexically ("../x", "a/../../x").
+// Throws InvalidArgumentError naming the path, the folder and the fix.
+std::filesystem::path resolve_source(std::string_view name, const std::filesystem::path& folder);
+// A move deletes its source, so it takes only a file that lies inside `folder` once links
+// are resolved (a link in the folder that points outside is refused). Throws
+// InvalidArgumentError naming the file, the folder and the fix.
+void check_move_source(const std::filesystem::path& source, const std::filesystem::path& folder);
+
 // "file://" + the absolute, normalised path, percent-encoded except letters, digits,
 // "_.-~" and '/' (as Python's urllib.parse.quote): "/data/a b.fits" → "file:///data/a%20b.fits".
 std::string file_uri(const std::filesystem::path& path);

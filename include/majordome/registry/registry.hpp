@@ -68,6 +68,12 @@ struct DatasetType {
 // Checks a dataset type name against Rubin's rule (^[a-zA-Z_]\w*(\.[a-zA-Z_]\w*)*$, ≤128).
 void validate_dataset_type_name(const std::string& name);
 
+// Checks a collection name (docs/names_and_paths.md): 1 to 64 characters; no control
+// character, no wildcard (*, ?, [); read as a path (a RUN's files go to a folder of that
+// name), its '/'-separated segments are neither empty nor "." nor "..", so the name can
+// neither start nor end with '/'. Throws InvalidArgumentError naming the rule broken.
+void validate_collection_name(const std::string& name);
+
 // How a new dataset's ID is made (Rubin's DatasetIdGenEnum).
 enum class IdGenerationMode {
   kUnique,          // random UUIDv7

@@ -126,12 +126,12 @@ TEST_F(ButlerTest, IngestCopiesFilesAtTemplatePathsAndFailuresLeaveNothing) {
 
 TEST_F(ButlerTest, AWriteBatchKeepsItsFilesOnlyIfItCommits) {
   auto b = make_repo();
-  auto pending_journals = [&] {
+  auto pending_journals = [&] {  // entries, not counting each journal's header line
     std::size_t lines = 0;
     for (const auto& e : fs::directory_iterator(root_ / ".majordome" / "locks"))
       if (e.path().extension() == ".pending") {
         std::ifstream in(e.path());
-        for (std::string line; std::getline(in, line);) ++lines;
+        for (std::string line; std::getline(in, line);) lines += line.rfind("majordome-write-journal", 0) != 0;
       }
     return lines;
   };
@@ -191,7 +191,7 @@ TEST_F(ButlerTest, FilesOfADeadWriterAreRemovedByTheNextWriter) {
   fs::path locks = root_ / ".majordome" / "locks";
   fs::create_directories(locks);
   std::ofstream(locks / "deadbeef.lock") << "";
-  std::ofstream(locks / "deadbeef.pending") << "run/bias/orphan.fits\n";
+  std::ofstream(locks / "deadbeef.pending") << "majordome-write-journal 1\n\"run/bias/orphan.fits\"\n";
   fs::create_directories(root_ / "run" / "bias");
   std::ofstream(root_ / "run" / "bias" / "orphan.fits") << "data";
   std::ofstream(root_ / "run" / "bias" / ".orphan2.fits.tmp-0123456789abcdef") << "partial";
@@ -203,6 +203,30 @@ TEST_F(ButlerTest, FilesOfADeadWriterAreRemovedByTheNextWriter) {
   auto writer = Butler::open(root_, Access::kReadWrite);
   EXPECT_TRUE(datastore_files().empty());
   EXPECT_FALSE(fs::exists(locks / "deadbeef.pending"));
+}
+
+TEST_F(ButlerTest, RecoveryNeverRemovesTheRepositoryOwnFiles) {
+  make_repo();
+  fs::path locks = root_ / ".majordome" / "locks";
+  fs::create_directories(locks);
+  fs::create_directories(root_.parent_path() / "outside");
+  std::ofstream(root_.parent_path() / "outside" / "victim") << "keep";
+  // A dead writer whose journal names what it never owned: the repository's own files, paths
+  // that leave the root, and one entry holding newlines (one entry, not three lines).
+  std::ofstream(locks / "dead1.lock") << "";
+  std::ofstream(locks / "dead1.pending")
+      << "majordome-write-journal 1\n\"gen3.sqlite3\"\n\"butler.yaml\"\n\"gen3.sqlite3-wal\"\n"
+         "\".majordome/locks/dead1.lock\"\n\"../outside/victim\"\n\"/etc/hostname\"\n\"x/../gen3.sqlite3\"\n"
+         "\"x\\ngen3.sqlite3\\ny\"\n";
+  // An older majordome's plain-line journal is not trusted at all.
+  std::ofstream(locks / "dead2.lock") << "";
+  std::ofstream(locks / "dead2.pending") << "gen3.sqlite3\nbutler.yaml\n";
+  auto writer = Butler::open(root_, Access::kReadWrite);
+  EXPECT_TRUE(fs::exists(root_ / "gen3.sqlite3"));
+  EXPECT_TRUE(fs::exists(root_ / "butler.yaml"));
+  EXPECT_TRUE(fs::exists(root_.parent_path() / "outside" / "victim"));
+  EXPECT_TRUE(fs::is_empty(locks));
+  writer->registry().register_collection("still/works", CollectionType::kRun);
 }
 
 TEST_F(ButlerTest, DbAuthFileMustBePrivate) {

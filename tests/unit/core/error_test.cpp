@@ -29,5 +29,23 @@ TEST(Error, TypedErrorsAreCatchableAsError) {
   }
 }
 
+TEST(Printable, EscapesEveryControlCharacterAndKeepsTheRest) {
+  EXPECT_EQ(printable("x\ngen3.sqlite3\ny"), "x\\ngen3.sqlite3\\ny");
+  EXPECT_EQ(printable("a\tb\rc"), "a\\tb\\rc");
+  EXPECT_EQ(printable("\x1b[31m\x7f"), "\\x1b[31m\\x7f");
+  EXPECT_EQ(printable("a\xc2\x85" "b"), "a\\xc2\\x85b");  // U+0085, a C1 line break
+  EXPECT_EQ(printable(std::string_view("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(printable("étoile/u/jdoe run+1@x"), "étoile/u/jdoe run+1@x");
+  EXPECT_TRUE(has_control_characters("a\nb"));
+  EXPECT_TRUE(has_control_characters("a\xc2\x9f"));
+  EXPECT_FALSE(has_control_characters("é\xc2\xa0"));  // U+00A0 is printable
+  // yaml-cpp reads the YAML escape \N as the lone byte 0x85: invalid UTF-8 is escaped too.
+  EXPECT_EQ(printable("a\x85" "b\xff\xc3"), "a\\x85b\\xff\\xc3");
+  EXPECT_FALSE(is_valid_utf8("a\x85"));
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // a UTF-16 surrogate
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));       // an overlong '/'
+  EXPECT_TRUE(is_valid_utf8("étoile ✓ \xf0\x9f\x94\xad"));
+}
+
 }  // namespace
 }  // namespace majordome

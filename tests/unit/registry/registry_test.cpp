@@ -127,6 +127,25 @@ TEST_P(RegistryTest, ChainsFlattenDepthFirstAndRefuseCycles) {
   EXPECT_EQ(r().chain_parents("run2"), (Names{"chain1", "chain2"}));
 }
 
+TEST_P(RegistryTest, CollectionNamesThatArePathsInDisguiseAreRefused) {
+  for (const char* bad : {"x/../victim", ".", "..", "victim/..", "/abs/run", "a//b", "a/", "./a", "a\nb",
+                          "x\ngen3.sqlite3\ny", "a\tb", "a\x01", "a\x7f", "a\xc2\x85", "a\x85", "\xff", "", "a*"}) {
+    for (auto type : {CollectionType::kRun, CollectionType::kTagged, CollectionType::kChained,
+                      CollectionType::kCalibration}) {
+      try {
+        r().register_collection(bad, type);
+        ADD_FAILURE() << printable(bad) << " was accepted";
+      } catch (const InvalidArgumentError& e) {
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "the message shows the name raw";
+      }
+    }
+  }
+  EXPECT_TRUE(r().query_collections().empty());
+  for (const char* good : {"HSC/runs/RC2/w_2025_05/DM-48666", "u/jdoe/a.b/c..d/...e", "run é", "DM-1+fix@v2:x",
+                           "refcats/gaia_dr3_20230707"})
+    EXPECT_TRUE(r().register_collection(good, CollectionType::kRun)) << good;
+}
+
 TEST_P(RegistryTest, FindFirstFollowsCollectionOrder) {
   load_base(r());
   r().register_collection("imported_g", CollectionType::kRun);

@@ -1,0 +1,84 @@
+#include "write_token.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "majordome/core/error.hpp"
+#include "majordome/core/uuid.hpp"
+
+namespace majordome::butler {
+
+namespace fs = std::filesystem;
+
+WriteToken::WriteToken(const fs::path& root) {
+  fs::path dir = root / ".majordome" / "locks";
+  fs::create_directories(dir);
+  lock_ = dir / (Uuid::v4().hex() + ".lock");
+  fd_ = ::open(lock_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0)
+    throw IoError(fmt::format("cannot create the write lock {}: {}", lock_.string(), std::strerror(errno)));
+}
+
+WriteToken::~WriteToken() {
+  std::error_code ec;
+  fs::remove(journal(), ec);
+  fs::remove(lock_, ec);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+fs::path WriteToken::journal() const {
+  fs::path p = lock_;
+  return p.replace_extension(".pending");
+}
+
+void WriteToken::announce(const std::vector<std::string>& paths) {
+  std::string text;
+  if (!journal_started_) text = std::string(kJournalHeader) + "\n";
+  // dump() escapes control characters and replaces invalid UTF-8 rather than throwing;
+  // a replaced byte can only make recovery miss a file, never point it at another one,
+  // since recovery removes only paths it finds unreferenced inside the datastore.
+  for (const auto& p : paths) text += nlohmann::json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  int fd = ::open(journal().c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError(fmt::format("cannot write {}: {}", journal().string(), std::strerror(errno)));
+  ssize_t written = ::write(fd, text.data(), text.size());
+  bool ok = written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw IoError(fmt::format("cannot write {}: {}", journal().string(), std::strerror(errno)));
+  journal_started_ = true;
+}
+
+bool writer_is_alive(const fs::path& lock) {
+  int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool alive = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+  ::close(fd);
+  return alive;
+}
+
+std::optional<std::vector<std::string>> read_journal(const fs::path& journal) {
+  std::ifstream in(journal);
+  if (!in) return std::nullopt;
+  std::string line;
+  if (!std::getline(in, line) || line != kJournalHeader) return std::nullopt;
+  std::vector<std::string> paths;
+  while (std::getline(in, line)) {
+    auto value = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!value.is_string()) {
+      spdlog::warn("{}: skipping a damaged journal line", journal.string());
+      continue;
+    }
+    paths.push_back(value.get<std::string>());
+  }
+  return paths;
+}
+
+}  // namespace majordome::butler
