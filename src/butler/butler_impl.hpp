@@ -32,8 +32,6 @@ void remove_moved_sources(const std::vector<std::filesystem::path>& sources);
 // commit failure may have committed); never throws.
 void discard_placed_files(Registry& registry, const std::filesystem::path& root,
                           const std::vector<std::filesystem::path>& placed);
-// A URL with any password replaced by ***.
-std::string redact_url(std::string url);
 
 struct Butler::Impl {
   YAML::Node config;
