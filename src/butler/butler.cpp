@@ -1,13 +1,8 @@
 #include "majordome/butler/butler.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml-cpp/yaml.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -18,7 +13,9 @@
 
 #include "butler_impl.hpp"
 #include "write_token.hpp"
+#include "majordome/butler/db_auth.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/core/redact.hpp"
 #include "majordome/datastore/atomic_file.hpp"
 #include "majordome/datastore/checksum.hpp"
 #include "majordome/datastore/datastore_path.hpp"
@@ -82,10 +79,7 @@ std::unique_ptr<registry::Database> open_database(const YAML::Node& config, cons
     options.url = db;
     if (config["registry"]["namespace"]) options.namespace_ = config["registry"]["namespace"].as<std::string>();
     // Credentials in the URL win; otherwise the db-auth file may supply them.
-    auto scheme_end = db.find("://") + 3;
-    auto at = db.find('@', scheme_end);
-    bool has_password = at != std::string::npos && db.substr(scheme_end, at - scheme_end).find(':') != std::string::npos;
-    if (!has_password) {
+    if (!url_has_password(db)) {
       if (auto auth = find_db_auth(db)) {
         options.user = auth->username;
         options.password = auth->password;
@@ -126,22 +120,6 @@ void remove_moved_sources(const std::vector<fs::path>& sources) {
     fs::remove(s, ec);
     if (ec) spdlog::warn("stored {} but could not remove the moved source: {}", s.string(), ec.message());
   }
-}
-
-std::string redact_url(std::string url) {
-  auto scheme = url.find("://");
-  std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  auto slash = url.find('/', start);
-  auto at = url.rfind('@', slash == std::string::npos ? std::string::npos : slash);
-  if (at != std::string::npos && at > start) {
-    auto colon = url.find(':', start);
-    if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
-  }
-  for (auto pos = url.find("password="); pos != std::string::npos; pos = url.find("password=", pos + 1)) {
-    auto end = url.find('&', pos);
-    url.replace(pos + 9, (end == std::string::npos ? url.size() : end) - pos - 9, "***");
-  }
-  return url;
 }
 
 bool remove_unreferenced(Registry& registry, const fs::path& root, const RepositoryFiles& files,
@@ -214,59 +192,6 @@ static std::set<std::string> live_journal_paths(const fs::path& root) {
     if (auto paths = read_journal(journal)) out.insert(paths->begin(), paths->end());
   }
   return out;
-}
-
-// ---- db-auth
-
-fs::path db_auth_path() {
-  if (const char* env = std::getenv("LSST_DB_AUTH"); env && *env) return env;
-  const char* home = std::getenv("HOME");
-  return fs::path(home ? home : "/") / ".lsst" / "db-auth.yaml";
-}
-
-std::optional<DbAuthEntry> find_db_auth(const std::string& url) {
-  fs::path path = db_auth_path();
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    throw PermissionDeniedError(fmt::format(
-        "the credentials file {} is accessible by group or others (mode {:o}); it must be readable by you only: "
-        "run 'chmod 600 {}'", path.string(), st.st_mode & 0777, path.string()));
-  YAML::Node entries;
-  try {
-    entries = YAML::LoadFile(path.string());
-  } catch (const YAML::Exception& e) {
-    throw InvalidConfigError(fmt::format("cannot read the credentials file {}: {}", path.string(), e.what()));
-  }
-  if (!entries.IsSequence())
-    throw InvalidConfigError(fmt::format("the credentials file {} must be a YAML list of {{url, username, password}}",
-                                         path.string()));
-  // Strip the scheme and any user part, then compare host[:port]/database; an entry's URL
-  // may leave out the port or the database, or use * for either.
-  auto split = [](std::string u) {
-    if (auto p = u.find("://"); p != std::string::npos) u = u.substr(p + 3);
-    if (auto at = u.find('@'); at != std::string::npos) u = u.substr(at + 1);
-    std::string host = u, port = "*", db = "*";
-    if (auto slash = u.find('/'); slash != std::string::npos) {
-      host = u.substr(0, slash);
-      db = u.substr(slash + 1);
-    }
-    if (auto colon = host.find(':'); colon != std::string::npos) {
-      port = host.substr(colon + 1);
-      host = host.substr(0, colon);
-    }
-    return std::array<std::string, 3>{host, port, db};
-  };
-  auto want = split(url);
-  for (const auto& entry : entries) {
-    if (!entry["url"]) continue;
-    auto have = split(entry["url"].as<std::string>());
-    bool match = true;
-    for (int i = 0; i < 3; ++i) match = match && (have[i] == "*" || have[i] == want[i]);
-    if (match && entry["password"])
-      return DbAuthEntry{entry["username"] ? entry["username"].as<std::string>() : "", entry["password"].as<std::string>()};
-  }
-  return std::nullopt;
 }
 
 // ---- create / open
@@ -350,8 +275,7 @@ Butler::~Butler() = default;
 
 std::string Butler::config_yaml() const {
   YAML::Node shown = YAML::Clone(impl_->config);
-  if (shown["registry"] && shown["registry"]["db"])
-    shown["registry"]["db"] = redact_url(shown["registry"]["db"].as<std::string>());
+  redact_config(shown);
   return replace_root(YAML::Dump(shown), root_);
 }
 

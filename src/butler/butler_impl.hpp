@@ -40,8 +40,6 @@ bool remove_unreferenced(Registry& registry, const std::filesystem::path& root, 
 // commit failure may have committed); never throws.
 void discard_placed_files(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,
                           const std::vector<std::filesystem::path>& placed);
-// A URL with any password replaced by ***.
-std::string redact_url(std::string url);
 
 struct Butler::Impl {
   // Refuses a file to ingest or import that is one of the repository's own files, or, for a

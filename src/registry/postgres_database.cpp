@@ -4,10 +4,13 @@
 
 #include <charconv>
 #include <map>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/core/redact.hpp"
 #include "majordome/registry/database.hpp"
 
 namespace majordome::registry {
@@ -38,9 +41,12 @@ std::string to_dollar_placeholders(std::string_view sql) {
   return out;
 }
 
-[[noreturn]] void raise_result(PGresult* res, PGconn* conn, std::string_view sql) {
+// `secrets` are the connection's credentials: libpq's messages may quote connection
+// parameters, so they are scrubbed out of every message.
+[[noreturn]] void raise_result(PGresult* res, PGconn* conn, std::string_view sql,
+                               const std::vector<std::string>& secrets) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+  std::string message = scrub_secrets(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), secrets);
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   std::string code = state ? state : "";
   if (res) PQclear(res);
@@ -136,8 +142,9 @@ class PostgresDatabase;
 
 class PostgresStatement final : public Statement {
  public:
-  PostgresStatement(PGconn* conn, std::string name, std::string sql, std::int64_t* changes)
-      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), changes_(changes) {}
+  PostgresStatement(PGconn* conn, std::string name, std::string sql, std::int64_t* changes,
+                    const std::vector<std::string>* secrets)
+      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)), changes_(changes), secrets_(secrets) {}
   void execute(const Params& params) override { PQclear(run(params)); }
   ResultSet query(const Params& params) override {
     PGresult* res = run(params);
@@ -153,7 +160,7 @@ class PostgresStatement final : public Statement {
                                    buffers.values.data(), buffers.lengths.data(),
                                    buffers.formats.data(), 0);
     auto status = PQresultStatus(res);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) raise_result(res, conn_, sql_);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) raise_result(res, conn_, sql_, *secrets_);
     const char* affected = PQcmdTuples(res);
     *changes_ = affected && *affected ? std::strtoll(affected, nullptr, 10) : 0;
     return res;
@@ -161,6 +168,7 @@ class PostgresStatement final : public Statement {
   PGconn* conn_;
   std::string name_, sql_;
   std::int64_t* changes_;
+  const std::vector<std::string>* secrets_;  // the database's
 };
 
 void ignore_notice(void*, const char*) {}
@@ -176,9 +184,13 @@ std::string quote_identifier(const std::string& name) {
 
 class PostgresDatabase final : public Database {
  public:
-  PostgresDatabase(const PostgresOptions& options, bool create) : url_(options.url), schema_(options.namespace_) {
+  PostgresDatabase(const PostgresOptions& options, bool create)
+      : url_(options.url), libpq_url_(unambiguous_url(options.url)), schema_(options.namespace_) {
+    // libpq only ever sees libpq_url_, so its messages can only quote that URL's secrets.
+    secrets_ = url_secrets(libpq_url_);
+    if (!options.password.empty()) secrets_.push_back(options.password);
     std::vector<const char*> keys{"dbname", "connect_timeout", "application_name"};
-    std::vector<const char*> values{url_.c_str(), "10", "majordome"};
+    std::vector<const char*> values{libpq_url_.c_str(), "10", "majordome"};
     if (!options.user.empty()) {
       keys.push_back("user");
       values.push_back(options.user.c_str());
@@ -191,7 +203,7 @@ class PostgresDatabase final : public Database {
     values.push_back(nullptr);
     conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
     if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string message = PQerrorMessage(conn_);
+      std::string message = scrub_secrets(PQerrorMessage(conn_), secrets_);
       while (!message.empty() && message.back() == '\n') message.pop_back();
       PQfinish(conn_);
       conn_ = nullptr;
@@ -216,7 +228,7 @@ class PostgresDatabase final : public Database {
   void execute_script(std::string_view sql) override {
     PGresult* res = PQexec(conn_, std::string(sql).c_str());
     auto status = PQresultStatus(res);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) raise_result(res, conn_, sql);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) raise_result(res, conn_, sql, secrets_);
     PQclear(res);
   }
 
@@ -226,9 +238,9 @@ class PostgresDatabase final : public Database {
     std::string name = "mj" + std::to_string(cache_.size());
     std::string text = to_dollar_placeholders(sql);
     PGresult* res = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) raise_result(res, conn_, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) raise_result(res, conn_, sql, secrets_);
     PQclear(res);
-    auto holder = std::make_unique<PostgresStatement>(conn_, name, std::string(sql), &changes_);
+    auto holder = std::make_unique<PostgresStatement>(conn_, name, std::string(sql), &changes_, &secrets_);
     auto& ref = *holder;
     cache_.emplace(std::string(sql), std::move(holder));
     return ref;
@@ -276,20 +288,14 @@ class PostgresDatabase final : public Database {
                   "AND table_name = ?", {std::string(table)}).empty();
   }
   std::string describe() const override {
-    // Strip any password from the URL before showing it.
-    std::string shown = url_;
-    auto scheme = shown.find("://");
-    auto slash = scheme == std::string::npos ? std::string::npos : shown.find('/', scheme + 3);
-    auto at = shown.rfind('@', slash);
-    if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
-      auto colon = shown.find(':', scheme + 3);
-      if (colon != std::string::npos && colon < at) shown.replace(colon, at - colon, ":***");
-    }
-    return "PostgreSQL " + shown + (schema_.empty() ? "" : " schema " + schema_);
+    return "PostgreSQL " + redact_url(url_) + (schema_.empty() ? "" : " schema " + schema_);
   }
 
  private:
-  std::string url_, schema_;
+  std::string url_;        // as configured; shown only through redact_url()
+  std::string libpq_url_;  // what libpq is given
+  std::string schema_;
+  std::vector<std::string> secrets_;  // scrubbed out of every libpq message
   PGconn* conn_ = nullptr;
   int depth_ = 0;
   std::int64_t changes_ = 0;

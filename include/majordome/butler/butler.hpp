@@ -39,14 +39,6 @@ struct CreateOptions {
 
 enum class Access { kReadOnly, kReadWrite };
 
-// Where a PostgreSQL password comes from: the db-auth file (~/.lsst/db-auth.yaml, or the
-// path in $LSST_DB_AUTH), which must not be readable by group or others.
-struct DbAuthEntry {
-  std::string username, password;
-};
-std::optional<DbAuthEntry> find_db_auth(const std::string& url);
-std::filesystem::path db_auth_path();
-
 // One file to ingest and the datasets it holds.
 struct FileDataset {
   std::filesystem::path path;  // relative paths resolve in IngestOptions::source_folder

@@ -109,10 +109,13 @@ class Database {
 std::unique_ptr<Database> open_sqlite(const std::string& path, bool create, int busy_timeout_ms = 300000);
 
 struct PostgresOptions {
-  std::string url;        // postgresql://[user@]host[:port]/database
+  std::string url;        // postgresql://[user[:password]@]host[:port]/database[?parameters]
   std::string namespace_; // schema; created when `create` is true
   std::string user, password;  // from the db-auth file when not in the URL
 };
+// Connects to PostgreSQL. A password holding '@' or '/' in the URL's userinfo is read as
+// written (see unambiguous_url() in core/redact.hpp). Error messages and describe() show the
+// URL through redact_url() and never contain a credential, whether from the URL or `options`.
 std::unique_ptr<Database> open_postgres(const PostgresOptions& options, bool create);
 
 // RAII transaction: rolls back unless commit() was called.

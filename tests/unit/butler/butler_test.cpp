@@ -1,4 +1,5 @@
 #include "majordome/butler/butler.hpp"
+#include "majordome/butler/db_auth.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
