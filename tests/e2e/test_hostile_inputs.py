@@ -1,5 +1,5 @@
 """Hostile inputs (issue 11) through the real binary: FITS headers that crashed cfitsio, files that
-are not FITS at all. Every one must end in a clear error naming the
+are not FITS at all, tables with a repeated column. Every one must end in a clear error naming the
 file and the problem, never a crash, and ingest-raws must list a bad file and ingest the others.
 
 Run by hand:  MAJORDOME_BIN=build/bin/majordome /usr/bin/python3 -m pytest -q tests/e2e/test_hostile_inputs.py
@@ -187,3 +187,38 @@ def test_ingest_raws_fail_fast_on_a_hostile_file(butler, repo, comcam_raws, tmp_
     r = butler("ingest-raws", "--fail-fast", "-t", "copy", repo, incoming, expect=EXIT["CorruptFile"])
     assert "naxis999.fits" in r.stderr and "NAXIS = 999" in r.stderr and "--fail-fast" in r.stderr
     assert rows(butler("query-dimension-records", repo, "exposure")) == []
+
+
+# ---------------------------------------------------------------------------- repeated columns
+
+def test_ingest_files_refuses_a_repeated_column(butler, repo, tmp_path):
+    butler("register-dataset-type", repo, "thing", "StructuredDataDict", "instrument", "detector")
+    (tmp_path / "f.dat").write_text("x")
+    for name, text in {"t.csv": "path,instrument,detector,detector\nf.dat,Cam1,1,2\n",
+                       "t.ecsv": "# %ECSV 1.0\npath instrument detector instrument\nf.dat Cam1 1 Cam2\n"}.items():
+        table = tmp_path / name
+        table.write_text(text)
+        r = butler("ingest-files", repo, "thing", "things", table, "--prefix", tmp_path, "-t", "copy",
+                   expect=EXIT["CorruptFile"])
+        assert str(table) in r.stderr and "appears twice" in r.stderr, r.stderr
+        assert ("'detector'" if name == "t.csv" else "'instrument'") in r.stderr
+    assert rows(butler("query-datasets", repo, "thing", "--collections", "*")) == []
+
+
+def test_convert_refcat_refuses_a_repeated_column(majordome, tmp_path):
+    csv = tmp_path / "stars.csv"
+    csv.write_text("ra,dec,g,dec\n10,20,15,21\n")
+    r = majordome("convert-refcat", tmp_path / "out", csv, "--ra-name", "ra", "--dec-name", "dec",
+                  "--mag-column-list", "g", expect=EXIT["CorruptFile"])
+    assert str(csv) in r.stderr and "column 'dec' appears twice" in r.stderr and "columns 2 and 4" in r.stderr
+    # A FITS table with two columns of one name.
+    from astropy.io import fits
+    cols = [fits.Column(name=n, format="D", array=[v]) for n, v in (("ra", 10.0), ("dec", 20.0), ("g", 15.0))]
+    path = tmp_path / "stars.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols)]).writeto(path)
+    data = path.read_bytes()  # astropy keeps column names unique: rename g to dec in the file itself
+    assert data.count(b"TTYPE3  = 'g       '") == 1
+    path.write_bytes(data.replace(b"TTYPE3  = 'g       '", b"TTYPE3  = 'dec     '"))
+    r = majordome("convert-refcat", tmp_path / "out2", path, "--ra-name", "ra", "--dec-name", "dec",
+                  "--mag-column-list", "dec", expect=EXIT["CorruptFile"])
+    assert str(path) in r.stderr and "'dec' appears twice (TTYPE2 and TTYPE3)" in r.stderr
