@@ -463,9 +463,16 @@ class Planner {
     try {
       if (const auto* p = x.as<PointCall>())
         return std::make_shared<sphere::Circle>(sphere::point_region_from_degrees(number(*p->ra), number(*p->dec)));
-      if (const auto* c = x.as<CircleCall>())  // Rubin's quirk: an opening angle of twice the radius
+      if (const auto* c = x.as<CircleCall>()) {
+        const double radius = number(*c->radius);
+        // Checked here, where the value is the one the user wrote: the sphere layer only
+        // sees it doubled.
+        if (!(radius >= 0.0))
+          fail(*c->radius, fmt::format("invalid CIRCLE radius {} degrees (must be >= 0)", radius));
+        // Rubin's quirk: an opening angle of twice the radius.
         return std::make_shared<sphere::Circle>(
-            sphere::circle_from_degrees(number(*c->ra), number(*c->dec), 2.0 * number(*c->radius)));
+            sphere::circle_from_degrees(number(*c->ra), number(*c->dec), 2.0 * radius));
+      }
       if (const auto* b = x.as<BoxCall>())
         return std::make_shared<sphere::Box>(
             sphere::box_from_degrees(number(*b->ra), number(*b->dec), number(*b->width), number(*b->height)));
