@@ -7,6 +7,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)  # gunzipping FITS files so their headers are checked before cfitsio sees them
 find_package(SQLite3 REQUIRED)
 find_package(PostgreSQL REQUIRED)
 pkg_check_modules(ERFA REQUIRED IMPORTED_TARGET erfa)

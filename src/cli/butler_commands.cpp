@@ -228,6 +228,14 @@ std::vector<std::map<std::string, std::string>> read_table_file(const fs::path& 
     if (!cell.empty() || delimiter != ' ') cells.push_back(cell);
     if (header.empty()) {
       header = cells;
+      // Rows are keyed by column name: a second column of the same name would silently
+      // replace the first one's values.
+      for (std::size_t i = 0; i < header.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+          if (header[j] == header[i])
+            throw CorruptFileError(fmt::format("{} line {}: column '{}' appears twice in the header row (columns {} "
+                                               "and {}); rename one",
+                                               path.string(), line_number, header[i], j + 1, i + 1));
       continue;
     }
     if (cells.size() != header.size())

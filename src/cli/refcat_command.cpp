@@ -487,6 +487,15 @@ std::vector<std::string> split_line(const std::string& line, char delimiter) {
   return cells;
 }
 
+// The positions (first, second) of the first name that appears twice, if any. A catalog's
+// columns are found by name: a repeated one would make the second column unreachable.
+std::optional<std::pair<std::size_t, std::size_t>> repeated_name(const std::vector<std::string>& names) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (names[j] == names[i]) return std::pair{j, i};
+  return std::nullopt;
+}
+
 InputTable read_text_table(const fs::path& path, const ConvertConfig& c, bool ecsv) {
   std::ifstream in(path);
   if (!in) throw NotFoundError(fmt::format("input catalog {} does not exist or cannot be read", path.string()));
@@ -494,6 +503,9 @@ InputTable read_text_table(const fs::path& path, const ConvertConfig& c, bool ec
   t.file = path.string();
   char delimiter = c.delimiter ? c.delimiter : (ecsv ? ' ' : ',');
   bool have_header = !c.colnames.empty();
+  if (const auto twice = repeated_name(c.colnames))
+    throw InvalidConfigError(fmt::format("file_reader.colnames names column '{}' twice (entries {} and {})",
+                                         c.colnames[twice->second], twice->first + 1, twice->second + 1));
   if (have_header) t.names = c.colnames;
   std::size_t line_number = 0;
   int skip = c.header_lines;
@@ -516,6 +528,11 @@ InputTable read_text_table(const fs::path& path, const ConvertConfig& c, bool ec
     auto cells = split_line(line, delimiter);
     if (!have_header) {
       for (auto& name : cells) name = trim(name);
+      if (const auto twice = repeated_name(cells))
+        throw CorruptFileError(fmt::format("{} line {}: column '{}' appears twice in the header row (columns {} and "
+                                           "{}); rename one, or name the columns with file_reader.colnames",
+                                           path.string(), line_number, cells[twice->second], twice->first + 1,
+                                           twice->second + 1));
       t.names = cells;
       t.cells.resize(t.names.size());
       have_header = true;

@@ -1,6 +1,7 @@
 // FitsFile::write_catalog / read_catalog: Catalog ↔ FITS BINTABLE.
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -268,10 +269,15 @@ Catalog FitsFile::read_catalog() {
     long repeat;
   };
   std::vector<Source> sources;
+  std::map<std::string, int> column_of;  // name → TTYPE index
   for (int col = 1; col <= ncols; ++col) {
     const std::string n = std::to_string(col);
     ColumnSpec spec;
     spec.name = header.find_string("TTYPE" + n).value_or("col" + n);
+    if (const auto [seen, fresh] = column_of.emplace(spec.name, col); !fresh) {
+      throw CorruptFileError(impl_->where() + ": column '" + spec.name + "' appears twice (TTYPE" +
+                             std::to_string(seen->second) + " and TTYPE" + n + "); columns are found by name");
+    }
     spec.unit = header.find_string("TUNIT" + n).value_or("");
     spec.display_format = header.find_string("TDISP" + n).value_or("");
     spec.doc = header.find_string("TDOC" + n).value_or(header.find_string("TCOMM" + n).value_or(""));

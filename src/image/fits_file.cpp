@@ -2,6 +2,7 @@
 
 #include <fitsio.h>
 #include <spdlog/spdlog.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -9,10 +10,12 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <span>
 #include <system_error>
 
 #include "fits_cards.hpp"
 #include "fits_file_impl.hpp"
+#include "fits_structure.hpp"
 #include "majordome/core/error.hpp"
 
 namespace majordome::image {
@@ -93,10 +96,12 @@ Compression compression_from_name(std::string_view name) {
   return Compression::kNone;
 }
 
+enum class WholeFileCompression { kNone, kGzip, kOther };
+
 // Reads the first bytes to tell "not FITS" and "too short" apart from other corruption,
-// which cfitsio reports only as a read error.
-// Returns true when the file is gzip/bzip2/compress/zip compressed as a whole.
-bool precheck_readable(const std::filesystem::path& path) {
+// which cfitsio reports only as a read error, and to see whether the file is compressed as
+// a whole (gzip, bzip2, compress, zip).
+WholeFileCompression precheck_readable(const std::filesystem::path& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
@@ -111,10 +116,12 @@ bool precheck_readable(const std::filesystem::path& path) {
   in.read(head.data(), head.size());
   const auto n = static_cast<std::size_t>(in.gcount());
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(head[i]); };
-  const bool compressed = n >= 2 && ((byte(0) == 0x1f && (byte(1) == 0x8b || byte(1) == 0x9d)) ||
-                                     (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') ||
-                                     (n >= 2 && head[0] == 'P' && head[1] == 'K'));
-  if (compressed) return true;
+  if (n >= 2 && byte(0) == 0x1f && byte(1) == 0x8b) return WholeFileCompression::kGzip;
+  if ((n >= 2 && byte(0) == 0x1f && byte(1) == 0x9d) ||
+      (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') ||
+      (n >= 2 && head[0] == 'P' && head[1] == 'K')) {
+    return WholeFileCompression::kOther;
+  }
   if (n == 0) throw CorruptFileError(path.string() + ": empty file, not a FITS file");
   if (n < 10 || std::string_view(head.data(), 9) != "SIMPLE  =") {
     throw CorruptFileError(path.string() +
@@ -125,7 +132,61 @@ bool precheck_readable(const std::filesystem::path& path) {
     throw CorruptFileError(path.string() + ": truncated FITS file (" + std::to_string(size) +
                            " bytes; the primary header alone takes at least 2880)");
   }
-  return false;
+  return WholeFileCompression::kNone;
+}
+
+// Checks the headers of a plain file on disk (see fits_structure.hpp).
+void check_file_structure(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path.string() + ": cannot open for reading (permission denied?)");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw IoError(path.string() + ": cannot read its size: " + ec.message());
+  detail::FitsBytes bytes;
+  bytes.size = size;
+  bytes.read = [&in](std::uint64_t offset, std::span<char> out) {
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+    return static_cast<std::size_t>(in.gcount());
+  };
+  detail::check_fits_structure(bytes, path.string());
+}
+
+// The whole content of a gzip-compressed file, so that its headers can be checked before
+// cfitsio parses them (cfitsio would decompress it into memory just the same).
+std::vector<char> gunzip(const std::filesystem::path& path) {
+  gzFile in = gzopen(path.c_str(), "rb");
+  if (in == nullptr) throw IoError(path.string() + ": cannot open for reading (permission denied?)");
+  std::vector<char> out;
+  constexpr unsigned kChunk = 1U << 20;
+  for (;;) {
+    const std::size_t at = out.size();
+    out.resize(at + kChunk);
+    const int n = gzread(in, out.data() + at, kChunk);
+    if (n < 0) {
+      int code = 0;
+      const std::string message = gzerror(in, &code);
+      gzclose(in);
+      throw CorruptFileError(path.string() + ": damaged gzip stream: " + message);
+    }
+    out.resize(at + static_cast<std::size_t>(n));
+    if (n == 0) break;
+  }
+  int code = 0;
+  const std::string message = gzerror(in, &code);
+  gzclose(in);
+  if (code != Z_OK) throw CorruptFileError(path.string() + ": damaged gzip stream: " + message);
+  if (out.empty()) throw CorruptFileError(path.string() + ": empty gzip stream, not a FITS file");
+  if (out.size() < 10 || std::string_view(out.data(), 9) != "SIMPLE  =") {
+    throw CorruptFileError(path.string() +
+                           ": not a FITS file once gunzipped (it does not begin with 'SIMPLE  =')");
+  }
+  if (out.size() < 2880) {
+    throw CorruptFileError(path.string() + ": truncated FITS file (" + std::to_string(out.size()) +
+                           " bytes once gunzipped; the primary header alone takes at least 2880)");
+  }
+  return out;
 }
 
 }  // namespace
@@ -222,8 +283,37 @@ FitsFile::FitsFile(const std::filesystem::path& path, FitsMode mode)
   switch (mode) {
     case FitsMode::kRead:
     case FitsMode::kReadWrite:
-      impl_->stream_compressed = precheck_readable(path);
-      ffdkopn(&impl_->fptr, name.c_str(), mode == FitsMode::kRead ? READONLY : READWRITE, &status);
+      switch (precheck_readable(path)) {
+        case WholeFileCompression::kNone:
+          check_file_structure(path);
+          ffdkopn(&impl_->fptr, name.c_str(), mode == FitsMode::kRead ? READONLY : READWRITE, &status);
+          break;
+        case WholeFileCompression::kGzip: {
+          if (mode != FitsMode::kRead) {
+            throw UnsupportedError(name + ": gzip-compressed as a whole: it can be opened for reading only");
+          }
+          impl_->memory = gunzip(path);
+          detail::FitsBytes bytes;
+          bytes.size = impl_->memory.size();
+          bytes.read = [this](std::uint64_t offset, std::span<char> out) {
+            const auto n = std::min<std::uint64_t>(out.size(), impl_->memory.size() - offset);
+            std::memcpy(out.data(), impl_->memory.data() + offset, static_cast<std::size_t>(n));
+            return static_cast<std::size_t>(n);
+          };
+          detail::check_fits_structure(bytes, name);
+          impl_->stream_compressed = true;
+          impl_->memory_address = impl_->memory.data();
+          impl_->memory_size = impl_->memory.size();
+          // A plain name: cfitsio would read brackets in the real one as an HDU selector.
+          ffomem(&impl_->fptr, "gunzipped.fits", READONLY, &impl_->memory_address, &impl_->memory_size, 0,
+                 nullptr, &status);
+          break;
+        }
+        case WholeFileCompression::kOther:
+          // cfitsio would decompress these itself, where their headers cannot be checked first.
+          throw UnsupportedError(name + ": compressed as a whole with bzip2, compress or zip: only gzip-"
+                                 "compressed FITS files are read; decompress it first");
+      }
       if (status != 0) {
         impl_->fptr = nullptr;
         throw CorruptFileError(name + ": cannot be read as FITS: " + detail::cfitsio_message(status));

@@ -41,7 +41,12 @@ struct FitsFile::Impl {
   fitsfile* fptr = nullptr;
   std::filesystem::path path;
   bool writable = false;
-  bool stream_compressed = false;  // the whole file is gzip (or similar) compressed
+  bool stream_compressed = false;  // the whole file is gzip compressed
+  // The gunzipped content of a gzip-compressed file, which cfitsio reads in place
+  // (ffomem keeps the addresses of memory_address and memory_size until the file is closed).
+  std::vector<char> memory;
+  void* memory_address = nullptr;
+  std::size_t memory_size = 0;
 
   std::string where() const {
     int hdu = 0;

@@ -47,6 +47,13 @@ std::string strip_file_prefix(std::string message, const fs::path& file) {
   return message;
 }
 
+// The error code and reason to report for one file that failed with `e`.
+std::pair<ErrorCode, std::string> failure_of(const std::exception& e, const fs::path& file) {
+  if (const auto* error = dynamic_cast<const Error*>(&e)) return {error->code(), strip_file_prefix(e.what(), file)};
+  if (dynamic_cast<const fs::filesystem_error*>(&e)) return {ErrorCode::kIoError, strip_file_prefix(e.what(), file)};
+  return {ErrorCode::kInternal, strip_file_prefix(e.what(), file)};
+}
+
 void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) {
   try {
     ObservationInfo info;
@@ -71,6 +78,7 @@ void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) 
     meta.code = ErrorCode::kCorruptFile;
     meta.reason = strip_file_prefix(e.what(), file);
   }
+  if (!meta.ok && meta.reason.empty()) meta.reason = "unknown error";
 }
 
 bool same_file_content(const fs::path& a, const fs::path& b) {
@@ -461,6 +469,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
     txn.commit();
     return n;
   };
+  std::set<std::size_t> records_failed;  // files whose records the database refused
   std::set<std::string> used_runs = present_runs;  // the summary names the run even when all was there
   std::size_t written = 0;
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
@@ -468,19 +477,36 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
     const std::span<const Planned> batch(plan.data() + start, std::min(batch_size, plan.size() - start));
     try {
       result.ingested += write(batch);
-    } catch (const Error&) {
-      // Find the bad files: commit the batch's records alone, then each file on its own.
+    } catch (const std::exception&) {
+      // Find the bad files: commit the batch's records alone (else each file's records on
+      // their own: a record made from one file's header may be what the database refuses),
+      // then each file on its own. Only a failure of the records of no file in particular
+      // ends the command.
       std::vector<Planned> records(batch.begin(), batch.end());
       for (auto& r : records) r.index = files.size();
-      write(records);
+      try {
+        write(records);
+      } catch (const std::exception&) {
+        for (std::size_t k = 0; k < records.size(); ++k) {
+          try {
+            write(std::span<const Planned>(&records[k], 1));
+          } catch (const std::exception& e) {
+            if (batch[k].index >= files.size()) throw;
+            records_failed.insert(batch[k].index);
+            const auto [code, reason] = failure_of(e, files[batch[k].index]);
+            fail(batch[k].index, code, "its dimension records cannot be written: " + reason);
+          }
+        }
+      }
       for (const auto& p : batch) {
-        if (p.index >= files.size()) continue;
+        if (p.index >= files.size() || records_failed.count(p.index)) continue;
         Planned alone = p;
         alone.exposure.reset(), alone.day_obs.reset(), alone.group.reset(), alone.physical_filter.reset();
         try {
           result.ingested += write(std::span<const Planned>(&alone, 1));
-        } catch (const Error& e) {
-          fail(p.index, e.code(), strip_file_prefix(e.what(), files[p.index]));
+        } catch (const std::exception& e) {
+          const auto [code, reason] = failure_of(e, files[p.index]);
+          fail(p.index, code, reason);
         }
       }
     }
@@ -488,6 +514,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
     progress(IngestPhase::kWriting, std::min(written, plan.size()), plan.size());
   }
   for (const auto& p : plan) {
+    if (records_failed.count(p.index)) continue;
     if (p.exposure) ++result.new_exposures;
     if (p.index < files.size()) used_runs.insert(p.run);
   }

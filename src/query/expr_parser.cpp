@@ -18,6 +18,7 @@
 #include <charconv>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "majordome/query/expr_lexer.hpp"
 #include "majordome/query/expr_time.hpp"
@@ -26,7 +27,8 @@
 namespace majordome::query {
 namespace {
 
-// A parsed subtree and its height, so the depth limit also covers long operator chains.
+// A parsed subtree and its height, so the depth limit also covers long chains of the
+// non-associative operators (a + b + c …, which stay left-deep).
 // Nodes live on the heap from the start, and token handling and node construction are
 // kept out of line ([[gnu::noinline]]): the recursive functions then hold little more than
 // pointers, about 1.5 kB of stack per nesting level instead of 5 kB.
@@ -288,22 +290,37 @@ class Parser {
 
   // ---- grammar ----
 
-  Sub parse_or() {
-    Sub lhs = parse_and();
-    while (cur_.kind == TokenKind::kOr) {
-      const SourcePos op_pos = take();
-      lhs = make_binary(BinaryOperator::kOr, std::move(lhs), parse_and(), op_pos);
+  Sub parse_or() { return parse_chain(TokenKind::kOr, BinaryOperator::kOr, &Parser::parse_and); }
+
+  Sub parse_and() { return parse_chain(TokenKind::kAnd, BinaryOperator::kAnd, &Parser::parse_not); }
+
+  // term (OP term)*, for the associative AND and OR. A flat chain is not nesting: users
+  // generate `visit = 1 OR visit = 2 OR …` with thousands of terms. The terms, in their
+  // order, become a balanced tree whose height grows with the log of their number, so
+  // every recursive walk after the parser stays shallow, and so does the SQL made from
+  // the tree (SQLite refuses expressions nested more than 1000 deep, which a left-deep
+  // `(((a OR b) OR c) …)` would be). AND and OR being associative, the meaning is the same.
+  Sub parse_chain(TokenKind token, BinaryOperator op, Sub (Parser::*term)()) {
+    Sub first = (this->*term)();
+    if (cur_.kind != token) return first;
+    std::vector<Sub> terms;
+    std::vector<SourcePos> operators;
+    terms.push_back(std::move(first));
+    while (cur_.kind == token) {
+      operators.push_back(take());
+      terms.push_back((this->*term)());
     }
-    return lhs;
+    return balanced(op, terms, operators, 0, terms.size());
   }
 
-  Sub parse_and() {
-    Sub lhs = parse_not();
-    while (cur_.kind == TokenKind::kAnd) {
-      const SourcePos op_pos = take();
-      lhs = make_binary(BinaryOperator::kAnd, std::move(lhs), parse_not(), op_pos);
-    }
-    return lhs;
+  // terms[begin, end) joined by `op`; operators[i] is the one between terms i and i + 1.
+  Sub balanced(BinaryOperator op, std::vector<Sub>& terms, const std::vector<SourcePos>& operators,
+               std::size_t begin, std::size_t end) const {
+    if (end - begin == 1) return std::move(terms[begin]);
+    const std::size_t middle = begin + (end - begin + 1) / 2;  // a OR b OR c: (a OR b) OR c
+    Sub lhs = balanced(op, terms, operators, begin, middle);
+    Sub rhs = balanced(op, terms, operators, middle, end);
+    return make_binary(op, std::move(lhs), std::move(rhs), operators[middle - 1]);
   }
 
   Sub parse_not() {

@@ -21,6 +21,7 @@
 #include <limits>
 #include <memory>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -58,6 +59,18 @@ std::string quote(const std::string& s) { return "\"" + s + "\""; }
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// `terms` joined by `op` (" AND ", " OR "), grouped in parentheses when there are many:
+// SQLite parses a flat `a OR b OR c …` into a left-deep tree and refuses one deeper than
+// 1000 (SQLITE_MAX_EXPR_DEPTH), so a long list must not be written flat. PostgreSQL
+// flattens either shape. Lists of up to kFlat terms, all that most queries have, stay flat.
+std::string balanced_join(std::span<const std::string> terms, std::string_view op) {
+  constexpr std::size_t kFlat = 64;
+  if (terms.size() <= kFlat) return fmt::format("{}", fmt::join(terms, op));
+  const std::size_t middle = (terms.size() + 1) / 2;
+  return "(" + balanced_join(terms.first(middle), op) + ")" + std::string(op) + "(" +
+         balanced_join(terms.subspan(middle), op) + ")";
 }
 
 SqlValue bind_value(const std::string& text) {
@@ -413,6 +426,7 @@ class Planner {
   // ---- expression compilation -----------------------------------------------------------
 
   std::string predicate(const Expr& e);
+  std::string disjunction(const Expr& e);
   std::string value(const Expr& e, bool time_context = false);
 
   double number(const Expr& e) {
@@ -449,9 +463,16 @@ class Planner {
     try {
       if (const auto* p = x.as<PointCall>())
         return std::make_shared<sphere::Circle>(sphere::point_region_from_degrees(number(*p->ra), number(*p->dec)));
-      if (const auto* c = x.as<CircleCall>())  // Rubin's quirk: an opening angle of twice the radius
+      if (const auto* c = x.as<CircleCall>()) {
+        const double radius = number(*c->radius);
+        // Checked here, where the value is the one the user wrote: the sphere layer only
+        // sees it doubled.
+        if (!(radius >= 0.0))
+          fail(*c->radius, fmt::format("invalid CIRCLE radius {} degrees (must be >= 0)", radius));
+        // Rubin's quirk: an opening angle of twice the radius.
         return std::make_shared<sphere::Circle>(
-            sphere::circle_from_degrees(number(*c->ra), number(*c->dec), 2.0 * number(*c->radius)));
+            sphere::circle_from_degrees(number(*c->ra), number(*c->dec), 2.0 * radius));
+      }
       if (const auto* b = x.as<BoxCall>())
         return std::make_shared<sphere::Box>(
             sphere::box_from_degrees(number(*b->ra), number(*b->dec), number(*b->width), number(*b->height)));
@@ -727,12 +748,12 @@ class Planner {
 std::string Planner::predicate(const Expr& e) {
   if (const auto* b = e.as<BinaryOp>()) {
     switch (b->op) {
-      case BinaryOperator::kAnd:
-      case BinaryOperator::kOr: {
+      case BinaryOperator::kAnd: {
         std::string lhs = predicate(*b->lhs);
         std::string rhs = predicate(*b->rhs);
-        return "(" + lhs + (b->op == BinaryOperator::kAnd ? " AND " : " OR ") + rhs + ")";
+        return "(" + lhs + " AND " + rhs + ")";
       }
+      case BinaryOperator::kOr: return disjunction(e);
       case BinaryOperator::kOverlaps:
         if (is_region_identifier(*b->lhs) || is_region_identifier(*b->rhs) || is_region_literal(*b->lhs) ||
             is_region_literal(*b->rhs))
@@ -881,6 +902,66 @@ std::string Planner::compare(const BinaryOp& b, const char* op) {
   return lhs + " " + op + " " + rhs;
 }
 
+// A tree of OR: its terms (through parentheses) compiled one by one, then the equalities
+// of one column with a literal merged into `column IN (…)`. Users write long chains such
+// as `visit = 1 OR visit = 2 OR …` where they could have written IN; SQLite analyses the
+// terms of an OR pairwise (20,000 take seconds) but an IN list at once.
+std::string Planner::disjunction(const Expr& e) {
+  std::vector<const Expr*> terms;
+  for (std::vector<const Expr*> stack{&e}; !stack.empty();) {
+    const Expr& x = strip_parens(*stack.back());
+    stack.pop_back();
+    if (const auto* b = x.as<BinaryOp>(); b && b->op == BinaryOperator::kOr) {
+      stack.push_back(b->rhs.get());
+      stack.push_back(b->lhs.get());
+    } else {
+      terms.push_back(&x);
+    }
+  }
+  struct Piece {
+    std::string sql;
+    Params params;
+    std::string column;  // for `column = ?`: the column, whose later equalities join this piece
+  };
+  std::vector<Piece> pieces;
+  std::unordered_map<std::string, std::size_t> piece_of_column;
+  for (const Expr* term : terms) {
+    const std::size_t before = params_.size();
+    std::string sql = predicate(*term);
+    Params own(params_.begin() + static_cast<std::ptrdiff_t>(before), params_.end());
+    params_.resize(before);
+    const auto* b = term->as<BinaryOp>();
+    constexpr std::string_view kEqualsParameter = " = ?";
+    const bool column_equals_literal =
+        b && b->op == BinaryOperator::kEq && strip_parens(*b->lhs).as<Identifier>() &&
+        (strip_parens(*b->rhs).as<NumericLiteral>() || strip_parens(*b->rhs).as<StringLiteral>()) &&
+        own.size() == 1 && sql.ends_with(kEqualsParameter) && std::count(sql.begin(), sql.end(), '?') == 1;
+    if (!column_equals_literal) {
+      pieces.push_back({std::move(sql), std::move(own), {}});
+      continue;
+    }
+    std::string column = sql.substr(0, sql.size() - kEqualsParameter.size());
+    if (auto it = piece_of_column.find(column); it != piece_of_column.end()) {
+      pieces[it->second].params.push_back(std::move(own.front()));
+      continue;
+    }
+    piece_of_column.emplace(column, pieces.size());
+    pieces.push_back({std::move(sql), std::move(own), std::move(column)});
+  }
+  std::vector<std::string> sql;
+  sql.reserve(pieces.size());
+  for (auto& piece : pieces) {
+    if (!piece.column.empty() && piece.params.size() > 1)
+      sql.push_back(fmt::format("{} IN ({})", piece.column,
+                                fmt::join(std::vector<std::string_view>(piece.params.size(), "?"), ", ")));
+    else
+      sql.push_back(std::move(piece.sql));
+    params_.insert(params_.end(), std::make_move_iterator(piece.params.begin()),
+                   std::make_move_iterator(piece.params.end()));
+  }
+  return "(" + balanced_join(sql, " OR ") + ")";
+}
+
 std::string Planner::is_in(const IsIn& in) {
   UuidContext uuids(*this, is_dataset_id(*in.lhs));
   Kind lk = kind_of(*in.lhs);
@@ -922,7 +1003,7 @@ std::string Planner::is_in(const IsIn& in) {
     }
   }
   if (!singles.empty()) alternatives.push_back(fmt::format("{} IN ({})", lhs, fmt::join(singles, ", ")));
-  std::string cond = alternatives.empty() ? "1 = 0" : fmt::format("({})", fmt::join(alternatives, " OR "));
+  std::string cond = alternatives.empty() ? "1 = 0" : fmt::format("({})", balanced_join(alternatives, " OR "));
   return in.negated ? "NOT " + cond : cond;
 }
 
@@ -1274,7 +1355,7 @@ registry::ResultSet Planner::execute(bool push_limit) {
       conditions.push_back("(" + w.sql + ")");
       params.insert(params.end(), w.params.begin(), w.params.end());
     }
-    sql += fmt::format(" WHERE {}", fmt::join(conditions, " AND "));
+    sql += fmt::format(" WHERE {}", balanced_join(conditions, " AND "));
   }
   std::vector<std::string> order;
   for (const auto& o : order_)  // text sorts by bytes on every backend

@@ -138,6 +138,11 @@ std::vector<SkySource> read_star_table(const std::filesystem::path& path, std::i
     for (std::string cell; fields >> cell;) cells.push_back(cell);
     if (names.empty()) {
       names = cells;
+      for (std::size_t i = 0; i < names.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+          if (names[j] == names[i])
+            throw InvalidConfigError(fmt::format("star table {} line {}: column '{}' appears twice (columns {} and {})",
+                                                 path.string(), line_no, names[i], j + 1, i + 1));
       for (std::size_t i = 0; i < names.size(); ++i) {
         const auto& n = names[i];
         if (n == "ra") ra_col = static_cast<int>(i);

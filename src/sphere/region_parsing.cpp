@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "majordome/core/error.hpp"
 #include "majordome/sphere/lon_lat.hpp"
 
@@ -54,16 +56,15 @@ Circle point_region_from_degrees(double ra, double dec) {
 
 Circle circle_from_degrees(double ra, double dec, double radius) {
   if (!(radius >= 0.0)) {
-    throw InvalidArgumentError("invalid circle radius " + std::to_string(radius) +
-                               " degrees (must be >= 0)");
+    throw InvalidArgumentError(fmt::format("invalid circle radius {} degrees (must be >= 0)", radius));
   }
   return Circle(point_from_degrees(ra, dec), Angle::from_degrees(radius));
 }
 
 Box box_from_degrees(double ra, double dec, double width, double height) {
   if (!(width >= 0.0) || !(height >= 0.0)) {
-    throw InvalidArgumentError("invalid box size " + std::to_string(width) + " x " +
-                               std::to_string(height) + " degrees (must be >= 0)");
+    throw InvalidArgumentError(
+        fmt::format("invalid box size {} x {} degrees (must be >= 0)", width, height));
   }
   return Box(LonLat::from_degrees(ra, dec), Angle::from_degrees(0.5 * width),
              Angle::from_degrees(0.5 * height));
@@ -112,8 +113,8 @@ std::unique_ptr<Region> parse_ivoa_pos(std::string_view pos) {
     if (std::isinf(lat1)) lat1 = lat1 < 0 ? -90.0 : 90.0;
     if (std::isinf(lat2)) lat2 = lat2 < 0 ? -90.0 : 90.0;
     if (lat1 < -90.0 || lat2 > 90.0 || lat1 > lat2) {
-      throw InvalidArgumentError("invalid latitude range [" + std::to_string(lat1) + ", " +
-                                 std::to_string(lat2) + "] in POS '" + std::string(pos) + "'");
+      throw InvalidArgumentError(
+          fmt::format("invalid latitude range [{}, {}] in POS '{}'", lat1, lat2, pos));
     }
     return std::make_unique<Box>(Box::from_degrees(lon1, lon2, lat1, lat2));
   }

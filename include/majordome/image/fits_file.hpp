@@ -9,6 +9,13 @@
 // Errors: a missing file → NotFoundError; the OS refusing to read or write → IoError;
 // content that cannot be used (not FITS, truncated, missing END, bad BITPIX, …) →
 // CorruptFileError. Every message names the file, the HDU and cfitsio's explanation.
+// Opening a file for reading first walks all its HDU headers without cfitsio and refuses
+// (CorruptFileError naming the HDU and the keyword) a garbled primary header, a missing or
+// non-integer NAXISn, NAXIS above 99 in any HDU (cfitsio 4.2 overruns its memory and
+// crashes on those) and axis lengths whose data size passes 2^63 bytes; a data unit cut
+// short is still reported only when its pixels are read. A file gzip-compressed as a whole
+// is gunzipped into memory (and can only be opened kRead); other whole-file compressions
+// (bzip2, compress, zip) → UnsupportedError.
 // Paths are plain paths: cfitsio's extended syntax ("file.fits[1]") is not interpreted.
 //
 // A FitsFile is not thread-safe (one per thread); distinct FitsFiles on distinct files

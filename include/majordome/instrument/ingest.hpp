@@ -2,10 +2,11 @@
 // records day_obs, group and exposure dimension records and ingests each file as a `raw`
 // dataset {instrument, exposure, detector} with a reproducible ID (DATAID_TYPE_RUN).
 //
-// Files are handled one by one: a file that cannot be used (not FITS, truncated, unknown
-// instrument, header missing required keys, instrument or detector not registered, a
-// conflicting exposure record, another file already holding its data ID) is reported with
-// the reason and skipped; the others are ingested. Writes go in batches, each one
+// Files are handled one by one: a file that cannot be used (not FITS, empty, truncated, a
+// header cfitsio cannot parse safely, unknown instrument, header missing required keys,
+// instrument or detector not registered, a conflicting exposure record, a record made from
+// its header that the database refuses, another file already holding its data ID, a
+// transfer that fails) is reported with the reason and skipped; the others are ingested. Writes go in batches, each one
 // transaction that either commits its records, datasets and files together or leaves
 // nothing behind. Re-ingesting a file that is already there is a no-op.
 #pragma once

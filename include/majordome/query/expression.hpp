@@ -31,9 +31,11 @@ struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
 // The parser refuses trees deeper than this (nested parentheses, unary operators, function
-// calls, and chains of binary operators alike), so recursive walks over any tree it returns
-// are safe. Long lists of alternatives belong in `x IN (…)`, which does not nest. Parsing
-// at the limit needs under 1 MB of stack (about 2 MB under AddressSanitizer).
+// calls, and chains of the arithmetic and comparison operators alike), so recursive walks
+// over any tree it returns are safe. A flat chain of AND or OR (`a OR b OR c …`, of any
+// length) is not nesting: the parser groups its terms, in order, into a balanced tree of
+// BinaryOp whose height is the log of their number. Parsing at the limit needs under 1 MB
+// of stack (about 2 MB under AddressSanitizer).
 inline constexpr int kMaxExpressionDepth = 500;
 
 // ---- literals -----------------------------------------------------------------------

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -239,6 +241,12 @@ TEST(ExprParser, Precedence) {
   EXPECT_EQ(shape("a AND b OR c"), "(OR (AND a b) c)");
   EXPECT_EQ(shape("a OR b OR c"), "(OR (OR a b) c)");
   EXPECT_EQ(shape("a AND b AND c"), "(AND (AND a b) c)");
+  // Longer chains of AND or OR are balanced, terms in order (both are associative).
+  EXPECT_EQ(shape("a OR b OR c OR d"), "(OR (OR a b) (OR c d))");
+  EXPECT_EQ(shape("a AND b AND c AND d AND e"), "(AND (AND (AND a b) c) (AND d e))");
+  EXPECT_EQ(shape("a OR b AND c AND d OR e"), "(OR (OR a (AND (AND b c) d)) e)");
+  // The other binary operators stay left-deep.
+  EXPECT_EQ(shape("a + b + c + d"), "(+ (+ (+ a b) c) d)");
   // NOT prefixes a whole comparison, and binds tighter than AND and OR.
   EXPECT_EQ(shape("NOT a = b"), "(NOT (= a b))");
   EXPECT_EQ(shape("NOT a AND b"), "(AND (NOT a) b)");
@@ -433,9 +441,12 @@ TEST(ExprParser, DeepNestingIsAnErrorNotACrash) {
   std::string calls;
   for (int i = 0; i < 10'000; ++i) calls += "f(";
   EXPECT_NE(reason_of(calls + "1" + std::string(10'000, ')')).find("nested too deeply"), std::string::npos);
+  // Real nesting inside a long flat chain is still nesting.
   std::string chain = "a";
   for (int i = 0; i < 1'000; ++i) chain += " OR a";
-  EXPECT_NE(reason_of(chain).find("nested too deeply"), std::string::npos);
+  EXPECT_NE(reason_of(chain + " OR " + std::string(10'000, '(') + "a" + std::string(10'000, ')'))
+                .find("nested too deeply"),
+            std::string::npos);
   // 1 MB of "a+a+a…": refused at the 500th operator, quickly.
   std::string sum = "a";
   while (sum.size() < 1'000'000) sum += "+a";
@@ -453,6 +464,37 @@ TEST(ExprParser, NestingBelowTheLimitParses) {
   int count = 0;
   walk(parse(chain), [&count](const Expr& e) { count += e.kind() == NodeKind::kNumericLiteral; });
   EXPECT_EQ(count, 200);
+}
+
+int height(const Expr& e) {
+  int below = 0;
+  for_each_child(e, [&below](const Expr& child) { below = std::max(below, height(child)); });
+  return below + 1;
+}
+
+TEST(ExprParser, FlatChainsOfOrAndAndAreNotNesting) {
+  // What users generate instead of IN: 100,000 terms, far beyond kMaxExpressionDepth.
+  for (const char* op : {" OR ", " AND "}) {
+    SCOPED_TRACE(op);
+    std::string chain = "visit = 0";
+    for (int i = 1; i < 100'000; ++i) chain += op + ("visit = " + std::to_string(i));
+    auto start = std::chrono::steady_clock::now();
+    const Expr e = parse(chain);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_EQ(e.str(), chain);
+    // log2(100,000) levels of AND/OR above the comparisons, not 100,000.
+    EXPECT_LE(height(e), 20);
+    std::vector<std::int64_t> order;
+    walk(e, [&order](const Expr& x) {
+      if (const auto* n = x.as<NumericLiteral>()) order.push_back(*n->integer);
+    });
+    ASSERT_EQ(order.size(), 100'000u);
+    for (std::size_t i = 0; i < order.size(); ++i) ASSERT_EQ(order[i], static_cast<std::int64_t>(i));
+  }
+  // Chains of AND inside chains of OR inside parentheses, each long.
+  std::string mixed;
+  for (int i = 0; i < 2'000; ++i) mixed += (i ? " OR " : "") + ("(a = " + std::to_string(i) + " AND b = 1 AND c = 2)");
+  EXPECT_EQ(parse("x = 1 AND (" + mixed + ")").str(), "x = 1 AND (" + mixed + ")");
 }
 
 TEST(ExprParser, LongInListsDoNotNest) {

@@ -1,7 +1,12 @@
 // Statistics of the simulated sky: random numbers, star and galaxy counts, PSF, WCS.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <numeric>
 #include <vector>
 
@@ -231,4 +236,26 @@ TEST(SimWcs, TrueWcsReproducesTheCameraTransforms) {
       }
     }
   }
+}
+
+TEST(SimStarTable, RepeatedColumnIsRefusedNamingIt) {
+  const auto path = std::filesystem::temp_directory_path() / ("majordome_stars_" + std::to_string(::getpid()) + ".ecsv");
+  {
+    std::ofstream out(path);
+    out << "# %ECSV 1.0\nra dec mag ra\n10.0 20.0 12.0 11.0\n";
+  }
+  try {
+    read_star_table(path, 1);
+    ADD_FAILURE() << "a table with two 'ra' columns was read";
+  } catch (const InvalidConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string() + " line 2: column 'ra' appears twice (columns 1 and 4)"),
+              std::string::npos)
+        << e.what();
+  }
+  {
+    std::ofstream out(path);
+    out << "ra dec mag\n10.0 20.0 12.0\n";
+  }
+  EXPECT_EQ(read_star_table(path, 1).size(), 1u);
+  std::filesystem::remove(path);
 }

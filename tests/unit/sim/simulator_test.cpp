@@ -1,5 +1,6 @@
 // simulate() end to end on the small TestCam: outputs, determinism, truth, errors.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,8 +23,22 @@ using namespace majordome::sim;
 
 namespace {
 
+// One directory per process: test runs of other build trees share /tmp.
+fs::path scratch_root() {
+  return fs::temp_directory_path() / ("majordome_sim_test_" + std::to_string(::getpid()));
+}
+
+class RemoveScratchRoot : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(scratch_root(), ec);
+  }
+};
+[[maybe_unused]] const auto* const kRemoveScratchRoot = ::testing::AddGlobalTestEnvironment(new RemoveScratchRoot);
+
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "majordome_sim_test" / name;
+  const fs::path dir = scratch_root() / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
