@@ -1,6 +1,5 @@
 #include "majordome/butler/butler.hpp"
 
-
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
