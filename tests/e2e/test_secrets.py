@@ -8,6 +8,7 @@ trusted (any password is accepted, so any URL form can connect) and whose `major
 needs its real password."""
 
 import os
+import subprocess
 import socket
 import urllib.parse
 import uuid
@@ -209,14 +210,30 @@ def test_db_auth_path_is_a_directory(butler, tmp_path, closed_port, mode):
     assert "chmod" not in r.stderr and "Internal error" not in r.output
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_db_auth_file(butler, tmp_path, closed_port):
-    auth = private(tmp_path / "db-auth.yaml", f"- url: postgresql://127.0.0.1/db\n  password: {SECRET}\n")
+def test_unreadable_db_auth_file(butler, tmp_path_factory, closed_port):
+    """As root (CI) the command runs as `nobody`: root reads files whatever their mode."""
+    work = tmp_path_factory.mktemp("unreadable")
+    work.chmod(0o777)
+    auth = private(work / "db-auth.yaml", f"- url: postgresql://127.0.0.1/db\n  password: {SECRET}\n")
     auth.chmod(0o000)
-    seed = write_seed(tmp_path, f"postgresql://127.0.0.1:{closed_port}/db")
-    r = butler("create", "--seed-config", seed, tmp_path / "repo", env=auth_env(auth),
-               expect=EXIT["PermissionDenied"])
-    assert str(auth) in r.stderr and "chmod 600" in r.stderr, r.stderr
+    seed = write_seed(work, f"postgresql://127.0.0.1:{closed_port}/db")
+    seed.chmod(0o644)
+    args = ["create", "--seed-config", seed, work / "repo"]
+    if os.geteuid() == 0:
+        os.chown(auth, 65534, 65534)
+        for parent in list(work.parents)[:-1]:
+            parent.chmod(parent.stat().st_mode | 0o711)  # let nobody reach the files
+        # The binary itself (the `butler` link lives in a private temporary folder).
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(butler.exe.resolve()),
+                            "butler", *map(str, args)], capture_output=True, text=True,
+                           env={**butler.env, **auth_env(auth)}, timeout=60)
+        r_code, stderr = p.returncode, p.stderr
+    else:
+        r = butler(*args, env=auth_env(auth), expect=None)
+        r_code, stderr = r.returncode, r.stderr
+    assert r_code == EXIT["PermissionDenied"], stderr
+    assert str(auth) in stderr and "chmod 600" in stderr, stderr
+    assert SECRET not in stderr
 
 
 def test_db_auth_password_never_printed_postgres(butler, postgres_url, tmp_path, base_env):

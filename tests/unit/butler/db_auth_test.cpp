@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -118,11 +119,36 @@ TEST_F(DbAuthTest, AnEntryAfterTheMatchIsCheckedToo) {
 }
 
 TEST_F(DbAuthTest, UnreadableFileIsPermissionDenied) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their mode";
   write("- url: postgresql://db.example.org/lsst\n  password: x\n");
   ::chmod(file_.c_str(), 0);
-  auto message = error_of<PermissionDeniedError>();
-  EXPECT_NE(message.find("chmod 600"), std::string::npos) << message;
+  if (::geteuid() != 0) {
+    auto message = error_of<PermissionDeniedError>();
+    EXPECT_NE(message.find("chmod 600"), std::string::npos) << message;
+    return;
+  }
+  // Root reads files whatever their mode: check as `nobody`, in a child process.
+  ASSERT_EQ(::chown(file_.c_str(), 65534, 65534), 0);
+  ::chmod(dir_.c_str(), 0755);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int code = 3;
+    if (::setgid(65534) == 0 && ::setuid(65534) == 0) {
+      try {
+        find_db_auth("postgresql://db.example.org:5432/lsst");
+        code = 1;
+      } catch (const PermissionDeniedError& e) {
+        code = std::string(e.what()).find("chmod 600") != std::string::npos ? 0 : 2;
+      } catch (...) {
+        code = 4;
+      }
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: no chmod hint, 3: could not become nobody, 4: another error";
 }
 
 }  // namespace
