@@ -1,5 +1,8 @@
 #include "majordome/butler/butler.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -121,6 +124,18 @@ void remove_moved_sources(const std::vector<fs::path>& sources) {
   }
 }
 
+// True if the folder of the datastore path `relative` really is inside `root`: no symbolic
+// link among its folders leads elsewhere. (The file itself may be a link: a symlink dataset.)
+static bool folder_inside_root(const fs::path& root, const std::string& relative) {
+  fs::path folder = (root / relative).parent_path();
+  std::error_code ec1;
+  std::error_code ec2;
+  fs::path real_folder = fs::weakly_canonical(folder, ec1);
+  fs::path real_root = fs::weakly_canonical(root, ec2);
+  if (ec1 || ec2) return false;
+  return real_folder == real_root || datastore::inside_root(real_folder, real_root).has_value();
+}
+
 bool remove_unreferenced(Registry& registry, const fs::path& root, const RepositoryFiles& files,
                          const std::string& relative, std::string_view purpose) {
   // The last line of defence: whatever a journal, the trash or a failed write names, only a
@@ -133,8 +148,18 @@ bool remove_unreferenced(Registry& registry, const fs::path& root, const Reposit
     spdlog::warn("not removing '{}' for {}: it is {}", printable(relative), purpose, *what);
     return false;
   }
+  if (!folder_inside_root(root, relative)) {
+    spdlog::warn("not removing '{}' for {}: a symbolic link takes it outside the datastore", printable(relative),
+                 purpose);
+    return false;
+  }
   if (registry.path_is_referenced(relative)) return false;
   return datastore::remove_artifact(root / relative, root);
+}
+
+bool will_create(const fs::path& destination) {
+  struct stat st {};
+  return !destination.empty() && ::lstat(destination.c_str(), &st) != 0 && errno == ENOENT;
 }
 
 void discard_placed_files(Registry& registry, const fs::path& root, const RepositoryFiles& files,
@@ -149,19 +174,16 @@ void discard_placed_files(Registry& registry, const fs::path& root, const Reposi
   }
 }
 
-void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode mode, Registry& registry,
-                                const fs::path& root) const {
+void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode mode, const fs::path& root) const {
   if (auto what = files.identify(source))
     throw InvalidArgumentError(fmt::format("'{}' is {}: the repository's own files can never be datasets",
                                            printable(source.string()), *what));
-  if (mode != datastore::TransferMode::kMove) return;
-  for (const fs::path& top : {root, fs::weakly_canonical(root)}) {
-    fs::path rel = fs::absolute(source).lexically_normal().lexically_relative(top);
-    if (rel.empty() || *rel.begin() == "..") continue;
-    if (registry.path_is_referenced(rel.generic_string()))
-      throw InvalidArgumentError(fmt::format("'{}' is the file of a dataset already in this repository; 'move' would "
-                                             "take it from that dataset: use copy or link", printable(source.string())));
-  }
+  // A file already in the datastore may be some dataset's, under any of the names that links
+  // give it: a move never takes one (use auto to register it in place, or copy).
+  if (mode == datastore::TransferMode::kMove && datastore::inside_root(source, root))
+    throw InvalidArgumentError(fmt::format("'{}' is already inside the repository; 'move' takes files from outside "
+                                           "it only: use auto to register it where it is, or copy",
+                                           printable(source.string())));
 }
 
 fs::path Butler::Impl::destination(const fs::path& root, const std::string& template_path, const std::string& extension,
@@ -175,6 +197,9 @@ fs::path Butler::Impl::destination(const fs::path& root, const std::string& temp
   if (auto is = files.identify(path))
     throw InvalidArgumentError(fmt::format("the file template gives {} the path '{}', which is {}; change the "
                                            "templates in butler.yaml", what, printable(relative), *is));
+  if (!folder_inside_root(root, relative))
+    throw InvalidArgumentError(fmt::format("{} would be written to '{}', but a symbolic link in that path leads "
+                                           "outside the repository; remove the link", what, printable(relative)));
   return path;
 }
 
@@ -250,6 +275,21 @@ std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access) 
   } catch (const YAML::Exception& e) {
     throw InvalidConfigError(fmt::format("{} is not valid YAML: {}", config_path.string(), e.what()));
   }
+  try {
+    b->open_configured(root, access);
+  } catch (const YAML::Exception& e) {
+    throw InvalidConfigError(fmt::format("{} is not a valid repository configuration: {}; fix it or restore it from "
+                                         "a copy", config_path.string(), e.what()));
+  }
+  return b;
+}
+
+void Butler::open_configured(const fs::path& root, Access access) {
+  auto* b = this;
+  if (!impl_->config.IsMap() || !impl_->config["registry"] || !impl_->config["registry"]["db"] ||
+      !impl_->config["registry"]["db"].IsScalar())
+    throw InvalidConfigError(fmt::format("{} has no registry.db (the database URL); fix it or restore it from a copy",
+                                         (root / "butler.yaml").string()));
   b->registry_ = Registry::open(open_database(b->impl_->config, root, false));
   b->impl_->files = RepositoryFiles(root, sqlite_file(b->impl_->config, root));
   const auto& ds = b->impl_->config["datastore"];
@@ -267,7 +307,6 @@ std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access) 
     b->recover_interrupted_writes();
     b->empty_trash();
   }
-  return b;
 }
 
 Butler::~Butler() = default;
@@ -367,7 +406,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     fs::path source = options.source_folder ? datastore::resolve_source(f.path.string(), *options.source_folder) : f.path;
     if (!fs::exists(source))
       throw NotFoundError(fmt::format("file to ingest does not exist: {}", printable(source.string())));
-    impl_->check_source(source, mode, *registry_, root_);
+    impl_->check_source(source, mode, root_);
     if (mode == datastore::TransferMode::kMove && options.source_folder)
       datastore::check_move_source(source, *options.source_folder);
     Planned p{&f, source, {}, {}};
@@ -391,7 +430,10 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       ext = e.substr(e.find('.'));  // keeps ".fits.gz" whole
       break;
     }
-    if (creates_files) {  // direct, none and split leave files where they are: no datastore path
+    // direct, none and split leave files where they are, as auto does with a file already in
+    // the datastore: no datastore path to make.
+    const bool in_place = mode == datastore::TransferMode::kAuto && datastore::inside_root(source, root_);
+    if (creates_files && !in_place) {
       const auto& ref = p.refs.front();
       p.destination = impl_->destination(root_, template_path(ref, types.at(ref.dataset_type)), ext,
                                          fmt::format("dataset {} of run '{}'", ref.dataset_type, printable(run)));
@@ -412,7 +454,8 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   auto token = std::make_unique<WriteToken>(root_);
   if (creates_files) {
     std::vector<std::string> pending;
-    for (const auto& p : plan) pending.push_back(p.destination.lexically_relative(root_).generic_string());
+    for (const auto& p : plan)
+      if (will_create(p.destination)) pending.push_back(p.destination.lexically_relative(root_).generic_string());
     token->announce(pending);
   }
   std::vector<fs::path> created, moved_sources;
@@ -480,6 +523,35 @@ Butler::WriteBatch::~WriteBatch() {
   deferred.erase(deferred.begin() + static_cast<std::ptrdiff_t>(first_deferred_), deferred.end());
 }
 
+// ---- retrieval
+
+fs::path Butler::retrieve_artifact(const StoredFile& file, const fs::path& directory, bool preserve_path,
+                                   const std::string& mode_name, bool overwrite) {
+  using datastore::TransferMode;
+  auto mode = datastore::parse_transfer_mode(mode_name);
+  if (mode == TransferMode::kAuto) mode = TransferMode::kCopy;
+  if (mode != TransferMode::kCopy && mode != TransferMode::kLink && mode != TransferMode::kHardlink &&
+      mode != TransferMode::kSymlink && mode != TransferMode::kRelsymlink)
+    throw InvalidArgumentError(fmt::format("retrieve-artifacts cannot use transfer mode '{}': use copy, link, "
+                                           "hardlink, symlink or relsymlink (the repository keeps its files)",
+                                           mode_name));
+  if (datastore::inside_root(directory, root_) || datastore::inside_root(root_, directory) ||
+      fs::weakly_canonical(fs::absolute(directory)) == fs::weakly_canonical(root_))
+    throw InvalidArgumentError(fmt::format("the destination {} is inside the repository (or holds it); retrieve "
+                                           "artifacts into a folder of their own", directory.string()));
+  const bool is_uri = file.path.find("://") != std::string::npos;
+  fs::path source = is_uri ? datastore::path_from_file_uri(file.path) : fs::path(artifact_uri(file));
+  fs::path relative = preserve_path && !is_uri && file.path.front() != '/' ? fs::path(file.path) : source.filename();
+  if (datastore::datastore_path_problem(relative.generic_string()))
+    throw InvalidArgumentError(fmt::format("cannot retrieve '{}': its stored path is not a plain relative path",
+                                           printable(file.path)));
+  datastore::TransferOptions options;
+  if (overwrite) options.overwrite = datastore::Overwrite::kReplace;
+  fs::path target = directory / relative;
+  datastore::transfer_file(source, target, mode, options);
+  return target;
+}
+
 // ---- removal, trash and recovery
 
 void Butler::remove_datasets(const std::vector<Uuid>& ids) {
@@ -515,20 +587,25 @@ std::size_t Butler::recover_interrupted_writes() {
   fs::path dir = root_ / datastore::kPrivateFolder / "locks";
   if (!fs::exists(dir)) return 0;
   std::size_t removed = 0;
+  const auto live = live_journal_paths(root_);
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() != ".lock") continue;
     if (writer_is_alive(entry.path())) continue;
     fs::path journal = entry.path();
     journal.replace_extension(".pending");
     std::set<fs::path> dirs;
+    bool all_done = true;
     auto paths = read_journal(journal);
     if (!paths && fs::exists(journal))
       spdlog::warn("{} is not a write journal of this majordome; the files it may name were kept", journal.string());
     for (const auto& p : paths.value_or(std::vector<std::string>{})) {
+      if (live.count(p)) continue;  // a running writer is placing a file there now
       try {
         if (remove_unreferenced(*registry_, root_, impl_->files, p, "an interrupted write")) ++removed;
       } catch (const std::exception& e) {
-        spdlog::warn("could not remove {} left by an interrupted write: {}", printable(p), e.what());
+        spdlog::warn("could not remove {} left by an interrupted write: {} (kept for the next clean-up)",
+                     printable(p), e.what());
+        all_done = false;
         continue;
       }
       // Its directory may also hold the writer's half-written temporary.
@@ -538,6 +615,7 @@ std::size_t Butler::recover_interrupted_writes() {
     }
     for (const auto& d : dirs)
       if (fs::exists(d)) removed += datastore::cleanup_temporaries(d);
+    if (!all_done) continue;  // the journal stays, so the next clean-up retries
     std::error_code ec;
     fs::remove(journal, ec);
     fs::remove(entry.path(), ec);

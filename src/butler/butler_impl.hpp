@@ -36,6 +36,10 @@ void remove_moved_sources(const std::vector<std::filesystem::path>& sources);
 // warning who asked. Returns true if a file was removed; throws IoError if it cannot be.
 bool remove_unreferenced(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,
                          const std::string& relative, std::string_view purpose);
+// True if a write would create `destination`: a path is given and nothing is there yet. Only
+// such paths go into the write journal: recovery must never remove a file the writer did
+// not create (a file already at the path, or a source used in place).
+bool will_create(const std::filesystem::path& destination);
 // Removes files a failed write placed, unless the registry references them (an ambiguous
 // commit failure may have committed); never throws.
 void discard_placed_files(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,
@@ -43,8 +47,8 @@ void discard_placed_files(Registry& registry, const std::filesystem::path& root,
 
 struct Butler::Impl {
   // Refuses a file to ingest or import that is one of the repository's own files, or, for a
-  // move, the file of a dataset already stored (moving it would take it from that dataset).
-  void check_source(const std::filesystem::path& source, datastore::TransferMode mode, Registry& registry,
+  // move, a file already inside the datastore (it may be a stored dataset's, under any name).
+  void check_source(const std::filesystem::path& source, datastore::TransferMode mode,
                     const std::filesystem::path& root) const;
   // root / `template_path` + `extension`, after checking it against the datastore path
   // rule and the repository's own files; `what` names the dataset in the error.

@@ -22,10 +22,17 @@ namespace fs = std::filesystem;
 WriteToken::WriteToken(const fs::path& root) {
   fs::path dir = root / ".majordome" / "locks";
   fs::create_directories(dir);
-  lock_ = dir / (Uuid::v4().hex() + ".lock");
-  fd_ = ::open(lock_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0)
-    throw IoError(fmt::format("cannot create the write lock {}: {}", lock_.string(), std::strerror(errno)));
+  const std::string token = Uuid::v4().hex();
+  lock_ = dir / (token + ".lock");
+  // Locked before it gets its .lock name: recovery, which removes every unlocked .lock, can
+  // never see it unlocked.
+  fs::path fresh = dir / (token + ".new");
+  fd_ = ::open(fresh.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0 || ::rename(fresh.c_str(), lock_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(fresh.c_str());
+    throw IoError(fmt::format("cannot create the write lock {}: {}", lock_.string(), std::strerror(err)));
+  }
 }
 
 WriteToken::~WriteToken() {

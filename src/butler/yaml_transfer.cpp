@@ -116,6 +116,14 @@ std::int64_t day_obs_of(TaiTime begin, const std::string& instrument) {
 
 void Butler::import_yaml(const fs::path& directory, const fs::path& export_file, const ImportOptions& options) {
   fs::path file = export_file.is_absolute() || fs::exists(export_file) ? export_file : directory / export_file;
+  try {
+    import_yaml_file(directory, file, options);
+  } catch (const YAML::Exception& e) {  // a value of the wrong kind where the format wants another
+    throw CorruptFileError(fmt::format("{} is not a valid export: {}", file.string(), e.what()));
+  }
+}
+
+void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, const ImportOptions& options) {
   if (!fs::exists(file)) throw NotFoundError(fmt::format("export file {} does not exist", file.string()));
   // YAML has no end marker, so a file cut short at a line boundary can still parse; but every
   // writer (daf_butler's and ours) ends the file with a line break, and a file cut anywhere
@@ -403,7 +411,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
       fs::path source;
       try {
         source = datastore::resolve_source(d.path, directory);
-        if (fs::exists(source)) impl_->check_source(source, mode, *registry_, root_);
+        if (fs::exists(source)) impl_->check_source(source, mode, root_);
         if (mode == datastore::TransferMode::kMove) datastore::check_move_source(source, directory);
       } catch (const InvalidArgumentError& e) {
         throw InvalidArgumentError(fmt::format("{}: dataset {} ({}): {}", file.string(), d.refs.front().id.str(),
@@ -417,9 +425,12 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
       std::string ext;
       auto name = source.filename().string();
       if (auto dot = name.find('.'); dot != std::string::npos) ext = name.substr(dot);
-      // direct leaves the file where it is: no path in the datastore to make.
+      // direct and split leave the file where it is, as auto does with a file already in the
+      // datastore: no path in the datastore to make.
+      const bool in_place = mode == datastore::TransferMode::kDirect || mode == datastore::TransferMode::kSplit ||
+                            (mode == datastore::TransferMode::kAuto && datastore::inside_root(source, root_));
       fs::path destination =
-          mode == datastore::TransferMode::kDirect
+          in_place
               ? fs::path()
               : impl_->destination(root_, template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)),
                                    ext, fmt::format("dataset {} ({}) of run '{}'", d.refs.front().id.str(),
@@ -444,7 +455,7 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
   {
     std::vector<std::string> paths;
     for (const auto& t : transfers)
-      if (!t.destination.empty()) paths.push_back(t.destination.lexically_relative(root_).generic_string());
+      if (will_create(t.destination)) paths.push_back(t.destination.lexically_relative(root_).generic_string());
     token.announce(paths);
   }
   std::vector<fs::path> created, moved_sources;

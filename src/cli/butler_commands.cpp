@@ -1034,23 +1034,17 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("-d,--dataset-type", *types);
     cmd->add_option("--where", *where);
     cmd->add_flag("!--preserve-path,--no-preserve-path", *no_preserve, "Flatten into DESTINATION instead of keeping datastore paths");
-    cmd->add_option("-t,--transfer", *transfer)->capture_default_str();
+    cmd->add_option("-t,--transfer", *transfer, "copy, link, hardlink, symlink or relsymlink")->capture_default_str();
     cmd->add_flag("--clobber", *clobber, "Overwrite existing files");
     on_run(cmd, [=] {
-      auto mode = datastore::parse_transfer_mode(*transfer);
+      datastore::parse_transfer_mode(*transfer);  // fail before opening anything
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
       std::size_t copied = 0;
       for (auto& [type, refs] : find_datasets(reg, split_commas(*types), split_commas(*collections), *where, {}, false, 0))
         for (const auto& ref : refs)
           for (const auto& f : reg.stored_files(ref.id)) {
-            fs::path source = f.path.find("://") != std::string::npos ? datastore::path_from_file_uri(f.path) : fs::path(b->artifact_uri(f));
-            fs::path target = *no_preserve ? fs::path(*dest) / source.filename()
-                                           : fs::path(*dest) / (f.path.find("://") != std::string::npos ? source.filename() : fs::path(f.path));
-            datastore::TransferOptions options;
-            if (*clobber) options.overwrite = datastore::Overwrite::kReplace;
-            datastore::transfer_file(source, target, mode, options);
-            std::cout << target.string() << "\n";
+            std::cout << b->retrieve_artifact(f, *dest, !*no_preserve, *transfer, *clobber).string() << "\n";
             ++copied;
           }
       std::cerr << fmt::format("Retrieved {} file(s).\n", copied);

@@ -174,18 +174,6 @@ std::string stored_path_for(const fs::path& artifact, const fs::path& root) {
   return file_uri(artifact);
 }
 
-// `source` relative to `root` if inside it, lexically or once links are resolved (a root
-// given through a symbolic link).
-std::optional<fs::path> inside_root(const fs::path& source, const fs::path& root) {
-  if (auto rel = detail::relative_inside(source, root)) return rel;
-  std::error_code ec1;
-  std::error_code ec2;
-  fs::path real_source = fs::weakly_canonical(source, ec1);
-  fs::path real_root = fs::weakly_canonical(root, ec2);
-  if (ec1 || ec2) return std::nullopt;
-  return detail::relative_inside(real_source, real_root);
-}
-
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
          c == '-' || c == '~' || c == '/';
@@ -317,6 +305,15 @@ void check_move_source(const fs::path& source, const fs::path& folder) {
     throw InvalidArgumentError(fmt::format(
         "'{}' is not inside {}: 'move' takes only files inside the folder given for the import or ingest (it "
         "deletes them from there); copy it, or give that folder", printable(source.string()), top.string()));
+}
+
+std::optional<fs::path> inside_root(const fs::path& path, const fs::path& root) {
+  std::error_code ec1;
+  std::error_code ec2;
+  fs::path real_path = fs::weakly_canonical(detail::absolute_normal(path), ec1);
+  fs::path real_root = fs::weakly_canonical(detail::absolute_normal(root), ec2);
+  if (!ec1 && !ec2) return detail::relative_inside(real_path, real_root);
+  return detail::relative_inside(detail::absolute_normal(path), detail::absolute_normal(root));
 }
 
 std::string file_uri(const fs::path& path) {

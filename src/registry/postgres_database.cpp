@@ -207,7 +207,7 @@ class PostgresDatabase final : public Database {
       while (!message.empty() && message.back() == '\n') message.pop_back();
       PQfinish(conn_);
       conn_ = nullptr;
-      throw DatabaseError(fmt::format("cannot connect to PostgreSQL registry {}: {}", describe(), message));
+      throw DatabaseError(fmt::format("cannot connect to the registry ({}): {}", describe(), message));
     }
     PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
     execute_script("SET client_min_messages TO WARNING");

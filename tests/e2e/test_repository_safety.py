@@ -225,7 +225,7 @@ def test_move_never_takes_a_stored_dataset_file(butler, refcat_repo, tmp_path):
     with Unchanged(butler, repo, tmp_path / "state"):
         r = butler("ingest-files", repo, "refcat", "thief", t, "--prefix", repo.path, "-t", "move",
                    expect=EXIT["InvalidArgument"])
-    assert "already in this repository" in r.stderr
+    assert "already inside the repository" in r.stderr
 
 
 # ---------------------------------------------------------------------------- 3. names
@@ -398,3 +398,106 @@ def test_ingest_move_of_an_absolute_path_outside_the_prefix(butler, refcat_repo,
            "-t", "move")
     assert not (folder / "mine.dat").exists()
     assert_consistent(butler, repo)
+
+
+# ---------------------------------------------------------------------------- found by review
+
+def test_killed_in_place_ingest_keeps_the_files_it_did_not_create(butler, refcat_repo):
+    """`-t auto` of files already in the datastore uses them in place: a killed writer's
+    journal must not name them, or recovery would delete the user's files."""
+    repo = refcat_repo
+    folder = repo.path / "runY" / "refcat"
+    folder.mkdir(parents=True)
+    rows = []
+    for i in range(3000):
+        n = HTM7 + 10 + i
+        (folder / f"refcat_{n}_runY.dat").write_text("mine")
+        rows.append(f"runY/refcat/refcat_{n}_runY.dat,{n}")
+    t = repo.path.parent / "inplace.csv"
+    t.write_text("path,htm7\n" + "\n".join(rows) + "\n")
+    proc = butler.popen("ingest-files", repo, "refcat", "runY", t, "--prefix", repo.path, "-t", "auto",
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    locks = repo.path / ".majordome" / "locks"
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and not list(locks.glob("*.pending")):
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)  # once the journal is written: the files are being registered
+    proc.wait(timeout=60)
+    butler("cleanup", repo)
+    assert len(list(folder.iterdir())) == 3000, "recovery removed files the killed writer never created"
+    assert_registry_alive(butler, repo)
+
+
+def test_symlinks_into_and_out_of_the_repository(butler, refcat_repo, tmp_path):
+    repo = refcat_repo
+    (stored,) = [p for p in repo.path.rglob("*.dat")]
+    # A move through a link to the repository still sees a stored dataset's file.
+    alias = tmp_path / "alias"
+    alias.symlink_to(repo.path)
+    rel = stored.relative_to(repo.path)
+    t = table(tmp_path / "m.csv", [rel])
+    with Unchanged(butler, repo, tmp_path / "state"):
+        r = butler("ingest-files", repo, "refcat", "thief", t, "--prefix", alias, "-t", "move",
+                   expect=EXIT["InvalidArgument"])
+    assert "already inside the repository" in r.stderr
+    # A run folder that is a link to elsewhere: nothing is written (or later deleted) there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (repo.path / "runO").symlink_to(elsewhere)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "f.dat").write_text("x")
+    r = butler("ingest-files", repo, "refcat", "runO", table(tmp_path / "o.csv", ["f.dat"]), "--prefix", src,
+               "-t", "copy", expect=EXIT["InvalidArgument"])
+    assert "symbolic link" in r.stderr
+    assert not list(elsewhere.iterdir())
+    # A folder link back to the root: registering another dataset's file in place under the
+    # alias and removing that run keeps the file (one file, one relative path).
+    (repo.path / "runS").symlink_to(".")
+    butler("ingest-files", repo, "refcat", "runAlias", table(tmp_path / "a.csv", [f"runS/{rel}"]),
+           "--prefix", repo.path, "-t", "auto")
+    butler("remove-runs", repo, "runAlias", "--no-confirm")
+    assert stored.read_text() == "committed\n"
+    (repo.path / "runO").unlink()
+    (repo.path / "runS").unlink()
+    assert_consistent(butler, repo)
+
+
+def test_retrieve_artifacts_never_takes_or_overwrites_repository_files(butler, refcat_repo, tmp_path):
+    repo = refcat_repo
+    (stored,) = [p for p in repo.path.rglob("*.dat")]
+    with Unchanged(butler, repo, tmp_path / "state"):
+        r = butler("retrieve-artifacts", repo, tmp_path / "out", "-t", "move", expect=EXIT["InvalidArgument"])
+        assert "cannot use transfer mode 'move'" in r.stderr
+        for dest in [repo.path, repo.path / "sub", repo.path.parent]:
+            r = butler("retrieve-artifacts", repo, dest, "--clobber", expect=EXIT["InvalidArgument"])
+            assert "inside the repository" in r.stderr
+    butler("retrieve-artifacts", repo, tmp_path / "out")
+    assert (tmp_path / "out" / stored.relative_to(repo.path)).read_text() == "committed\n"
+
+
+@pytest.mark.parametrize("config", ["checksum-maybe", "db-list", "no-db", "no-registry", "scalar"])
+def test_damaged_butler_yaml_is_a_clear_error(butler, repo, config):
+    path = repo.path / "butler.yaml"
+    text = yaml.safe_load(path.read_text())
+    if config == "checksum-maybe":
+        text.setdefault("datastore", {})["checksum"] = "maybe"
+    elif config == "db-list":
+        text["registry"]["db"] = [1]
+    elif config == "no-db":
+        text["registry"] = {}
+    elif config == "no-registry":
+        text.pop("registry")
+    else:
+        text = "just a string"
+    path.write_text(yaml.safe_dump(text))
+    r = butler("query-collections", repo, expect=EXIT["InvalidConfig"])
+    assert "butler.yaml" in r.stderr
+
+
+def test_export_with_values_of_the_wrong_kind(butler, refcat_repo, tmp_path):
+    export = tmp_path / "export.yaml"
+    export.write_text(yaml.safe_dump({"description": "Butler Data Repository Export", "version": "1.0.2",
+                                      "universe_version": "x", "universe_namespace": "daf_butler", "data": []}))
+    with Unchanged(butler, refcat_repo, tmp_path / "state"):
+        butler("import", refcat_repo, tmp_path, expect=EXIT["CorruptFile"])

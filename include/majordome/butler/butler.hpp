@@ -101,6 +101,14 @@ class Butler {
     std::size_t first_deferred_ = 0;  // the writes of this batch (an enclosing one keeps earlier ones)
   };
 
+  // Puts a copy of (or a link to) a stored file under `directory` (outside the repository):
+  // at its datastore path, or by file name when not `preserve_path`. `mode` is copy, auto
+  // (a copy), link, hardlink, symlink or relsymlink: nothing is taken from the repository.
+  // Returns the path written. InvalidArgumentError for another mode or a directory inside
+  // the repository; ConflictError for an existing file unless `overwrite`.
+  std::filesystem::path retrieve_artifact(const registry::StoredFile& file, const std::filesystem::path& directory,
+                                          bool preserve_path, const std::string& mode, bool overwrite);
+
   // Removes datasets (their files go to the trash, then are deleted).
   void remove_datasets(const std::vector<Uuid>& ids);
   void remove_run(const std::string& run);
@@ -131,6 +139,9 @@ class Butler {
 
  private:
   Butler() = default;
+  void open_configured(const std::filesystem::path& root, Access access);
+  void import_yaml_file(const std::filesystem::path& directory, const std::filesystem::path& file,
+                        const ImportOptions& options);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::filesystem::path root_;

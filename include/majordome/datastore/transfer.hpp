@@ -81,6 +81,12 @@ std::filesystem::path resolve_source(std::string_view name, const std::filesyste
 // InvalidArgumentError naming the file, the folder and the fix.
 void check_move_source(const std::filesystem::path& source, const std::filesystem::path& folder);
 
+// `path` relative to `root` if it lies inside it. Symbolic links are resolved first, so a
+// path that reaches the root through a link (or leaves it through one) is judged by where
+// the file really is, and two spellings of one file give one relative path; lexically
+// otherwise (a path whose folders do not exist yet).
+std::optional<std::filesystem::path> inside_root(const std::filesystem::path& path, const std::filesystem::path& root);
+
 // "file://" + the absolute, normalised path, percent-encoded except letters, digits,
 // "_.-~" and '/' (as Python's urllib.parse.quote): "/data/a b.fits" → "file:///data/a%20b.fits".
 std::string file_uri(const std::filesystem::path& path);
