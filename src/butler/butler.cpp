@@ -559,6 +559,11 @@ void Butler::remove_datasets(const std::vector<Uuid>& ids) {
   empty_trash();
 }
 
+void Butler::unstore_datasets(const std::vector<Uuid>& ids) {
+  registry_->unstore_datasets(ids);
+  empty_trash();
+}
+
 void Butler::remove_run(const std::string& run) {
   registry_->remove_run(run);
   empty_trash();

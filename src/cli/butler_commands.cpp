@@ -1004,16 +1004,7 @@ void add_butler_commands(CLI::App& app) {
       if (!purge->empty()) {
         b->remove_datasets(ids);
       } else if (*unstore) {
-        registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
-        auto now = TaiTime::now().ns();
-        for (const auto& id : ids) {
-          for (const auto& f : reg.stored_files(id))
-            if (f.path.find("://") == std::string::npos && f.path.front() != '/')
-              reg.db().execute("INSERT INTO datastore_trash (path, trashed) VALUES (?, ?) ON CONFLICT DO NOTHING", {f.path, now});
-          reg.db().execute("DELETE FROM datastore_record WHERE dataset_id = ?", {reg.db().uuid_value(id)});
-        }
-        txn.commit();
-        b->empty_trash();
+        b->unstore_datasets(ids);
       }
     });
   }

@@ -656,6 +656,18 @@ void Registry::remove_datasets(const std::vector<Uuid>& ids) {
   txn.commit();
 }
 
+void Registry::unstore_datasets(const std::vector<Uuid>& ids) {
+  Transaction txn(*db_, TransactionMode::kWrite);
+  auto now = TaiTime::now().ns();
+  for (const auto& id : ids) {
+    for (const auto& f : stored_files(id))
+      if (f.path.find("://") == std::string::npos && !f.path.empty() && f.path[0] != '/')
+        db_->execute("INSERT INTO datastore_trash (path, trashed) VALUES (?, ?) ON CONFLICT DO NOTHING", {f.path, now});
+    db_->execute("DELETE FROM datastore_record WHERE dataset_id = ?", {db_->uuid_value(id)});
+  }
+  txn.commit();
+}
+
 void Registry::remove_run(const std::string& name) {
   Transaction txn(*db_, TransactionMode::kWrite);
   auto c = get_collection(name);

@@ -112,6 +112,8 @@ class Butler {
   // Removes datasets (their files go to the trash, then are deleted).
   void remove_datasets(const std::vector<Uuid>& ids);
   void remove_run(const std::string& run);
+  // Deletes the datasets' files (through the trash) and keeps the datasets, without files.
+  void unstore_datasets(const std::vector<Uuid>& ids);
   // Deletes the files in the trash that nothing references any more; returns how many.
   std::size_t empty_trash();
   // Removes files left by writers that died; returns how many files were removed.

@@ -236,6 +236,9 @@ class Registry {
   // Datasets of the given IDs are deleted with their associations and datastore records;
   // the files they had are moved to the trash table in the same transaction.
   void remove_datasets(const std::vector<Uuid>& ids);
+  // Forgets where the datasets' files are (their datastore records), keeping the datasets;
+  // the files' relative paths go to the trash in the same transaction.
+  void unstore_datasets(const std::vector<Uuid>& ids);
   // Removes a RUN with all its datasets (trash as above).
   void remove_run(const std::string& name);
 
