@@ -491,6 +491,7 @@ fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& opt
   if (mode != "none" && mode != "copy" && mode != "link" && mode != "symlink" && mode != "hardlink")
     throw InvalidArgumentError(fmt::format("export --transfer '{}' is not supported; use copy, link, symlink, "
                                            "hardlink or none", mode));
+  std::set<fs::path> placed;  // files this export put under `directory`
   // Collections: the selected ones plus, recursively, the children of selected chains.
   std::vector<registry::CollectionRecord> selected = registry_->query_collections(options.collections);
   if (!options.collections.empty() && selected.empty())
@@ -632,7 +633,9 @@ fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& opt
           if (mode != "none" && path.find("://") == std::string::npos) {
             datastore::TransferOptions topts;
             fs::path dest = directory / path;
-            if (!fs::exists(dest))
+            // One file may hold several datasets: it is placed once. Any other file already
+            // there is a conflict (transfer_file names it), never silently left in the bundle.
+            if (placed.insert(dest.lexically_normal()).second)
               datastore::transfer_file(root_ / path, dest, datastore::parse_transfer_mode(mode), topts);
           }
         }

@@ -232,6 +232,16 @@ void validate_collection_name(const std::string& name) {
     refuse(fmt::format("it must have 1 to {} characters", kMaxCollectionName));
   if (!is_valid_utf8(name)) refuse("it is not valid UTF-8");
   if (has_control_characters(name)) refuse("it contains a control character (newline, tab, ...)");
+  // Invisible characters and direction overrides (U+200B-U+200F, U+202A-U+202E, U+2060-U+2069,
+  // U+FEFF) would let one name pass for another in tables and messages.
+  for (std::size_t i = 0; i + 2 < name.size(); ++i) {
+    auto b0 = static_cast<unsigned char>(name[i]), b1 = static_cast<unsigned char>(name[i + 1]),
+         b2 = static_cast<unsigned char>(name[i + 2]);
+    bool invisible = (b0 == 0xe2 && b1 == 0x80 && ((b2 >= 0x8b && b2 <= 0x8f) || (b2 >= 0xaa && b2 <= 0xae))) ||
+                     (b0 == 0xe2 && b1 == 0x81 && b2 >= 0xa0 && b2 <= 0xa9) || (b0 == 0xef && b1 == 0xbb && b2 == 0xbf);
+    if (invisible) refuse("it contains an invisible or text-direction character (U+200B-U+200F, U+202A-U+202E, "
+                          "U+2060-U+2069 or U+FEFF)");
+  }
   if (is_glob(name)) refuse("it contains a wildcard character (*, ? or [)");
   // A RUN's name is the first folder of its files' paths: every segment must be a plain name.
   for (std::size_t begin = 0;;) {

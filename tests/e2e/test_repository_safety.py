@@ -501,3 +501,17 @@ def test_export_with_values_of_the_wrong_kind(butler, refcat_repo, tmp_path):
                                       "universe_version": "x", "universe_namespace": "daf_butler", "data": []}))
     with Unchanged(butler, refcat_repo, tmp_path / "state"):
         butler("import", refcat_repo, tmp_path, expect=EXIT["CorruptFile"])
+
+
+def test_export_never_leaves_a_foreign_file_in_the_bundle(butler, refcat_repo, tmp_path):
+    repo = refcat_repo
+    (stored,) = [p for p in repo.path.rglob("*.dat")]
+    out = tmp_path / "bundle"
+    foreign = out / stored.relative_to(repo.path)
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("someone else's")
+    r = butler("export", repo, out, "-t", "copy", expect=EXIT["Conflict"])
+    assert str(foreign) in r.stderr
+    assert foreign.read_text() == "someone else's"
+    butler("export", repo, tmp_path / "fresh", "-t", "copy")
+    assert (tmp_path / "fresh" / stored.relative_to(repo.path)).read_text() == "committed\n"

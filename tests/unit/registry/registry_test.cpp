@@ -129,7 +129,8 @@ TEST_P(RegistryTest, ChainsFlattenDepthFirstAndRefuseCycles) {
 
 TEST_P(RegistryTest, CollectionNamesThatArePathsInDisguiseAreRefused) {
   for (const char* bad : {"x/../victim", ".", "..", "victim/..", "/abs/run", "a//b", "a/", "./a", "a\nb",
-                          "x\ngen3.sqlite3\ny", "a\tb", "a\x01", "a\x7f", "a\xc2\x85", "a\x85", "\xff", "", "a*"}) {
+                          "x\ngen3.sqlite3\ny", "a\tb", "a\x01", "a\x7f", "a\xc2\x85", "a\x85", "\xff", "", "a*",
+                          "run\xe2\x80\xaegpj", "a\xe2\x80\x8b" "b", "\xef\xbb\xbf" "run", "a\xe2\x81\xa6" "b"}) {
     for (auto type : {CollectionType::kRun, CollectionType::kTagged, CollectionType::kChained,
                       CollectionType::kCalibration}) {
       try {
