@@ -201,6 +201,18 @@ class PostgresDatabase final : public Database {
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
+    // A URL libpq cannot parse is a configuration error, not a database failure.
+    char* parse_error = nullptr;
+    if (PQconninfoOption* parsed = PQconninfoParse(libpq_url_.c_str(), &parse_error)) {
+      PQconninfoFree(parsed);
+    } else {
+      std::string message = parse_error ? scrub_secrets(parse_error, secrets_) : "out of memory";
+      if (parse_error) PQfreemem(parse_error);
+      while (!message.empty() && message.back() == '\n') message.pop_back();
+      throw InvalidConfigError(fmt::format("registry.db {} is not a valid PostgreSQL URL: {} (the form is "
+                                           "postgresql://[user@]host[:port]/database[?parameter=value&...])",
+                                           redact_url(url_), message));
+    }
     conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = scrub_secrets(PQerrorMessage(conn_), secrets_);

@@ -262,3 +262,11 @@ def test_db_auth_password_never_printed_postgres(butler, postgres_url, tmp_path,
         assert SECRET not in r.output and ROLE_PASSWORD not in r.output
     finally:
         psql(postgres_url, f'DROP SCHEMA IF EXISTS "{namespace}" CASCADE')
+
+
+@pytest.mark.parametrize("url", ["postgresql://alice:{S}@127.0.0.1:{port}/db?bogus=1",
+                                 "postgresql://alice:{S}@127.0.0.1:{port}/db%zz"])
+def test_malformed_url_is_a_configuration_error(butler, tmp_path, closed_port, url):
+    r = butler("create", "--seed-config", write_seed(tmp_path, url.format(S=SECRET, port=closed_port)),
+               tmp_path / "repo", expect=EXIT["InvalidConfig"])
+    assert "not a valid PostgreSQL URL" in r.stderr and SECRET not in r.output, r.output
