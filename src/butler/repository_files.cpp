@@ -33,28 +33,33 @@ bool is_within(const fs::path& path, const fs::path& dir) {
 
 RepositoryFiles::RepositoryFiles(const fs::path& root, const std::optional<fs::path>& registry_file) {
   fs::path top = absolute_normal(root);
-  files_.push_back({top / "butler.yaml", "the repository's configuration butler.yaml"});
+  auto add = [&](const fs::path& path, std::string what) {
+    files_.push_back({absolute_normal(path), resolved(absolute_normal(path)), std::move(what)});
+  };
+  add(top / "butler.yaml", "the repository's configuration butler.yaml");
   if (registry_file) {
     fs::path db = absolute_normal(*registry_file);
     std::string name = db.filename().string();
-    files_.push_back({db, fmt::format("the repository's registry database {}", name)});
+    add(db, fmt::format("the repository's registry database {}", name));
     for (const char* suffix : {"-wal", "-shm", "-journal"})
-      files_.push_back({fs::path(db.string() + suffix), fmt::format("the registry's {}{} file", name, suffix)});
+      add(fs::path(db.string() + suffix), fmt::format("the registry's {}{} file", name, suffix));
   }
   private_dir_ = top / datastore::kPrivateFolder;
+  real_private_dir_ = resolved(private_dir_);
 }
 
 std::optional<std::string> RepositoryFiles::identify(const fs::path& path) const {
   if (files_.empty()) return std::nullopt;
+  // Called once per file of an ingest: one path resolution and one stat, against the
+  // resolved names computed once.
   const fs::path written = absolute_normal(path);
   const fs::path real = resolved(written);
-  for (const fs::path& p : {written, real}) {
-    if (is_within(p, private_dir_) || is_within(p, resolved(private_dir_)))
-      return fmt::format("inside the repository's private folder {}", datastore::kPrivateFolder);
-    for (const auto& f : files_)
-      if (p == f.path || p == resolved(f.path)) return f.what;
-  }
-  // Another name for the same file (a hard link, a bind mount).
+  if (is_within(written, private_dir_) || is_within(real, real_private_dir_))
+    return fmt::format("inside the repository's private folder {}", datastore::kPrivateFolder);
+  for (const auto& f : files_)
+    if (written == f.path || real == f.real_path) return f.what;
+  // Another name for the same file (a hard link, a bind mount). The files' identities are
+  // read now, not when the repository was opened: the -wal file comes and goes.
   struct stat st {};
   if (::stat(written.c_str(), &st) != 0) return std::nullopt;
   for (const auto& f : files_) {

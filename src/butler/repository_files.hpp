@@ -25,11 +25,12 @@ class RepositoryFiles {
 
  private:
   struct File {
-    std::filesystem::path path;  // absolute, normalised
+    std::filesystem::path path;       // absolute, normalised
+    std::filesystem::path real_path;  // links resolved
     std::string what;
   };
   std::vector<File> files_;
-  std::filesystem::path private_dir_;
+  std::filesystem::path private_dir_, real_private_dir_;
 };
 
 }  // namespace majordome::butler

@@ -297,11 +297,7 @@ fs::path resolve_source(std::string_view name, const fs::path& folder) {
 
 void check_move_source(const fs::path& source, const fs::path& folder) {
   const fs::path top = detail::absolute_normal(folder.empty() ? fs::path(".") : folder);
-  std::error_code ec1;
-  std::error_code ec2;
-  fs::path real = fs::weakly_canonical(detail::absolute_normal(source), ec1);
-  fs::path real_top = fs::weakly_canonical(top, ec2);
-  if (ec1 || ec2 || !detail::relative_inside(real, real_top))
+  if (!inside_root(source, top))
     throw InvalidArgumentError(fmt::format(
         "'{}' is not inside {}: 'move' takes only files inside the folder given for the import or ingest (it "
         "deletes them from there); copy it, or give that folder", printable(source.string()), top.string()));

@@ -645,25 +645,23 @@ std::vector<Registry::Certification> Registry::query_certifications(const std::s
 }
 
 void Registry::remove_datasets(const std::vector<Uuid>& ids) {
-  Transaction txn(*db_, TransactionMode::kWrite);
-  auto now = TaiTime::now().ns();
-  for (const auto& id : ids) {
-    for (const auto& f : stored_files(id))
-      if (f.path.find("://") == std::string::npos && !f.path.empty() && f.path[0] != '/')
-        db_->execute("INSERT INTO datastore_trash (path, trashed) VALUES (?, ?) ON CONFLICT DO NOTHING", {f.path, now});
-    db_->execute("DELETE FROM dataset WHERE dataset_id = ?", {db_->uuid_value(id)});
-  }
-  txn.commit();
+  forget_datasets(ids, "DELETE FROM dataset WHERE dataset_id = ?");
 }
 
 void Registry::unstore_datasets(const std::vector<Uuid>& ids) {
+  forget_datasets(ids, "DELETE FROM datastore_record WHERE dataset_id = ?");
+}
+
+// Trashes the datastore files (relative paths: the datastore's own) of each dataset, then
+// runs `delete_sql` for it, all in one transaction.
+void Registry::forget_datasets(const std::vector<Uuid>& ids, const char* delete_sql) {
   Transaction txn(*db_, TransactionMode::kWrite);
   auto now = TaiTime::now().ns();
   for (const auto& id : ids) {
     for (const auto& f : stored_files(id))
       if (f.path.find("://") == std::string::npos && !f.path.empty() && f.path[0] != '/')
         db_->execute("INSERT INTO datastore_trash (path, trashed) VALUES (?, ?) ON CONFLICT DO NOTHING", {f.path, now});
-    db_->execute("DELETE FROM datastore_record WHERE dataset_id = ?", {db_->uuid_value(id)});
+    db_->execute(delete_sql, {db_->uuid_value(id)});
   }
   txn.commit();
 }

@@ -456,6 +456,37 @@ def assert_same_state(before: dict, after: dict):
         raise AssertionError("the database changed:\n" + "\n".join(diff[:20]))
 
 
+class Unchanged:
+    """with Unchanged(butler, repo, scratch): the block must leave the repository as it found it
+    (registry export, database dump, every file under it)."""
+
+    def __init__(self, butler: Butler, repo: Repo, scratch: pathlib.Path):
+        self.butler, self.repo, self.scratch = butler, repo, scratch
+
+    def __enter__(self):
+        self.before = repository_state(self.butler, self.repo, self.scratch)
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            assert_same_state(self.before, repository_state(self.butler, self.repo, self.scratch))
+        return False
+
+
+def digest_tree(root: pathlib.Path, skip: pathlib.Path | None = None) -> dict:
+    """Every file (content hash) and link (target) under root, except under `skip`."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if skip and (p == skip or skip in p.parents):
+            continue
+        rel = p.relative_to(root).as_posix()
+        if p.is_symlink():
+            out[rel] = "-> " + os.readlink(p)
+        elif p.is_file():
+            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
 # ---------------------------------------------------------------------------- datastore checks
 
 IGNORED_TOP = {"butler.yaml", ".majordome"}

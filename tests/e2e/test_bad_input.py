@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 import yaml
 
-from conftest import (EXIT, Repo, assert_same_state, datasets, import_registry, psql, registry_file,
+from conftest import (EXIT, Repo, Unchanged, assert_same_state, datasets, import_registry, psql, registry_file,
                       repository_state, table_rows)
 
 
@@ -25,25 +25,9 @@ def populated(butler, repo, tmp_path):
     return repo
 
 
-class Unchanged:
-    """with Unchanged(...): the block must leave the repository as it found it."""
-
-    def __init__(self, butler, repo, tmp_path):
-        self.butler, self.repo, self.scratch = butler, repo, tmp_path / "state"
-
-    def __enter__(self):
-        self.before = repository_state(self.butler, self.repo, self.scratch)
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            assert_same_state(self.before, repository_state(self.butler, self.repo, self.scratch))
-        return False
-
-
 @pytest.fixture
 def unchanged(butler, populated, tmp_path):
-    return lambda: Unchanged(butler, populated, tmp_path)
+    return lambda: Unchanged(butler, populated, tmp_path / "state")
 
 
 def cut_mid_line(text: str, fraction: float) -> str:

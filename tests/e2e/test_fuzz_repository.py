@@ -7,7 +7,6 @@ the files it was told to, from that folder, and only when it succeeded).
 The generator is seeded (MAJORDOME_FUZZ_SEED, MAJORDOME_FUZZ_ROUNDS to explore further);
 a failure prints the seed, the round and the command to replay it."""
 
-import hashlib
 import os
 import pathlib
 import random
@@ -19,7 +18,7 @@ import time
 import pytest
 import yaml
 
-from conftest import EXIT, dataset_uris, uri_path
+from conftest import EXIT, dataset_uris, digest_tree, uri_path
 
 SEED = int(os.environ.get("MAJORDOME_FUZZ_SEED", "20261207"))
 ROUNDS = int(os.environ.get("MAJORDOME_FUZZ_ROUNDS", "40"))
@@ -64,19 +63,6 @@ def hostile_path(rng: random.Random, repo: pathlib.Path, folder: pathlib.Path) -
     if kind < 0.8:
         return str(folder / rel)
     return rng.choice(["f0.dat", "f1.dat", "sub/f2.dat"])  # sometimes a plain valid one
-
-
-def digest(root: pathlib.Path, skip: pathlib.Path | None = None) -> dict:
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if skip and (p == skip or skip in p.parents):
-            continue
-        rel = p.relative_to(root).as_posix()
-        if p.is_symlink():
-            out[rel] = "-> " + os.readlink(p)
-        elif p.is_file():
-            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def csv_field(text: str) -> str:
@@ -142,8 +128,8 @@ def test_fuzz_names_and_paths(butler, repo, tmp_path, seed):
         action = rng.choice(["ingest", "ingest", "import", "import", "remove-runs", "remove-runs", "prune",
                              "cleanup", "create", "interrupt"])
         world.refill()
-        around = digest(tmp_path, skip=repo.path)
-        folder_before = digest(world.folder)
+        around = digest_tree(tmp_path, skip=repo.path)
+        folder_before = digest_tree(world.folder)
         named: set[str] = set()
         transfer = rng.choice(TRANSFERS)
         run = hostile_name(rng) if rng.random() < 0.7 else f"ok/run{round_}"
@@ -196,16 +182,20 @@ def test_fuzz_names_and_paths(butler, repo, tmp_path, seed):
         assert r.returncode in (0, 1) or r.returncode in EXIT.values(), context
         world.check(context)
         # Nothing outside the repository and the given folder changed (created repositories aside).
-        after = digest(tmp_path, skip=repo.path)
+        after = digest_tree(tmp_path, skip=repo.path)
         changed = {k for k in set(around) | set(after) if around.get(k) != after.get(k)}
         changed = {k for k in changed if not k.startswith(("folder/", "created/", "bulk/", "t.csv", "export.yaml"))}
         assert not changed, f"{context} changed files outside: {sorted(changed)[:5]}"
         # The folder lost files only through a successful move of files named in the command.
-        folder_after = digest(world.folder)
+        folder_after = digest_tree(world.folder)
         lost = set(folder_before) - set(folder_after)
         if lost:
             assert r.returncode == 0 and transfer == "move" and action in ("ingest", "import"), \
                 f"{context} removed {sorted(lost)} from the folder (exit {r.returncode})"
+            base = world.folder if action == "ingest" else pathlib.Path(args[2])
+            named_files = {os.path.normpath(os.path.join(base, p.removeprefix("file://"))) for p in named}
+            for k in lost:
+                assert str(world.folder / k) in named_files, f"{context} moved {k}, which it was not given"
         for k in set(folder_before) & set(folder_after):
             assert folder_before[k] == folder_after[k], f"{context} changed {k} in the folder"
         if r.returncode == 0 and action in ("ingest", "import"):

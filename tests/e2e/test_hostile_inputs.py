@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXIT, table_rows
+from conftest import EXIT
 from test_ingest import raw_files, rows, simulate
 
 

@@ -4,7 +4,6 @@ disguise, and relative paths that leave their folder. Each refused command exits
 says what is wrong and leaves the repository byte-identical; nothing outside the repository
 and the folders the user named is read into it, moved or deleted."""
 
-import hashlib
 import os
 import pathlib
 import signal
@@ -15,38 +14,10 @@ import time
 import pytest
 import yaml
 
-from conftest import EXIT, assert_consistent, assert_same_state, datasets, repository_state, uri_path
+from conftest import EXIT, Unchanged, assert_consistent, datasets, digest_tree, uri_path
 
 TRANSFERS = ["auto", "copy", "move", "link", "hardlink", "symlink", "relsymlink", "direct", "split"]
 HTM7 = 131072
-
-
-class Unchanged:
-    """with Unchanged(...): the block must leave the repository as it found it."""
-
-    def __init__(self, butler, repo, scratch):
-        self.butler, self.repo, self.scratch = butler, repo, scratch
-
-    def __enter__(self):
-        self.before = repository_state(self.butler, self.repo, self.scratch)
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            assert_same_state(self.before, repository_state(self.butler, self.repo, self.scratch))
-        return False
-
-
-def digest_tree(root: pathlib.Path) -> dict:
-    """Every file (content hash) and link (target) under root."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root).as_posix()
-        if p.is_symlink():
-            out[rel] = "-> " + os.readlink(p)
-        elif p.is_file():
-            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def registry_files(repo) -> list[pathlib.Path]:
@@ -78,6 +49,17 @@ def refcat_repo(butler, repo, tmp_path):
     (src / "table.csv").write_text(f"path,htm7\nc0.dat,{HTM7}\n")
     butler("ingest-files", repo, "refcat", "refcats/committed", src / "table.csv", "--prefix", src, "-t", "copy")
     return repo
+
+
+def export_doc(run: str, path: str, dataset_id: str, htm7: int) -> str:
+    """An export of one refcat dataset of `run` whose file is `path`."""
+    return yaml.safe_dump({
+        "description": "Butler Data Repository Export", "version": "1.0.2", "universe_version": 7,
+        "universe_namespace": "daf_butler",
+        "data": [{"type": "run", "name": run},
+                 {"type": "dataset", "dataset_type": "refcat", "run": run,
+                  "records": [{"dataset_id": [dataset_id], "data_id": [{"htm7": htm7}], "path": path,
+                               "formatter": "x"}]}]})
 
 
 def table(path: pathlib.Path, rows) -> pathlib.Path:
@@ -204,13 +186,7 @@ def test_import_refuses_the_repository_own_files(butler, refcat_repo, tmp_path, 
     for name in (["gen3.sqlite3"] if repo.backend == "sqlite" else []) + ["butler.yaml", ".majordome/locks/x"]:
         (repo.path / ".majordome" / "locks").mkdir(parents=True, exist_ok=True)
         (repo.path / ".majordome" / "locks" / "x").write_text("")
-        export.write_text(yaml.safe_dump({
-            "description": "Butler Data Repository Export", "version": "1.0.2", "universe_version": 7,
-            "universe_namespace": "daf_butler",
-            "data": [{"type": "run", "name": "victim"},
-                     {"type": "dataset", "dataset_type": "refcat", "run": "victim",
-                      "records": [{"dataset_id": ["a5c9c1b0-d5d0-4c4d-9e7b-6f0e2e6a1c11"], "data_id": [{"htm7": HTM7 + 5}],
-                                   "path": name, "formatter": "x"}]}]}))
+        export.write_text(export_doc("victim", name, "a5c9c1b0-d5d0-4c4d-9e7b-6f0e2e6a1c11", HTM7 + 5))
         with Unchanged(butler, repo, tmp_path / "state"):
             r = butler("import", repo, repo.path, "--export-file", export, "-t", transfer, expect=EXIT["InvalidArgument"])
         assert "can never be datasets" in r.stderr, (name, r.stderr)
@@ -319,13 +295,7 @@ def test_export_paths_stay_inside_the_import_folder(butler, refcat_repo, tmp_pat
     secret.write_text("outside")
     export = folder / "export.yaml"
     for path in ESCAPES:
-        export.write_text(yaml.safe_dump({
-            "description": "Butler Data Repository Export", "version": "1.0.2", "universe_version": 7,
-            "universe_namespace": "daf_butler",
-            "data": [{"type": "run", "name": "stolen"},
-                     {"type": "dataset", "dataset_type": "refcat", "run": "stolen",
-                      "records": [{"dataset_id": ["a5c9c1b0-d5d0-4c4d-9e7b-6f0e2e6a1c12"],
-                                   "data_id": [{"htm7": HTM7 + 9}], "path": path, "formatter": "x"}]}]}))
+        export.write_text(export_doc("stolen", path, "a5c9c1b0-d5d0-4c4d-9e7b-6f0e2e6a1c12", HTM7 + 9))
         with Unchanged(butler, repo, tmp_path / "state"):
             r = butler("import", repo, folder, "-t", transfer, expect=EXIT["InvalidArgument"])
         assert "leaves the folder" in r.stderr, r.stderr
@@ -340,13 +310,7 @@ def test_move_import_never_takes_a_file_from_outside(butler, refcat_repo, tmp_pa
     secret.write_text("outside")
     (folder / "link.dat").symlink_to(secret)
     for path in [str(secret), "file://" + str(secret), "link.dat"]:
-        (folder / "export.yaml").write_text(yaml.safe_dump({
-            "description": "Butler Data Repository Export", "version": "1.0.2", "universe_version": 7,
-            "universe_namespace": "daf_butler",
-            "data": [{"type": "run", "name": "stolen"},
-                     {"type": "dataset", "dataset_type": "refcat", "run": "stolen",
-                      "records": [{"dataset_id": ["a5c9c1b0-d5d0-4c4d-9e7b-6f0e2e6a1c13"],
-                                   "data_id": [{"htm7": HTM7 + 9}], "path": path, "formatter": "x"}]}]}))
+        (folder / "export.yaml").write_text(export_doc("stolen", path, "a5c9c1b0-d5d0-4c4d-9e7b-6f0e2e6a1c13", HTM7 + 9))
         with Unchanged(butler, repo, tmp_path / "state"):
             r = butler("import", repo, folder, "-t", "move", expect=EXIT["InvalidArgument"])
         assert "'move' takes only files inside" in r.stderr, r.stderr

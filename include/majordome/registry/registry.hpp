@@ -263,6 +263,7 @@ class Registry {
   std::int64_t dataset_type_id(const std::string& name);
 
  private:
+  void forget_datasets(const std::vector<Uuid>& ids, const char* delete_sql);
   Registry(std::unique_ptr<Database> db, std::shared_ptr<const Universe> universe);
   void create_schema();
   void create_dimension_tables();
