@@ -261,7 +261,8 @@ void Butler::create(const fs::path& given_root, const CreateOptions& options) {
   }
 }
 
-std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access) {
+std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access,
+                                     std::shared_ptr<const FormatterRegistry> formatters) {
   fs::path root = repo_root(given_root);
   fs::path config_path = root / "butler.yaml";
   if (!fs::exists(config_path))
@@ -270,6 +271,12 @@ std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access) 
   std::unique_ptr<Butler> b(new Butler());
   b->impl_ = std::make_unique<Impl>();
   b->root_ = root;
+  if (!formatters) {
+    auto basic = std::make_shared<FormatterRegistry>();
+    datastore::add_basic_formatters(*basic);
+    formatters = std::move(basic);
+  }
+  b->formatters_ = std::move(formatters);
   try {
     b->impl_->config = YAML::LoadFile(config_path.string());
   } catch (const YAML::Exception& e) {

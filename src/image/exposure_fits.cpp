@@ -1,15 +1,14 @@
 #include "majordome/image/exposure_fits.hpp"
 
-#include <unistd.h>
+#include <fmt/format.h>
 
-#include <atomic>
 #include <cmath>
-#include <chrono>
 #include <string>
-#include <system_error>
 
+#include "exposure_keywords.hpp"
 #include "fits_cards.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/datastore/atomic_file.hpp"
 
 namespace majordome::image {
 
@@ -28,6 +27,10 @@ bool is_reserved_primary_keyword(std::string_view key) {
   }
   return false;
 }
+
+}  // namespace
+
+namespace detail {
 
 void write_components(const Exposure& e, Header& h) {
   std::string present;
@@ -72,12 +75,8 @@ void write_components(const Exposure& e, Header& h) {
   h.set(kComponentsKey, present, "components stored in this file");
 }
 
-Header pixel_header(const Exposure& e, const char* extname) {
+Header xy0_cards(Point2I xy0) {
   Header h;
-  h.set("EXTNAME", extname);
-  h.set("EXTTYPE", extname, "as afw");
-  const Point2I xy0 = e.bbox().min();
-  if (e.wcs()) h.merge(e.wcs()->shifted(xy0.x, xy0.y).to_header());
   // xy0 as IRAF's LTV and as afw's alternate linear WCS "A" (parent = local + xy0).
   h.set("LTV1", -xy0.x, "pixel offset: local - parent");
   h.set("LTV2", -xy0.y, "pixel offset: local - parent");
@@ -92,12 +91,22 @@ Header pixel_header(const Exposure& e, const char* extname) {
   return h;
 }
 
-std::filesystem::path temporary_sibling(const std::filesystem::path& path) {
-  static std::atomic<unsigned> counter{0};
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  return path.parent_path() / ("." + path.filename().string() + ".tmp-" +
-                               std::to_string(::getpid()) + "-" + std::to_string(now) + "-" +
-                               std::to_string(counter++));
+}  // namespace detail
+
+namespace {
+
+using detail::read_components;
+using detail::read_xy0;
+using detail::write_components;
+
+Header pixel_header(const Exposure& e, const char* extname) {
+  Header h;
+  h.set("EXTNAME", extname);
+  h.set("EXTTYPE", extname, "as afw");
+  const Point2I xy0 = e.bbox().min();
+  if (e.wcs()) h.merge(e.wcs()->shifted(xy0.x, xy0.y).to_header());
+  h.merge(detail::xy0_cards(xy0));
+  return h;
 }
 
 }  // namespace
@@ -110,7 +119,7 @@ ExposureWriteOptions ExposureWriteOptions::lossless() {
   return o;
 }
 
-void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
+void write_exposure_file(const std::filesystem::path& path, const Exposure& exposure,
                     const ExposureWriteOptions& options) {
   std::optional<Catalog> psf_table;
   if (const auto& psf = exposure.psf()) {
@@ -121,9 +130,8 @@ void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
     }
     psf_table->metadata().set("PSFTYPE", psf->persistence_name());
   }
-  const auto tmp = temporary_sibling(path);
-  try {
-    FitsFile f(tmp, FitsMode::kCreate);
+  {
+    FitsFile f(path, FitsMode::kCreate);
     Header primary;
     for (const auto& card : exposure.metadata()) {
       if (card.is_commentary() ||
@@ -148,14 +156,14 @@ void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
     f.write_image(exposure.variance(), pixel_header(exposure, "VARIANCE"), options.variance);
     if (psf_table) f.write_catalog(*psf_table, "PSF");
     f.close();
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw IoError(path.string() + ": cannot move the written file into place: " + ec.message());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
   }
+}
+
+void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
+                    const ExposureWriteOptions& options) {
+  datastore::AtomicFile file(path, {datastore::Overwrite::kReplace});
+  write_exposure_file(file.temporary_path(), exposure, options);
+  file.commit();
 }
 
 namespace {
@@ -175,6 +183,10 @@ int find_pixel_hdu(FitsFile& f, const std::string& name, int fallback) {
   if (fallback < n) return fallback;
   throw CorruptFileError(f.path().string() + ": no " + name + " HDU: not an Exposure file");
 }
+
+}  // namespace
+
+namespace detail {
 
 Point2I read_xy0(const Header& h) {
   if (auto ct = h.find("CTYPE1A"); ct && std::holds_alternative<std::string>(*ct) &&
@@ -240,40 +252,101 @@ void read_components(const Header& h, Exposure& e, const std::string& file) {
   }
 }
 
+}  // namespace detail
+
+namespace {
+
 }  // namespace
 
-Exposure read_exposure(const std::filesystem::path& path, const ExposureReadOptions& options) {
-  FitsFile f(path, FitsMode::kRead);
-  const std::string file = path.string();
-  const Header primary = f.read_header();
-  if (auto version = primary.find(kVersionKey)) {
+ExposureReader::ExposureReader(const std::filesystem::path& path)
+    : file_(path, FitsMode::kRead), name_(path.string()) {
+  const Header primary = file_.read_header();
+  if (primary.find(kVersionKey)) {
     const auto v = primary.find_int(kVersionKey);
-    if (!v) throw CorruptFileError(file + ": " + kVersionKey + " is not an integer");
+    if (!v) throw CorruptFileError(name_ + ": " + kVersionKey + " is not an integer");
     if (*v > kExposureFormatVersion) {
-      throw CorruptFileError(file + ": Exposure format version " + std::to_string(*v) +
+      throw CorruptFileError(name_ + ": Exposure format version " + std::to_string(*v) +
                              " is newer than this majordome reads (" +
                              std::to_string(kExposureFormatVersion) + "); upgrade majordome");
     }
   }
-  const int image_hdu = find_pixel_hdu(f, "IMAGE", 1);
-  const int mask_hdu = find_pixel_hdu(f, "MASK", 2);
-  const int variance_hdu = find_pixel_hdu(f, "VARIANCE", 3);
+  read_components(primary, components_, name_);
+  for (const auto& card : primary) {
+    if (detail::is_cfitsio_boilerplate(card)) continue;
+    if (card.is_commentary() ||
+        (!is_structural_keyword(card.keyword) && !is_reserved_primary_keyword(card.keyword))) {
+      components_.metadata().append(card);
+    }
+  }
+}
 
-  f.move_to(image_hdu);
-  const Header image_header = f.read_header();
-  const Point2I xy0 = read_xy0(image_header);
+const Header& ExposureReader::image_header() {
+  if (!image_header_) {
+    image_hdu_ = find_pixel_hdu(file_, "IMAGE", 1);
+    file_.move_to(image_hdu_);
+    image_header_ = file_.read_header();
+    xy0_ = read_xy0(*image_header_);
+  }
+  return *image_header_;
+}
+
+Box2I ExposureReader::bbox() {
+  image_header();
+  file_.move_to(image_hdu_);
+  const auto info = file_.image_info();
+  if (info.shape.size() < 2) throw CorruptFileError(name_ + ": the IMAGE HDU is not a 2-D image");
+  return Box2I(xy0_, {static_cast<int>(info.shape[0]), static_cast<int>(info.shape[1])});
+}
+
+std::shared_ptr<const Wcs> ExposureReader::wcs() {
+  const Header& h = image_header();
+  try {
+    if (auto wcs = Wcs::find_in_header(h)) return std::make_shared<const Wcs>(wcs->shifted(-xy0_.x, -xy0_.y));
+  } catch (const Error& e) {
+    throw CorruptFileError(name_ + ": the IMAGE HDU's WCS cannot be used: " + e.what());
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const Psf> ExposureReader::psf(const std::map<std::string, PsfReader>& readers) {
+  auto psf_hdu = file_.find_extname("PSF");
+  if (!psf_hdu) return nullptr;
+  file_.move_to(*psf_hdu);
+  const Catalog table = file_.read_catalog();
+  const std::string type = table.metadata().find_string("PSFTYPE").value_or("");
+  if (auto it = readers.find(type); it != readers.end()) return it->second(table);
+  if (type == "GaussianPsf") return GaussianPsf::from_catalog(table);
+  return nullptr;
+}
+
+template <typename T>
+Image<T> ExposureReader::read_plane(int hdu, const std::optional<Box2I>& bbox) {
+  image_header();
   std::optional<Box2I> local;
-  if (options.bbox) local = options.bbox->shifted(-xy0.x, -xy0.y);
-  auto read_plane = [&]<typename T>(int hdu, T) {
-    f.move_to(hdu);
-    Image<T> img = local ? f.read_image<T>(*local) : f.read_image<T>();
-    img.set_xy0({img.xy0().x + xy0.x, img.xy0().y + xy0.y});
-    return img;
-  };
-  Image<float> image = read_plane(image_hdu, 0.0F);
-  Image<MaskPixel> mask_pixels = read_plane(mask_hdu, MaskPixel{0});
-  f.move_to(mask_hdu);
-  const Header mask_header = f.read_header();
+  if (bbox) {
+    const Box2I stored = this->bbox();
+    if (!stored.contains(*bbox)) {
+      throw InvalidArgumentError(fmt::format("{}: the box {} is not inside the image's {}", name_, bbox->str(),
+                                             stored.str()));
+    }
+    local = bbox->shifted(-xy0_.x, -xy0_.y);
+  }
+  file_.move_to(hdu);
+  Image<T> img = local ? file_.read_image<T>(*local) : file_.read_image<T>();
+  img.set_xy0({img.xy0().x + xy0_.x, img.xy0().y + xy0_.y});
+  return img;
+}
+
+Image<float> ExposureReader::image(const std::optional<Box2I>& bbox) {
+  image_header();
+  return read_plane<float>(image_hdu_, bbox);
+}
+
+Mask ExposureReader::mask(const std::optional<Box2I>& bbox) {
+  if (mask_hdu_ < 0) mask_hdu_ = find_pixel_hdu(file_, "MASK", 2);
+  Image<MaskPixel> pixels = read_plane<MaskPixel>(mask_hdu_, bbox);
+  file_.move_to(mask_hdu_);
+  const Header mask_header = file_.read_header();
   MaskPlanes planes;
   for (const auto& card : mask_header) {
     if (card.keyword.size() > 3 && detail::to_upper(card.keyword.substr(0, 3)) == "MP_") {
@@ -282,44 +355,34 @@ Exposure read_exposure(const std::filesystem::path& path, const ExposureReadOpti
         if (bit == nullptr) throw InvalidArgumentError("the value is not an integer");
         planes.add(card.keyword.substr(3), static_cast<int>(*bit));
       } catch (const Error& e) {
-        throw CorruptFileError(file + ": mask plane keyword " + card.keyword + ": " + e.what());
+        throw CorruptFileError(name_ + ": mask plane keyword " + card.keyword + ": " + e.what());
       }
     }
   }
-  Image<VariancePixel> variance = read_plane(variance_hdu, VariancePixel{0});
-  if (mask_pixels.bbox() != image.bbox() || variance.bbox() != image.bbox()) {
-    throw CorruptFileError(file + ": the image, mask and variance HDUs differ in size");
-  }
-  Exposure exposure(MaskedImage<float>(image, Mask(std::move(mask_pixels), std::move(planes)),
-                                       variance));
-  try {
-    if (auto wcs = Wcs::find_in_header(image_header)) {
-      exposure.set_wcs(std::make_shared<const Wcs>(wcs->shifted(-xy0.x, -xy0.y)));
-    }
-  } catch (const Error& e) {
-    throw CorruptFileError(file + ": the IMAGE HDU's WCS cannot be used: " + e.what());
-  }
-  read_components(primary, exposure, file);
+  return Mask(std::move(pixels), std::move(planes));
+}
 
-  if (auto psf_hdu = f.find_extname("PSF")) {
-    f.move_to(*psf_hdu);
-    const Catalog table = f.read_catalog();
-    const std::string type = table.metadata().find_string("PSFTYPE").value_or("");
-    if (auto it = options.psf_readers.find(type); it != options.psf_readers.end()) {
-      exposure.set_psf(it->second(table));
-    } else if (type == "GaussianPsf") {
-      exposure.set_psf(GaussianPsf::from_catalog(table));
-    }
-  }
+Image<VariancePixel> ExposureReader::variance(const std::optional<Box2I>& bbox) {
+  if (variance_hdu_ < 0) variance_hdu_ = find_pixel_hdu(file_, "VARIANCE", 3);
+  return read_plane<VariancePixel>(variance_hdu_, bbox);
+}
 
-  for (const auto& card : primary) {
-    if (detail::is_cfitsio_boilerplate(card)) continue;
-    if (card.is_commentary() ||
-        (!is_structural_keyword(card.keyword) && !is_reserved_primary_keyword(card.keyword))) {
-      exposure.metadata().append(card);
-    }
+Exposure ExposureReader::read(const ExposureReadOptions& options) {
+  Image<float> pixels = image(options.bbox);
+  Mask mask_plane = mask(options.bbox);
+  Image<VariancePixel> variance_plane = variance(options.bbox);
+  if (mask_plane.bbox() != pixels.bbox() || variance_plane.bbox() != pixels.bbox()) {
+    throw CorruptFileError(name_ + ": the image, mask and variance HDUs differ in size");
   }
+  Exposure exposure = components_.clone();
+  exposure.set_masked_image(MaskedImage<float>(pixels, std::move(mask_plane), variance_plane));
+  exposure.set_wcs(wcs());
+  exposure.set_psf(psf(options.psf_readers));
   return exposure;
+}
+
+Exposure read_exposure(const std::filesystem::path& path, const ExposureReadOptions& options) {
+  return ExposureReader(path).read(options);
 }
 
 }  // namespace majordome::image

@@ -246,7 +246,9 @@ int FitsFile::write_catalog(const Catalog& catalog, std::string_view extname) {
   return impl_->current();
 }
 
-Catalog FitsFile::read_catalog() {
+Catalog FitsFile::read_catalog() { return read_catalog({}); }
+
+Catalog FitsFile::read_catalog(const std::vector<std::string>& columns) {
   impl_->require_open();
   fitsfile* f = impl_->fptr;
   const HduType type = hdu_type();
@@ -342,9 +344,28 @@ Catalog FitsFile::read_catalog() {
     sources.push_back(src);
   }
 
+  // Only the columns asked for are read: cfitsio reads each column's bytes alone.
+  std::vector<int> selected;
+  if (columns.empty()) {
+    for (int col = 1; col <= ncols; ++col) selected.push_back(col);
+  } else {
+    Schema chosen;
+    for (const auto& name : columns) {
+      auto it = column_of.find(name);
+      if (it == column_of.end()) {
+        std::string known;
+        for (const auto& spec : schema.columns()) known += (known.empty() ? "" : ", ") + spec.name;
+        throw NotFoundError(impl_->where() + ": no column '" + name + "'; the table has: " + known);
+      }
+      chosen.add(schema[static_cast<std::size_t>(it->second - 1)]);
+      selected.push_back(it->second);
+    }
+    schema = std::move(chosen);
+  }
   Catalog catalog(schema, static_cast<std::size_t>(nrows));
-  for (int col = 1; col <= ncols && nrows > 0; ++col) {
-    const auto& spec = schema[static_cast<std::size_t>(col - 1)];
+  for (std::size_t index = 0; index < selected.size() && nrows > 0; ++index) {
+    const int col = selected[index];
+    const auto& spec = schema[index];
     const auto& src = sources[static_cast<std::size_t>(col - 1)];
     const LONGLONG n = nrows * (spec.type == ColumnType::kString ? 1 : spec.count);
     int anynul = 0;

@@ -16,11 +16,16 @@
 
 #include <filesystem>
 #include <functional>
+#include <any>
+#include <concepts>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "majordome/datastore/formatter.hpp"
+#include "majordome/datastore/in_memory_dataset.hpp"
 #include "majordome/registry/registry.hpp"
 
 namespace majordome::butler {
@@ -30,6 +35,11 @@ using registry::DatasetRef;
 using registry::DatasetType;
 using registry::Registry;
 using registry::DataId;
+using datastore::InMemoryDataset;
+using datastore::FormatterRegistry;
+
+// Read parameters by name ("bbox" → image::Box2I, "columns" → std::vector<std::string>).
+using ReadParameters = std::map<std::string, std::any>;
 
 // Options of `butler create`.
 struct CreateOptions {
@@ -63,7 +73,10 @@ class Butler {
   // hold a butler.yaml). The registry is SQLite at <root>/gen3.sqlite3 unless the seed
   // config names another database.
   static void create(const std::filesystem::path& root, const CreateOptions& options = {});
-  static std::unique_ptr<Butler> open(const std::filesystem::path& root, Access access);
+  // `formatters` gives the storage classes and formatters get() and put() use; the shells
+  // pass the full set (image, instrument…), unset gives datastore::add_basic_formatters only.
+  static std::unique_ptr<Butler> open(const std::filesystem::path& root, Access access,
+                                      std::shared_ptr<const FormatterRegistry> formatters = nullptr);
   ~Butler();
 
   Registry& registry() { return *registry_; }
@@ -75,6 +88,75 @@ class Butler {
   std::string artifact_uri(const registry::StoredFile& file) const;
   // The datastore path (relative to the root, no extension) a dataset would be written to.
   std::string template_path(const DatasetRef& ref, const DatasetType& type);
+
+  const FormatterRegistry& formatters() const { return *formatters_; }
+
+  // ---- Datasets by meaning -------------------------------------------------------------
+  //
+  // put() writes `object` with the formatter of the dataset type's storage class and records
+  // it in `run` (registered if needed): the file is written under a temporary name, made
+  // durable and renamed into place, then the dataset row and its datastore record commit in
+  // one transaction (a crash leaves neither a row without its file nor a file the next write
+  // does not clean up). The dataset type must be registered; its storage class decides the
+  // C++ type of `object` (InvalidArgumentError naming both when they differ). A dataset of
+  // that type and data ID already in `run` is a ConflictError.
+  DatasetRef put(const InMemoryDataset& object, const std::string& dataset_type, const DataId& data_id,
+                 const std::string& run);
+  template <class T>
+    requires(!std::same_as<T, InMemoryDataset>)
+  DatasetRef put(const T& object, const std::string& dataset_type, const DataId& data_id, const std::string& run) {
+    return put(InMemoryDataset::borrow(object), dataset_type, data_id, run);
+  }
+
+  // Reads a dataset, or the component its type names ("calexp.wcs"), or the part the
+  // parameters select; only what that needs is read from the file. NotFoundError when the
+  // dataset has no stored file.
+  InMemoryDataset get(const DatasetRef& ref, const ReadParameters& parameters = {});
+  // Finds the dataset by type (a component allowed) and data ID in `collections` (first
+  // match wins; a calibration is looked up at the time of the exposure or visit the data ID
+  // names), then reads it. NotFoundError naming the type, data ID and collections.
+  InMemoryDataset get(const std::string& dataset_type, const DataId& data_id,
+                      const std::vector<std::string>& collections, const ReadParameters& parameters = {});
+  // get() of a T: InvalidArgumentError naming both types when the dataset is not one.
+  template <class T>
+  T get_as(const DatasetRef& ref, const ReadParameters& parameters = {}) {
+    return take_as<T>(get(ref, parameters));
+  }
+  template <class T>
+  T get_as(const std::string& dataset_type, const DataId& data_id, const std::vector<std::string>& collections,
+           const ReadParameters& parameters = {}) {
+    return take_as<T>(get(dataset_type, data_id, collections, parameters));
+  }
+  // The dataset a get() with these arguments would read (no file is opened); nullopt if none.
+  std::optional<DatasetRef> find_dataset(const std::string& dataset_type, const DataId& data_id,
+                                         const std::vector<std::string>& collections);
+
+  // A dataset to read later (a task with many inputs reads them one at a time). The handle
+  // refers to this Butler, which must outlive it.
+  class DeferredDatasetHandle {
+   public:
+    const DatasetRef& ref() const { return ref_; }
+    InMemoryDataset get(const ReadParameters& parameters = {}) const { return butler_->get(ref_, parameters); }
+    template <class T>
+    T get_as(const ReadParameters& parameters = {}) const {
+      return butler_->get_as<T>(ref_, parameters);
+    }
+
+   private:
+    friend class Butler;
+    DeferredDatasetHandle(Butler* butler, DatasetRef ref) : butler_(butler), ref_(std::move(ref)) {}
+    Butler* butler_;
+    DatasetRef ref_;
+  };
+  DeferredDatasetHandle get_deferred(const DatasetRef& ref);
+  DeferredDatasetHandle get_deferred(const std::string& dataset_type, const DataId& data_id,
+                                     const std::vector<std::string>& collections);
+
+  // True if the registry knows the dataset and its file is present.
+  bool exists(const DatasetRef& ref);
+  // The URI of the dataset's file ("file:///…", or the absolute URI it was ingested from).
+  // NotFoundError when it has none.
+  std::string get_uri(const DatasetRef& ref);
 
   // Ingests files: transfers them into the datastore (per options.transfer) and records
   // their datasets in `run` (registered if needed), all-or-nothing. The repository's own
@@ -144,8 +226,15 @@ class Butler {
   void open_configured(const std::filesystem::path& root, Access access);
   void import_yaml_file(const std::filesystem::path& directory, const std::filesystem::path& file,
                         const ImportOptions& options);
+  template <class T>
+  static T take_as(InMemoryDataset object) {
+    if (!object.holds<T>()) throw_wrong_type(typeid(T), object);
+    return std::move(object).template take<T>();
+  }
+  [[noreturn]] static void throw_wrong_type(const std::type_info& wanted, const InMemoryDataset& got);
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::shared_ptr<const FormatterRegistry> formatters_;
   std::filesystem::path root_;
   std::unique_ptr<Registry> registry_;
 };

@@ -53,11 +53,52 @@ struct ExposureReadOptions {
   std::map<std::string, PsfReader> psf_readers;
 };
 
-// Writes atomically (to a temporary file in the same directory, then renamed).
-// Throws IoError when the file cannot be written, UnsupportedError when the PSF cannot
-// be persisted (no to_catalog()).
+// Writes atomically (datastore::AtomicFile: a temporary file in the same directory, synced,
+// then renamed). Throws IoError when the file cannot be written, ConflictError when it
+// exists, UnsupportedError when the PSF cannot be persisted (no to_catalog()).
 void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
                     const ExposureWriteOptions& options = {});
+// Writes a new file at `path` in place, for callers that make it durable themselves (a
+// formatter writing to the datastore's temporary name). Throws as write_exposure.
+void write_exposure_file(const std::filesystem::path& path, const Exposure& exposure,
+                         const ExposureWriteOptions& options = {});
+
+// Reads an Exposure file part by part. Each accessor reads only what it needs: the
+// components from the primary header, the bbox and WCS from the IMAGE header, the PSF
+// from its table, the pixels of one plane (or of `bbox` within it, through cfitsio's
+// subset reads, tile-compressed too). Not thread-safe; one reader per thread.
+class ExposureReader {
+ public:
+  // Opens the file and checks its format version. Throws as read_exposure.
+  explicit ExposureReader(const std::filesystem::path& path);
+
+  Box2I bbox();
+  std::shared_ptr<const Wcs> wcs();  // nullptr when the file has none
+  // nullptr when the file has none or no reader knows its model.
+  std::shared_ptr<const Psf> psf(const std::map<std::string, PsfReader>& readers = {});
+  std::optional<PhotoCalib> photo_calib() const { return components_.photo_calib(); }
+  std::optional<VisitInfo> visit_info() const { return components_.visit_info(); }
+  std::optional<FilterLabel> filter() const { return components_.filter(); }
+  std::optional<DetectorInfo> detector() const { return components_.detector(); }
+  const Header& metadata() const { return components_.metadata(); }
+  // `bbox` in parent pixels, inside bbox() (InvalidArgumentError otherwise).
+  Image<float> image(const std::optional<Box2I>& bbox = {});
+  Mask mask(const std::optional<Box2I>& bbox = {});
+  Image<VariancePixel> variance(const std::optional<Box2I>& bbox = {});
+  Exposure read(const ExposureReadOptions& options = {});
+
+ private:
+  const Header& image_header();
+  template <typename T>
+  Image<T> read_plane(int hdu, const std::optional<Box2I>& bbox);
+
+  FitsFile file_;
+  std::string name_;
+  Exposure components_;  // no pixels: the primary header's components and metadata
+  int image_hdu_ = -1, mask_hdu_ = -1, variance_hdu_ = -1;
+  std::optional<Header> image_header_;
+  Point2I xy0_{0, 0};
+};
 // Throws NotFoundError (no file), CorruptFileError (not an Exposure file, a newer major
 // format version, inconsistent HDUs), each naming the file.
 Exposure read_exposure(const std::filesystem::path& path, const ExposureReadOptions& options = {});

@@ -167,6 +167,9 @@ class FitsFile {
   // UnsupportedError naming the column. TDOCn (or the astropy description block) gives
   // the docs; TUNIT, TDISP, TDIM are kept; other non-structural cards go to metadata().
   Catalog read_catalog();
+  // Reads only the named columns, in that order (NotFoundError listing the table's
+  // columns for an unknown name); an empty list reads them all.
+  Catalog read_catalog(const std::vector<std::string>& columns);
 
  private:
   struct Impl;

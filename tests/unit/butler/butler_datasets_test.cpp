@@ -1,0 +1,210 @@
+// Butler::put / get through the formatter registry, on SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "butler_repo_fixture.hpp"
+#include "majordome/core/error.hpp"
+
+namespace majordome::butler {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+using testing::Backend;
+using testing::ButlerRepoTest;
+
+const DataId kDetector1{{"instrument", std::string("Cam1")}, {"detector", std::int64_t{1}}};
+
+class ButlerDatasetsTest : public ButlerRepoTest {
+ protected:
+  std::unique_ptr<Butler> open_with_types() {
+    auto b = open();
+    auto& r = b->registry();
+    const auto& u = r.universe();
+    r.register_dataset_type({"summary", u.group({"instrument", "detector"}), "StructuredDataDict", false});
+    r.register_dataset_type({"versions", u.group({}), "Packages", false});
+    return b;
+  }
+  // Files under the root other than the repository's own.
+  std::vector<fs::path> data_files() {
+    std::vector<fs::path> out;
+    for (auto it = fs::recursive_directory_iterator(root_); it != fs::recursive_directory_iterator(); ++it) {
+      if (it->path().filename() == ".majordome") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      auto name = it->path().filename().string();
+      if (it->is_regular_file() && name != "butler.yaml" && name.rfind("gen3.sqlite3", 0) != 0) out.push_back(it->path());
+    }
+    return out;
+  }
+};
+
+TEST_P(ButlerDatasetsTest, StructuredDataRoundTripKeepsTypesAndOrder) {
+  auto b = open_with_types();
+  Json value = Json::parse(R"({"zeta": 1, "alpha": [1.5, "2", "true", null, true, -7], "nested": {"s": "x: y",
+      "empty": "", "big": 12345678901234, "float_int": 3.0}})");
+  auto ref = b->put(value, "summary", kDetector1, "u/alice/run1");
+  EXPECT_EQ(ref.run, "u/alice/run1");
+  auto back = b->get_as<Json>(ref);
+  EXPECT_EQ(back, value);
+  EXPECT_EQ(back.begin().key(), "zeta");  // order kept
+  EXPECT_TRUE(back["nested"]["float_int"].is_number_float());
+  // By type, data ID and collections; the file is YAML at the template's path.
+  EXPECT_EQ(b->get_as<Json>("summary", kDetector1, {"u/alice/run1"}), value);
+  std::string uri = b->get_uri(ref);
+  ASSERT_EQ(uri.rfind("file://", 0), 0u) << uri;
+  fs::path file = uri.substr(7);
+  EXPECT_EQ(file.extension(), ".yaml");
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_NE(file.string().find("u/alice/run1/summary"), std::string::npos) << file;
+  EXPECT_TRUE(b->exists(ref));
+  // A second butler (another process, in effect) reads the same value.
+  auto other = Butler::open(root_, Access::kReadOnly);
+  EXPECT_EQ(other->get_as<Json>("summary", kDetector1, {"u/alice/run1"}), value);
+}
+
+TEST_P(ButlerDatasetsTest, PackagesRoundTrip) {
+  auto b = open_with_types();
+  std::map<std::string, std::string> packages{{"majordome", "0.1"}, {"numpy", "1.24.2"}, {"odd", "1.10"}};
+  auto ref = b->put(packages, "versions", {}, "run");
+  EXPECT_EQ((b->get_as<std::map<std::string, std::string>>(ref)), packages);  // "1.10" stays a string
+}
+
+TEST_P(ButlerDatasetsTest, ASecondPutOfTheSameDataIdIsAConflictAndWritesNothing) {
+  auto b = open_with_types();
+  b->put(Json{{"a", 1}}, "summary", kDetector1, "run");
+  auto before = data_files();
+  try {
+    b->put(Json{{"a", 2}}, "summary", kDetector1, "run");
+    FAIL() << "expected ConflictError";
+  } catch (const ConflictError& e) {
+    EXPECT_NE(std::string(e.what()).find("already has a summary dataset"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(data_files(), before);
+  EXPECT_EQ(b->get_as<Json>("summary", kDetector1, {"run"}), (Json{{"a", 1}}));
+  // Another run is fine.
+  b->put(Json{{"a", 2}}, "summary", kDetector1, "run2");
+  EXPECT_EQ(b->get_as<Json>("summary", kDetector1, {"run2", "run"}), (Json{{"a", 2}}));
+  EXPECT_EQ(b->get_as<Json>("summary", kDetector1, {"run", "run2"}), (Json{{"a", 1}}));
+}
+
+TEST_P(ButlerDatasetsTest, BadPutsNameTheProblemAndLeaveNothing) {
+  auto b = open_with_types();
+  auto& r = b->registry();
+  r.register_dataset_type({"odd", r.universe().group({"instrument"}), "NoSuchClass", false});
+  try {
+    b->put(Json{}, "nosuchtype", kDetector1, "run");
+    FAIL();
+  } catch (const NotFoundError& e) {
+    EXPECT_NE(std::string(e.what()).find("register-dataset-type"), std::string::npos) << e.what();
+  }
+  try {
+    b->put(std::string("text"), "summary", kDetector1, "run");
+    FAIL();
+  } catch (const InvalidArgumentError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("StructuredDataDict"), std::string::npos) << m;
+    EXPECT_NE(m.find("std::__cxx11::basic_string"), std::string::npos) << m;
+  }
+  try {
+    b->put(Json{}, "odd", kDetector1, "run");
+    FAIL();
+  } catch (const NotFoundError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("NoSuchClass"), std::string::npos) << m;
+    EXPECT_NE(m.find("StructuredDataDict"), std::string::npos) << m;  // the known ones
+  }
+  EXPECT_THROW(b->put(Json{}, "summary", {{"instrument", std::string("Cam1")}}, "run"), InvalidArgumentError);
+  EXPECT_THROW(b->put(Json{}, "summary", kDetector1, "bad/../run"), InvalidArgumentError);
+  EXPECT_TRUE(data_files().empty());
+  EXPECT_FALSE(r.find_collection("run"));
+}
+
+// A formatter that writes half a file, then fails.
+struct Broken {};
+class BrokenFormatter final : public datastore::Formatter {
+ public:
+  std::string_view name() const override { return "test.Broken"; }
+  std::string_view extension() const override { return ".bin"; }
+  void write(const InMemoryDataset&, const fs::path& path) const override {
+    std::ofstream(path) << "half";
+    throw IoError("disk full (simulated)");
+  }
+  InMemoryDataset read(const fs::path&, const datastore::StorageClass&, const datastore::ReadRequest&) const override {
+    return {};
+  }
+};
+
+TEST_P(ButlerDatasetsTest, AFailingFormatterLeavesNoFileAndNoDataset) {
+  auto formatters = std::make_shared<FormatterRegistry>();
+  datastore::add_basic_formatters(*formatters);
+  formatters->add_storage_class({"Broken", typeid(Broken), "Broken", {}, {}});
+  formatters->add_formatter(std::make_shared<BrokenFormatter>(), {"Broken"});
+  auto b = open(formatters);
+  auto& r = b->registry();
+  r.register_dataset_type({"broken", r.universe().group({"instrument"}), "Broken", false});
+  EXPECT_THROW(b->put(Broken{}, "broken", kDetector1, "run"), IoError);
+  EXPECT_TRUE(data_files().empty());
+  EXPECT_FALSE(r.find_collection("run"));  // the run is registered only with its first dataset
+}
+
+TEST_P(ButlerDatasetsTest, GetExplainsWhatIsMissing) {
+  auto b = open_with_types();
+  try {
+    b->get("summary", kDetector1, {"nowhere"});
+    FAIL();
+  } catch (const NotFoundError& e) {
+    EXPECT_NE(std::string(e.what()).find("collection 'nowhere' does not exist"), std::string::npos) << e.what();
+  }
+  b->registry().register_collection("run", CollectionType::kRun);
+  try {
+    b->get("summary", kDetector1, {"run"});
+    FAIL();
+  } catch (const NotFoundError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("summary"), std::string::npos) << m;
+    EXPECT_NE(m.find("run"), std::string::npos) << m;
+  }
+  EXPECT_THROW(b->get("summary", kDetector1, {}), InvalidArgumentError);
+  auto ref = b->put(Json{{"a", 1}}, "summary", kDetector1, "run");
+  EXPECT_THROW(b->get_as<std::string>(ref), InvalidArgumentError);
+  // Components and parameters the storage class does not have.
+  DatasetRef component = ref;
+  component.dataset_type = "summary.wcs";
+  EXPECT_THROW(b->get(component), InvalidArgumentError);
+  EXPECT_THROW(b->get(ref, {{"bbox", 1}}), InvalidArgumentError);
+  // A lost file is named, not a crash.
+  fs::remove(fs::path(b->get_uri(ref).substr(7)));
+  EXPECT_FALSE(b->exists(ref));
+  try {
+    b->get(ref);
+    FAIL();
+  } catch (const NotFoundError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos) << e.what();
+  }
+}
+
+TEST_P(ButlerDatasetsTest, DeferredHandlesReadWhenAskedAndRemovalGoesThroughTheTrash) {
+  auto b = open_with_types();
+  auto ref = b->put(Json{{"a", 1}}, "summary", kDetector1, "run");
+  auto handle = b->get_deferred("summary", kDetector1, {"run"});
+  EXPECT_EQ(handle.ref().id, ref.id);
+  fs::path file = b->get_uri(ref).substr(7);
+  EXPECT_EQ(handle.get_as<Json>(), (Json{{"a", 1}}));
+  b->remove_datasets({ref.id});
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_FALSE(b->exists(ref));
+  EXPECT_THROW(handle.get(), NotFoundError);
+  // The data ID is free again.
+  b->put(Json{{"a", 3}}, "summary", kDetector1, "run");
+  EXPECT_EQ(b->get_as<Json>("summary", kDetector1, {"run"}), (Json{{"a", 3}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ButlerDatasetsTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace majordome::butler

@@ -1,0 +1,88 @@
+// A temporary repository on SQLite or PostgreSQL (the test's parameter) with one
+// instrument, two detectors, one physical filter and a visit/exposure, for tests that put
+// and get datasets through the Butler.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "majordome/butler/butler.hpp"
+#include "majordome/registry/database.hpp"
+
+namespace majordome::testing {
+
+enum class Backend { kSqlite, kPostgres };
+
+inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "sqlite" : "postgres";
+}
+
+class ButlerRepoTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    suffix_ = std::to_string(rd()) + std::to_string(rd());
+    dir_ = std::filesystem::temp_directory_path() / ("majordome-repo-" + suffix_);
+    std::filesystem::create_directories(dir_);
+    root_ = dir_ / "repo";
+    butler::CreateOptions options;
+    if (GetParam() == Backend::kPostgres) {
+      const char* url = std::getenv("MAJORDOME_TEST_POSTGRES_URL");
+      if (!url || !*url) {
+        if (std::getenv("MAJORDOME_TEST_STRICT")) FAIL() << "MAJORDOME_TEST_POSTGRES_URL is not set under MAJORDOME_TEST_STRICT";
+        GTEST_SKIP() << "MAJORDOME_TEST_POSTGRES_URL is not set (make test sets it)";
+      }
+      url_ = url;
+      schema_ = "b" + suffix_;
+      options.seed_config = dir_ / "seed.yaml";
+      std::ofstream(*options.seed_config) << "registry:\n  db: " << url_ << "\n  namespace: " << schema_ << "\n";
+    }
+    butler::Butler::create(root_, options);
+  }
+
+  void TearDown() override {
+    if (!schema_.empty()) {
+      auto db = registry::open_postgres({url_, "", "", ""}, false);
+      db->execute_script("DROP SCHEMA IF EXISTS \"" + schema_ + "\" CASCADE");
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Opens the repository with `formatters`, filling its dimension records on first use.
+  std::unique_ptr<butler::Butler> open(std::shared_ptr<const datastore::FormatterRegistry> formatters = nullptr) {
+    auto b = butler::Butler::open(root_, butler::Access::kReadWrite, std::move(formatters));
+    if (!filled_) {
+      fill(*b);
+      filled_ = true;
+    }
+    return b;
+  }
+
+  static void fill(butler::Butler& b) {
+    using dimensions::DimensionRecord;
+    using dimensions::FieldValue;
+    auto& r = b.registry();
+    const auto& u = r.universe();
+    r.insert_records("instrument", {DimensionRecord(u.get("instrument"), {std::string("Cam1"), std::int64_t{10},
+                                                                          std::int64_t{0}, std::int64_t{10},
+                                                                          std::int64_t{4}, std::string("x")})});
+    std::vector<DimensionRecord> dets;
+    for (std::int64_t d = 1; d <= 2; ++d)
+      dets.emplace_back(u.get("detector"), std::vector<FieldValue>{std::string("Cam1"), d, "D" + std::to_string(d),
+                                                                   std::monostate{}, std::monostate{},
+                                                                   std::string("SCIENCE")});
+    r.insert_records("detector", dets);
+  }
+
+  std::filesystem::path dir_, root_;
+  std::string url_, schema_, suffix_;
+  bool filled_ = false;
+};
+
+}  // namespace majordome::testing
