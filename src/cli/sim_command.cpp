@@ -99,7 +99,7 @@ void add_sim_command(CLI::App& app) {
     sim::SimOptions o;
     o.out = a->out;
     o.seed = a->seed;
-    o.threads = a->jobs > 0 ? a->jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    o.threads = a->jobs;  // 0: one per core (Executor)
     o.first_seq = a->first_seq;
     o.calibs = a->calibs;
     o.calib_exposures = a->calib_exposures;

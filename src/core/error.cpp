@@ -20,6 +20,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kPermissionDenied: return "PermissionDenied";
     case ErrorCode::kUnsupported: return "Unsupported";
     case ErrorCode::kBusy: return "Busy";
+    case ErrorCode::kCancelled: return "Cancelled";
     case ErrorCode::kInternal: return "Internal";
   }
   return "Unknown";
@@ -40,6 +41,7 @@ int exit_status(ErrorCode code) {
     case ErrorCode::kPermissionDenied: return 11;
     case ErrorCode::kUnsupported: return 12;
     case ErrorCode::kBusy: return 13;
+    case ErrorCode::kCancelled: return 14;
     case ErrorCode::kInternal: return 20;
   }
   return 20;

@@ -10,11 +10,11 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/core/executor.hpp"
 #include "majordome/image/fits_file.hpp"
 #include "majordome/image/refcat.hpp"
 #include "majordome/sphere/convex_polygon.hpp"
@@ -512,7 +512,7 @@ bool selected(const Detector& d, const std::vector<std::string>& wanted) {
 SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, const SimOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.out.empty()) throw InvalidArgumentError("simulate: an output directory is required (--out DIR)");
-  if (o.threads < 1) throw InvalidArgumentError("simulate: the number of threads must be >= 1");
+  if (o.threads < 0) throw InvalidArgumentError("simulate: the number of threads must be >= 0 (0: one per core)");
   std::vector<const Detector*> detectors;
   for (const auto& d : camera.detectors())
     if (selected(d, o.detectors)) detectors.push_back(&d);
@@ -561,69 +561,54 @@ SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, c
   std::mutex mutex;
   std::set<std::uint64_t> cells;
   std::vector<fs::path> raws(items.size());
-  std::atomic<std::size_t> next{0};
   std::atomic<std::int64_t> pixels{0}, sources{0};
   std::atomic<int> truth_files{0}, done{0};
-  std::exception_ptr failure;
-  auto work = [&] {
-    // Pixel buffers reused from one exposure × detector to the next (no page faults, no
-    // zero fills): every pixel is rewritten.
+  Executor executor(o.threads);
+  // Pixel buffers reused from one exposure × detector to the next on the same thread (no page
+  // faults, no zero fills): every pixel is rewritten.
+  struct Scratch {
     DetectorScene scene;
     std::vector<image::ImageI> amps;
-    for (;;) {
-      const std::size_t i = next++;
-      if (i >= items.size()) return;
-      {
-        std::lock_guard lock(mutex);
-        if (failure) return;
-      }
-      try {
-        const auto& e = exposures[items[i].first];
-        const auto& det = *detectors[items[i].second];
-        const std::string stem = raw_file_stem(e, det);
-        const fs::path path = o.out / "raw" / std::to_string(e.day_obs) / e.obs_id / (stem + ".fits");
-        if (o.tiny) {
-          amps.clear();
-          for (const auto& a : det.amplifiers) amps.emplace_back(1, 1, static_cast<std::int32_t>(a.bias_level));
-        } else {
-          if (e.kind == ExposureKind::kScience) {
-            render_scene(camera, det, e, o, extra, scene);
-            write_truth(camera, det, e, scene, o, stem);
-            truth_files += o.truth_images ? 3 : 2;
-            sources += static_cast<std::int64_t>(scene.sources.size());
-            std::lock_guard lock(mutex);
-            cells.insert(scene.htm_pixels.begin(), scene.htm_pixels.end());
-          }
-          Rng rng(o.seed, {key(Stream::kPixels), static_cast<std::uint64_t>(e.exposure_id),
-                           static_cast<std::uint64_t>(det.id)});
-          make_raw(camera, model_of(items[i].second), e, scene.electrons, rng, o.effects, amps);
-        }
-        write_file(path, [&](image::FitsFile& f) {
-          f.write_empty_image(raw_primary_header(camera, det, e));
-          for (std::size_t a = 0; a < amps.size(); ++a)
-            f.write_image(amps[a], raw_amplifier_header(det, det.amplifiers[a]),
-                          o.compress ? image::CompressionOptions::lossless_integer() : image::CompressionOptions::none());
-        });
-        std::int64_t n = 0;
-        for (const auto& a : amps) n += static_cast<std::int64_t>(a.width()) * a.height();
-        pixels += n;
-        raws[i] = path;
-        const int finished = ++done;
-        const int every = std::max(50, static_cast<int>(items.size()) / 10);
-        if (o.log && (finished % every == 0 || finished == static_cast<int>(items.size())))
-          o.log(fmt::format("{}/{} raw files written", finished, items.size()));
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!failure) failure = std::current_exception();
-        return;
-      }
-    }
   };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < o.threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  std::vector<Scratch> scratch(static_cast<std::size_t>(executor.jobs()));
+  executor.for_each(items.size(), [&](std::size_t i) {
+    auto& scene = scratch[static_cast<std::size_t>(Executor::worker_index())].scene;
+    auto& amps = scratch[static_cast<std::size_t>(Executor::worker_index())].amps;
+    const auto& e = exposures[items[i].first];
+    const auto& det = *detectors[items[i].second];
+    const std::string stem = raw_file_stem(e, det);
+    const fs::path path = o.out / "raw" / std::to_string(e.day_obs) / e.obs_id / (stem + ".fits");
+    if (o.tiny) {
+      amps.clear();
+      for (const auto& a : det.amplifiers) amps.emplace_back(1, 1, static_cast<std::int32_t>(a.bias_level));
+    } else {
+      if (e.kind == ExposureKind::kScience) {
+        render_scene(camera, det, e, o, extra, scene);
+        write_truth(camera, det, e, scene, o, stem);
+        truth_files += o.truth_images ? 3 : 2;
+        sources += static_cast<std::int64_t>(scene.sources.size());
+        std::lock_guard lock(mutex);
+        cells.insert(scene.htm_pixels.begin(), scene.htm_pixels.end());
+      }
+      Rng rng(o.seed, {key(Stream::kPixels), static_cast<std::uint64_t>(e.exposure_id),
+                       static_cast<std::uint64_t>(det.id)});
+      make_raw(camera, model_of(items[i].second), e, scene.electrons, rng, o.effects, amps);
+    }
+    write_file(path, [&](image::FitsFile& f) {
+      f.write_empty_image(raw_primary_header(camera, det, e));
+      for (std::size_t a = 0; a < amps.size(); ++a)
+        f.write_image(amps[a], raw_amplifier_header(det, det.amplifiers[a]),
+                      o.compress ? image::CompressionOptions::lossless_integer() : image::CompressionOptions::none());
+    });
+    std::int64_t n = 0;
+    for (const auto& a : amps) n += static_cast<std::int64_t>(a.width()) * a.height();
+    pixels += n;
+    raws[i] = path;
+    const int finished = ++done;
+    const int every = std::max(50, static_cast<int>(items.size()) / 10);
+    if (o.log && (finished % every == 0 || finished == static_cast<int>(items.size())))
+      o.log(fmt::format("{}/{} raw files written", finished, items.size()));
+  });
 
   if (o.calibs && !o.tiny) {
     for (std::size_t d = 0; d < detectors.size(); ++d)

@@ -26,6 +26,7 @@ enum class ErrorCode {
   kPermissionDenied,    // refused for security reasons (e.g. credentials readable by others)
   kUnsupported,         // a valid request we do not implement (NotImplementedError)
   kBusy,                // another process holds a lock and the wait timed out
+  kCancelled,           // the caller cancelled the operation (Progress::cancel, Ctrl-C)
   kInternal,            // a bug: an invariant did not hold
 };
 
@@ -73,6 +74,7 @@ using DatabaseError = CodedError<ErrorCode::kDatabaseError>;
 using PermissionDeniedError = CodedError<ErrorCode::kPermissionDenied>;
 using UnsupportedError = CodedError<ErrorCode::kUnsupported>;
 using BusyError = CodedError<ErrorCode::kBusy>;
+using CancelledError = CodedError<ErrorCode::kCancelled>;
 using InternalError = CodedError<ErrorCode::kInternal>;
 
 }  // namespace majordome

@@ -32,7 +32,7 @@ namespace majordome::sim {
 struct SimOptions {
   std::filesystem::path out;
   std::uint64_t seed = 1;
-  int threads = 1;
+  int threads = 1;  // 0: one per core (core/executor.hpp)
   int first_seq = 1;
   // Also write combined bias/dark/flat/defects under calib/ and raw bias, dark and flat
   // exposures (`calib_exposures` of each, flats per band observed) before the science ones.
