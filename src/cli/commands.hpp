@@ -8,7 +8,9 @@
 
 namespace majordome::cli {
 
-void add_butler_commands(CLI::App& app);
+void add_butler_commands(CLI::App& app);      // create, config-dump, ingest-files, import, export, …
+void add_dataset_commands(CLI::App& butler);    // dataset types, query-datasets/-data-ids/-dimension-records, prune
+void add_collection_commands(CLI::App& butler); // collection-chain, query-collections, associate, certify, remove-*
 void add_pipetask_commands(CLI::App& app);
 void add_majordome_commands(CLI::App& app);
 

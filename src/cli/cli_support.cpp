@@ -1,0 +1,267 @@
+// What the butler command files share: option parsing, confirmation, empty-result messages,
+// and the registration of subcommand actions.
+#include "cli_support.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "commands.hpp"
+#include "majordome/core/error.hpp"
+#include "table.hpp"
+
+namespace majordome::cli {
+
+namespace fs = std::filesystem;
+using registry::CollectionType;
+using registry::DatasetRef;
+using registry::DatasetType;
+
+namespace {
+
+std::map<const CLI::App*, std::function<void()>>& actions() {
+  static std::map<const CLI::App*, std::function<void()>> registry;
+  return registry;
+}
+
+}  // namespace
+
+
+// Options given as "a,b c" become ["a", "b", "c"].
+std::vector<std::string> split_commas(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    std::stringstream ss(item);
+    for (std::string part; std::getline(ss, part, ',');)
+      if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+query::Binds parse_binds(const std::vector<std::string>& items) {
+  query::Binds binds;
+  for (const auto& item : items) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InvalidArgumentError(fmt::format("--bind '{}' must be NAME=VALUE", item));
+    binds[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return binds;
+}
+
+bool confirm(const std::string& question) {
+  std::cout << question << " [y/N]: " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) {
+    std::cout << "\n";
+    return false;
+  }
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+std::string value_text(const registry::DataIdValue& v) { return dimensions::to_string(v); }
+
+// Registers `name` as a collection of `type` for a command that writes into it, refusing an
+// existing collection of another type with the command's own advice.
+void require_collection_type(registry::Registry& reg, const std::string& name, CollectionType type,
+                             const std::string& command) {
+  if (auto existing = reg.find_collection(name); existing && existing->type != type)
+    throw CollectionTypeError(fmt::format(
+        "'{}' is a {} collection; {} writes into a {} collection: give a new name (it is created as {}) or an "
+        "existing {} collection", name, registry::collection_type_name(existing->type), command,
+        registry::collection_type_name(type), registry::collection_type_name(type), registry::collection_type_name(type)));
+  reg.register_collection(name, type);
+}
+
+// Datasets of the types matching `globs` in `collections`, constrained by `where`.
+// Datasets of the types matching `globs` in `collections`, per type. With a limit, at most
+// that many in all; `more` (when given) tells whether more exist. `explanation` (when given)
+// receives why nothing was found.
+std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> find_datasets(
+    registry::Registry& reg, const std::vector<std::string>& globs, const std::vector<std::string>& collections,
+    const std::string& where, const query::Binds& binds, bool find_first, std::int64_t limit,
+    const std::vector<std::string>& order_by, bool* more, std::vector<std::string>* explanation) {
+  std::vector<DatasetType> types;
+  std::vector<std::string> patterns = globs.empty() ? std::vector<std::string>{"*"} : globs;
+  for (const auto& g : patterns) {
+    bool wildcard = g.find_first_of("*?[") != std::string::npos;
+    if (wildcard) {
+      for (auto& t : reg.query_dataset_types({g})) types.push_back(std::move(t));
+    } else {
+      types.push_back(reg.get_dataset_type(g));
+    }
+  }
+  if (types.empty() && explanation)
+    explanation->push_back(fmt::format("no dataset type matches {}", fmt::join(patterns, ", ")));
+  std::vector<std::string> search = collections.empty() ? std::vector<std::string>{"*"} : collections;
+  std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> out;
+  std::int64_t remaining = limit;
+  for (const auto& t : types) {
+    if (limit > 0 && remaining <= 0) {
+      if (more) *more = true;
+      break;
+    }
+    query::QuerySpec spec;
+    spec.datasets = query::DatasetSearch{t.name, search, find_first};
+    spec.where = where;
+    spec.binds = binds;
+    spec.order_by = order_by;
+    spec.limit = limit > 0 ? remaining : 0;
+    auto result = query::run_query(reg, spec);
+    std::vector<DatasetRef> refs;
+    for (auto& row : result.rows) refs.push_back(std::move(*row.dataset));
+    if (more && result.more) *more = true;
+    if (explanation && refs.empty())
+      for (const auto& line : result.explanation) explanation->push_back(t.name + ": " + line);
+    remaining -= static_cast<std::int64_t>(refs.size());
+    out.emplace_back(t, std::move(refs));
+  }
+  return out;
+}
+
+// "No results." and the reasons, as Rubin's commands print an empty result.
+void print_no_results(const std::vector<std::string>& explanation) {
+  std::cout << "No results. Try --help for more information.\n";
+  for (const auto& line : explanation) std::cout << "  " << line << "\n";
+}
+
+void print_query_collections(registry::Registry& reg, const std::vector<std::string>& globs,
+                             const std::string& chains_mode, const std::vector<std::string>& types) {
+  std::string mode = chains_mode;
+  std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::optional<CollectionType> type_filter;
+  std::vector<registry::CollectionRecord> all;
+  if (types.empty()) {
+    all = reg.query_collections(globs);
+  } else {
+    for (const auto& t : types)
+      for (auto& c : reg.query_collections(globs, registry::parse_collection_type(t))) all.push_back(std::move(c));
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  }
+  auto type_name = [](CollectionType t) { return std::string(registry::collection_type_name(t)); };
+  if (mode == "TABLE" || mode == "INVERSE-TABLE") {
+    bool inverse = mode == "INVERSE-TABLE";
+    Table table({"Name", "Type", inverse ? "Parents" : "Children"});
+    for (const auto& c : all) {
+      std::vector<std::string> related = inverse ? reg.chain_parents(c.name)
+                                                 : (c.type == CollectionType::kChained ? reg.chain_children(c.name)
+                                                                                       : std::vector<std::string>{});
+      if (related.empty()) related.emplace_back("");
+      for (std::size_t i = 0; i < related.size(); ++i)
+        table.add_row({i == 0 ? c.name : "", i == 0 ? type_name(c.type) : "", related[i]});
+    }
+    table.print(std::cout, Align::kLeft);
+  } else if (mode == "TREE" || mode == "INVERSE-TREE") {
+    bool inverse = mode == "INVERSE-TREE";
+    Table table({"Name", "Type"});
+    std::function<void(const std::string&, int, std::set<std::string>&)> add = [&](const std::string& name, int depth,
+                                                                                  std::set<std::string>& path) {
+      auto c = reg.get_collection(name);
+      table.add_row({std::string(2 * static_cast<std::size_t>(depth), ' ') + name, type_name(c.type)});
+      if (!path.insert(name).second) return;
+      std::vector<std::string> next = inverse ? reg.chain_parents(name)
+                                              : (c.type == CollectionType::kChained ? reg.chain_children(name)
+                                                                                    : std::vector<std::string>{});
+      for (const auto& n : next) add(n, depth + 1, path);
+      path.erase(name);
+    };
+    for (const auto& c : all) {
+      std::set<std::string> path;
+      add(c.name, 0, path);
+    }
+    table.print(std::cout, Align::kLeft);
+  } else if (mode == "FLATTEN") {
+    Table table({"Name", "Type"});
+    std::vector<std::string> names;
+    for (const auto& c : all) names.push_back(c.name);
+    for (const auto& c : reg.flatten(names)) table.add_row({c.name, type_name(c.type)});
+    table.print(std::cout, Align::kLeft);
+  } else if (mode == "NO-CHILDREN") {
+    Table table({"Name", "Type"});
+    for (const auto& c : all) table.add_row({c.name, type_name(c.type)});
+    table.print(std::cout, Align::kLeft);
+  } else {
+    throw InvalidArgumentError(fmt::format("--chains '{}' is not one of TABLE, INVERSE-TABLE, TREE, INVERSE-TREE, "
+                                           "FLATTEN, NO-CHILDREN", chains_mode));
+  }
+}
+
+// Reads an ECSV or CSV table: the header row names the columns.
+std::vector<std::map<std::string, std::string>> read_table_file(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw NotFoundError(fmt::format("table file {} does not exist or cannot be read", path.string()));
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+  char delimiter = path.extension() == ".ecsv" ? ' ' : ',';
+  std::size_t line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (line.empty() || line[0] == '#') {
+      if (line.rfind("# delimiter:", 0) == 0) {
+        auto d = line.substr(line.find(':') + 1);
+        d.erase(0, d.find_first_not_of(" '\""));
+        if (!d.empty()) delimiter = d[0];
+      }
+      continue;
+    }
+    std::vector<std::string> cells;
+    std::string cell;
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') {
+        quoted = !quoted;
+      } else if (c == delimiter && !quoted) {
+        if (!(delimiter == ' ' && cell.empty())) cells.push_back(cell);
+        cell.clear();
+      } else {
+        cell += c;
+      }
+    }
+    if (!cell.empty() || delimiter != ' ') cells.push_back(cell);
+    if (header.empty()) {
+      header = cells;
+      // Rows are keyed by column name: a second column of the same name would silently
+      // replace the first one's values.
+      for (std::size_t i = 0; i < header.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+          if (header[j] == header[i])
+            throw CorruptFileError(fmt::format("{} line {}: column '{}' appears twice in the header row (columns {} "
+                                               "and {}); rename one",
+                                               path.string(), line_number, header[i], j + 1, i + 1));
+      continue;
+    }
+    if (cells.size() != header.size())
+      throw CorruptFileError(fmt::format("{} line {}: {} values for {} columns", path.string(), line_number,
+                                         cells.size(), header.size()));
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = cells[i];
+    rows.push_back(std::move(row));
+  }
+  if (header.empty()) throw CorruptFileError(fmt::format("{} has no header row", path.string()));
+  return rows;
+}
+
+
+void on_run(CLI::App* command, std::function<void()> action) { actions()[command] = std::move(action); }
+
+void run_selected(CLI::App& app) {
+  CLI::App* current = &app;
+  while (true) {
+    auto selected = current->get_subcommands();
+    if (selected.empty()) break;
+    current = selected.front();
+  }
+  auto it = actions().find(current);
+  if (it == actions().end()) throw InvalidArgumentError("no command given; see --help");
+  it->second();
+}
+
+}  // namespace majordome::cli

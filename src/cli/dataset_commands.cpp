@@ -1,0 +1,372 @@
+// butler dataset commands: register-dataset-type, remove-dataset-type,
+// query-dataset-types, query-datasets, query-data-ids, query-dimension-records, prune-datasets.
+#include <fnmatch.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "majordome/butler/butler.hpp"
+#include "majordome/core/error.hpp"
+#include "majordome/datastore/transfer.hpp"
+#include "majordome/query/query.hpp"
+#include "table.hpp"
+
+namespace majordome::cli {
+
+namespace fs = std::filesystem;
+using butler::Access;
+using butler::Butler;
+using registry::CollectionType;
+using registry::DatasetRef;
+using registry::DatasetType;
+
+void add_dataset_commands(CLI::App& app) {
+  // ---- register-dataset-type
+  {
+    auto* cmd = app.add_subcommand("register-dataset-type", "Register a dataset type.");
+    auto repo = std::make_shared<std::string>();
+    auto name = std::make_shared<std::string>();
+    auto sc = std::make_shared<std::string>();
+    auto dims = std::make_shared<std::vector<std::string>>();
+    auto calib = std::make_shared<bool>(false);
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("DATASET_TYPE", *name)->required();
+    cmd->add_option("STORAGE_CLASS", *sc)->required();
+    cmd->add_option("DIMENSIONS", *dims, "Dimensions (none for a dimensionless type)");
+    cmd->add_flag("--is-calibration", *calib, "The dataset type is a calibration (certified with validity ranges)");
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      auto& reg = b->registry();
+      bool added = reg.register_dataset_type({*name, reg.universe().group(split_commas(*dims)), *sc, *calib});
+      if (!added) std::cout << "Dataset type '" << *name << "' was already registered with this definition.\n";
+    });
+  }
+  // ---- remove-dataset-type
+  {
+    auto* cmd = app.add_subcommand("remove-dataset-type", "Remove dataset types that have no datasets.");
+    auto repo = std::make_shared<std::string>();
+    auto names = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("DATASET_TYPE", *names, "Names or globs")->required();
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      auto& reg = b->registry();
+      for (const auto& n : split_commas(*names)) {
+        auto matches = reg.query_dataset_types({n});
+        if (matches.empty() && n.find_first_of("*?[") == std::string::npos) reg.get_dataset_type(n);  // throws
+        for (const auto& t : matches) reg.remove_dataset_type(t.name);
+      }
+    });
+  }
+  // ---- query-dataset-types
+  {
+    auto* cmd = app.add_subcommand("query-dataset-types", "List dataset types.");
+    auto repo = std::make_shared<std::string>();
+    auto globs = std::make_shared<std::vector<std::string>>();
+    auto verbose = std::make_shared<bool>(false);
+    auto collections = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("GLOB", *globs);
+    cmd->add_flag("-v,--verbose", *verbose, "Also show dimensions and storage class");
+    cmd->add_option("--collections", *collections, "Only types with datasets in these collections");
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadOnly);
+      auto& reg = b->registry();
+      std::set<std::string> in_collections;
+      if (!collections->empty()) {
+        for (const auto& c : reg.query_collections(split_commas(*collections)))
+          for (const auto& t : reg.collection_summary(c.name).dataset_types) in_collections.insert(t);
+      }
+      Table table(*verbose ? std::vector<std::string>{"name", "dimensions", "storage class"} : std::vector<std::string>{"name"});
+      for (const auto& t : reg.query_dataset_types(split_commas(*globs))) {
+        if (!collections->empty() && !in_collections.count(t.name)) continue;
+        if (*verbose) table.add_row({t.name, fmt::format("[{}]", fmt::join(t.dimensions.required(), ", ")), t.storage_class});
+        else table.add_row({t.name});
+      }
+      if (table.empty()) std::cout << "No results. Try --help for more information.\n";
+      else table.print(std::cout, Align::kLeft);
+    });
+  }
+  // ---- query-datasets
+  {
+    auto* cmd = app.add_subcommand("query-datasets", "List datasets.");
+    auto repo = std::make_shared<std::string>();
+    auto globs = std::make_shared<std::vector<std::string>>();
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto where = std::make_shared<std::string>();
+    auto binds = std::make_shared<std::vector<std::string>>();
+    auto find_first = std::make_shared<bool>(false);
+    auto limit = std::make_shared<std::int64_t>(-20000);
+    auto show_uri = std::make_shared<bool>(false);
+    auto order_by = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("GLOB", *globs, "Dataset types (names or globs)");
+    cmd->add_option("--collections", *collections, "Collections to search (globs allowed without --find-first)");
+    cmd->add_option("--where", *where, "A query expression, e.g. \"instrument='HSC' AND visit IN (903334, 903336)\"");
+    cmd->add_option("--bind", *binds, "NAME=VALUE for :NAME in --where");
+    cmd->add_flag("--find-first,!--no-find-first", *find_first, "Only the first dataset per data ID in collection order");
+    cmd->add_option("--limit", *limit, "At most this many rows; 0 for all; negative: warn when more exist")->capture_default_str();
+    cmd->add_option("--order-by", *order_by, "Dimensions or fields to sort by (-name for descending); default: by data ID");
+    cmd->add_flag("--show-uri", *show_uri, "Show the file of each dataset");
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadOnly);
+      auto& reg = b->registry();
+      std::int64_t cap = *limit == 0 ? 0 : std::abs(*limit);
+      bool more = false;
+      std::vector<std::string> explanation;
+      auto results = find_datasets(reg, split_commas(*globs), split_commas(*collections), *where, parse_binds(*binds),
+                                   *find_first, cap, split_commas(*order_by), &more, &explanation);
+      if (more && *limit < 0)
+        std::cerr << fmt::format("warning: more datasets are available than the limit of {}; use --limit 0 for all\n", cap);
+      bool printed = false;
+      for (auto& [type, refs] : results) {
+        if (refs.empty()) continue;
+        std::vector<std::string> columns{"type", "run", "id"};
+        auto keys = type.dimensions.data_id_keys();
+        columns.insert(columns.end(), keys.begin(), keys.end());
+        if (*show_uri) columns.emplace_back("URI");
+        Table table(columns);
+        for (const auto& ref : refs) {
+          std::vector<std::string> row{type.name, ref.run, ref.id.str()};
+          for (const auto& k : keys) {
+            auto it = ref.data_id.find(k);
+            row.push_back(it == ref.data_id.end() ? "" : value_text(it->second));
+          }
+          if (*show_uri) {
+            auto files = reg.stored_files(ref.id);
+            row.push_back(files.empty() ? "" : b->artifact_uri(files.front()));
+          }
+          table.add_row(std::move(row));
+        }
+        std::cout << "\n";
+        table.print(std::cout);
+        printed = true;
+      }
+      if (!printed) print_no_results(explanation);
+    });
+  }
+  // ---- query-data-ids
+  {
+    auto* cmd = app.add_subcommand("query-data-ids", "List data IDs.");
+    auto repo = std::make_shared<std::string>();
+    auto dims = std::make_shared<std::vector<std::string>>();
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto datasets = std::make_shared<std::vector<std::string>>();
+    auto where = std::make_shared<std::string>();
+    auto binds = std::make_shared<std::vector<std::string>>();
+    auto limit = std::make_shared<std::int64_t>(-20000);
+    auto offset = std::make_shared<std::int64_t>(0);
+    auto order_by = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("DIMENSIONS", *dims, "Dimensions of the data IDs");
+    cmd->add_option("--collections", *collections, "Collections searched for --datasets (default: all)");
+    cmd->add_option("--datasets", *datasets, "Only data IDs with datasets of these types");
+    cmd->add_option("--where", *where, "A query expression");
+    cmd->add_option("--bind", *binds, "NAME=VALUE for :NAME in --where");
+    cmd->add_option("--limit", *limit, "At most this many rows; 0 for all; negative: warn when more exist")->capture_default_str();
+    cmd->add_option("--offset", *offset, "Skip this many rows first");
+    cmd->add_option("--order-by", *order_by, "Dimensions or fields to sort by (-name for descending); default: by data ID");
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadOnly);
+      auto& reg = b->registry();
+      auto names = split_commas(*dims);
+      if (names.empty() && datasets->empty()) throw InvalidArgumentError("give at least one dimension (e.g. visit detector)");
+      std::vector<std::string> types;
+      for (const auto& g : split_commas(*datasets)) {
+        if (g.find_first_of("*?[") != std::string::npos)
+          for (const auto& t : reg.query_dataset_types({g})) types.push_back(t.name);
+        else
+          types.push_back(reg.get_dataset_type(g).name);
+      }
+      std::int64_t cap = *limit == 0 ? 0 : std::abs(*limit);
+      std::vector<std::string> keys;
+      std::vector<std::vector<std::string>> rows;
+      std::set<std::vector<std::string>> seen;
+      std::vector<std::string> explanation;
+      bool more = false;
+      // One query per dataset type (data IDs with a dataset of any of them), or one without.
+      std::vector<std::optional<std::string>> searches;
+      for (const auto& t : types) searches.emplace_back(t);
+      if (searches.empty()) searches.emplace_back(std::nullopt);
+      for (const auto& type : searches) {
+        query::QuerySpec spec;
+        spec.dimensions = names;
+        if (type)
+          spec.datasets = query::DatasetSearch{*type, collections->empty() ? std::vector<std::string>{"*"} : split_commas(*collections), false};
+        spec.where = *where;
+        spec.binds = parse_binds(*binds);
+        spec.order_by = split_commas(*order_by);
+        spec.offset = searches.size() == 1 ? *offset : 0;
+        spec.limit = searches.size() == 1 ? cap : 0;
+        if (names.empty() && type) spec.dimensions = reg.get_dataset_type(*type).dimensions.required();
+        auto result = query::run_query(reg, spec);
+        auto group = reg.universe().group(spec.dimensions);
+        if (keys.empty()) keys = group.data_id_keys();
+        more = more || result.more;
+        for (const auto& line : result.explanation) explanation.push_back(type ? *type + ": " + line : line);
+        for (const auto& r : result.rows) {
+          std::vector<std::string> row;
+          for (const auto& k : keys) {
+            auto it = r.data_id.find(k);
+            row.push_back(it == r.data_id.end() ? "" : value_text(it->second));
+          }
+          if (seen.insert(row).second) rows.push_back(std::move(row));
+        }
+      }
+      if (searches.size() > 1) {  // several dataset types: offset and limit over the union
+        std::int64_t skip = std::min<std::int64_t>(*offset, static_cast<std::int64_t>(rows.size()));
+        rows.erase(rows.begin(), rows.begin() + skip);
+        if (cap > 0 && static_cast<std::int64_t>(rows.size()) > cap) {
+          rows.resize(static_cast<std::size_t>(cap));
+          more = true;
+        }
+      }
+      if (more && *limit < 0)
+        std::cerr << fmt::format("warning: more data IDs are available than the limit of {}; use --limit 0 for all\n", cap);
+      if (rows.empty()) {
+        print_no_results(explanation);
+        return;
+      }
+      Table table(keys);
+      for (auto& r : rows) table.add_row(std::move(r));
+      table.print(std::cout);
+    });
+  }
+  // ---- query-dimension-records
+  {
+    auto* cmd = app.add_subcommand("query-dimension-records", "List the records of a dimension element.");
+    auto repo = std::make_shared<std::string>();
+    auto element = std::make_shared<std::string>();
+    auto where = std::make_shared<std::string>();
+    auto binds = std::make_shared<std::vector<std::string>>();
+    auto limit = std::make_shared<std::int64_t>(-20000);
+    auto offset = std::make_shared<std::int64_t>(0);
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto datasets = std::make_shared<std::vector<std::string>>();
+    auto order_by = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("ELEMENT", *element)->required();
+    cmd->add_option("--where", *where, "A query expression");
+    cmd->add_option("--bind", *binds, "NAME=VALUE for :NAME in --where");
+    cmd->add_option("--limit", *limit, "At most this many rows; 0 for all; negative: warn when more exist")->capture_default_str();
+    cmd->add_option("--offset", *offset, "Skip this many rows first");
+    cmd->add_option("--collections", *collections, "Collections searched for --datasets (default: all)");
+    cmd->add_option("--datasets", *datasets, "Only records of data IDs with datasets of this type");
+    cmd->add_option("--order-by", *order_by, "Fields to sort by (e.g. -full_name for descending); default: by key");
+    auto no_check = std::make_shared<bool>(false);
+    cmd->add_flag("--no-check", *no_check, "Accepted for compatibility (no effect)");
+    on_run(cmd, [=] {
+      (void)no_check;  // accepted, unused: storage must outlive parsing
+      auto b = Butler::open(*repo, Access::kReadOnly);
+      auto& reg = b->registry();
+      const auto& e = reg.universe().get(*element);
+      query::QuerySpec spec;
+      spec.records_of = *element;
+      spec.where = *where;
+      spec.binds = parse_binds(*binds);
+      spec.order_by = split_commas(*order_by);
+      spec.limit = *limit == 0 ? 0 : std::abs(*limit);
+      spec.offset = *offset;
+      auto types = split_commas(*datasets);
+      if (types.size() > 1) throw InvalidArgumentError("--datasets takes one dataset type here");
+      if (!types.empty())
+        spec.datasets = query::DatasetSearch{types[0], collections->empty() ? std::vector<std::string>{"*"} : split_commas(*collections), false};
+      auto result = query::run_query(reg, spec);
+      if (result.more && *limit < 0)
+        std::cerr << fmt::format("warning: more records are available than the limit of {}; use --limit 0 for all\n", spec.limit);
+      if (result.rows.empty()) {
+        print_no_results(result.explanation);
+        return;
+      }
+      std::vector<std::string> columns;
+      for (const auto& f : e.record_fields())
+        columns.push_back(f.type == dimensions::FieldType::kTimespan ? "timespan (TAI)" : f.name);
+      Table table(columns);
+      for (const auto& row : result.rows) {
+        const auto& r = *row.record;
+        std::vector<std::string> cells;
+        for (std::size_t i = 0; i < e.record_fields().size(); ++i) {
+          if (e.record_fields()[i].type == dimensions::FieldType::kRegion && !std::holds_alternative<std::monostate>(r.values()[i]))
+            cells.emplace_back("(elided)");
+          else
+            cells.push_back(dimensions::to_string(r.values()[i]));
+        }
+        table.add_row(std::move(cells));
+      }
+      table.print(std::cout);
+    });
+  }
+  // ---- prune-datasets
+  {
+    auto* cmd = app.add_subcommand("prune-datasets", "Remove datasets, or their files, or their tags.");
+    auto repo = std::make_shared<std::string>();
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto types = std::make_shared<std::vector<std::string>>();
+    auto where = std::make_shared<std::string>();
+    auto find_all = std::make_shared<bool>(false);
+    auto disassociate = std::make_shared<std::vector<std::string>>();
+    auto purge = std::make_shared<std::string>();
+    auto unstore = std::make_shared<bool>(false);
+    auto dry_run = std::make_shared<bool>(false);
+    auto no_confirm = std::make_shared<bool>(false);
+    auto quiet = std::make_shared<bool>(false);
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("COLLECTIONS", *collections);
+    cmd->add_option("--datasets", *types, "Dataset types (globs)");
+    cmd->add_option("--where", *where);
+    cmd->add_flag("--find-all", *find_all, "All matching datasets, not only the first per data ID");
+    cmd->add_option("--disassociate", *disassociate, "Remove from these TAGGED collections only");
+    cmd->add_option("--purge", *purge, "Delete the datasets completely; RUN must be their run");
+    cmd->add_flag("--unstore", *unstore, "Delete the files, keep the registry entries");
+    cmd->add_flag("--dry-run", *dry_run, "Show what would be done");
+    cmd->add_flag("!--confirm,--no-confirm", *no_confirm);
+    cmd->add_flag("--quiet", *quiet);
+    on_run(cmd, [=] {
+      if (purge->empty() && disassociate->empty() && !*unstore)
+        throw InvalidArgumentError("say what to do: --purge RUN, --disassociate TAG or --unstore");
+      auto b = Butler::open(*repo, *dry_run ? Access::kReadOnly : Access::kReadWrite);
+      auto& reg = b->registry();
+      auto search = split_commas(*collections);
+      if (!purge->empty() && search.empty()) search = {*purge};
+      if (search.empty()) throw InvalidArgumentError("give the COLLECTIONS to search");
+      std::vector<DatasetRef> all;
+      for (auto& [type, refs] : find_datasets(reg, split_commas(*types), search, *where, {}, !*find_all, 0))
+        all.insert(all.end(), refs.begin(), refs.end());
+      if (!purge->empty())
+        for (const auto& r : all)
+          if (r.run != *purge)
+            throw InvalidArgumentError(fmt::format("dataset {} is in run '{}', not '{}' given to --purge", r.id.str(), r.run, *purge));
+      if (!*quiet) {
+        Table table({"type", "run", "id"});
+        for (const auto& r : all) table.add_row({r.dataset_type, r.run, r.id.str()});
+        if (table.empty()) std::cout << "No datasets match.\n";
+        else table.print(std::cout);
+      }
+      if (*dry_run || all.empty()) return;
+      if (!*no_confirm && !confirm("Continue?")) {
+        std::cout << "Aborted.\n";
+        return;
+      }
+      for (const auto& tag : split_commas(*disassociate)) reg.disassociate(tag, all);
+      std::vector<Uuid> ids;
+      for (const auto& r : all) ids.push_back(r.id);
+      if (!purge->empty()) {
+        b->remove_datasets(ids);
+      } else if (*unstore) {
+        b->unstore_datasets(ids);
+      }
+    });
+  }
+}
+
+}  // namespace majordome::cli
