@@ -16,6 +16,19 @@ namespace {
 constexpr std::string_view kAstropyBegin = "--BEGIN-ASTROPY-SERIALIZED-COLUMNS--";
 constexpr std::string_view kAstropyEnd = "--END-ASTROPY-SERIALIZED-COLUMNS--";
 
+// Bytes one element of a column takes in a row (FITS standard, table 18).
+std::size_t element_bytes(ColumnType t) {
+  switch (t) {
+    case ColumnType::kBool: return 1;
+    case ColumnType::kInt32: return 4;
+    case ColumnType::kInt64: return 8;
+    case ColumnType::kFloat: return 4;
+    case ColumnType::kDouble: return 8;
+    case ColumnType::kString: return 1;
+  }
+  return 8;
+}
+
 char tform_code(ColumnType t) {
   switch (t) {
     case ColumnType::kBool: return 'L';
@@ -134,13 +147,24 @@ int FitsFile::write_catalog(const Catalog& catalog, std::string_view extname) {
   std::vector<std::string> tform;
   std::vector<std::string> tunit;
   std::vector<int> string_width(ncols, 0);
+  std::vector<std::size_t> offset(ncols, 0);  // of each column in a row, in bytes
+  std::size_t row_bytes = 0;
   for (std::size_t i = 0; i < ncols; ++i) {
     const auto& c = schema[i];
     ttype.push_back(c.name);
     tunit.push_back(c.unit);
+    offset[i] = row_bytes;
     if (c.type == ColumnType::kString) {
       std::size_t longest = 0;
-      for (const auto& s : catalog.strings(c.name)) longest = std::max(longest, s.size());
+      const auto& values = catalog.strings(c.name);
+      for (std::size_t r = 0; r < values.size(); ++r) {
+        longest = std::max(longest, values[r].size());
+        if (values[r].find('\0') != std::string::npos) {
+          throw InvalidArgumentError(impl_->path.string() + ": column '" + c.name + "' row " +
+                                     std::to_string(r) + " holds a NUL character, which ends a "
+                                     "FITS string: the rest would be lost");
+        }
+      }
       if (c.count > 0 && longest > static_cast<std::size_t>(c.count)) {
         throw InvalidArgumentError(impl_->path.string() + ": column '" + c.name +
                                    "' holds a string of " + std::to_string(longest) +
@@ -148,8 +172,10 @@ int FitsFile::write_catalog(const Catalog& catalog, std::string_view extname) {
       }
       string_width[i] = c.count > 0 ? c.count : std::max<int>(1, static_cast<int>(longest));
       tform.push_back(std::to_string(string_width[i]) + "A");
+      row_bytes += static_cast<std::size_t>(string_width[i]);
     } else {
       tform.push_back((c.count > 1 ? std::to_string(c.count) : std::string()) + tform_code(c.type));
+      row_bytes += static_cast<std::size_t>(c.count) * element_bytes(c.type);
     }
   }
   auto pointers = [](std::vector<std::string>& v) {
@@ -165,6 +191,13 @@ int FitsFile::write_catalog(const Catalog& catalog, std::string_view extname) {
   ffcrtb(f, BINARY_TBL, 0, static_cast<int>(ncols), ttype_p.data(), tform_p.data(),
          tunit_p.data(), ext.empty() ? nullptr : ext.c_str(), &status);
   impl_->check(status, "creating the binary table", detail::Failure::kIo);
+  LONGLONG naxis1 = 0;
+  ffgkyjj(f, "NAXIS1", &naxis1, nullptr, &status);
+  impl_->check(status, "reading the row width", detail::Failure::kIo);
+  if (static_cast<std::size_t>(naxis1) != row_bytes) {  // string cells are placed by these offsets
+    throw InternalError(impl_->path.string() + ": rows are " + std::to_string(naxis1) +
+                        " bytes for cfitsio but " + std::to_string(row_bytes) + " by our count");
+  }
 
   Header extra;
   bool any_doc = false;
@@ -233,9 +266,19 @@ int FitsFile::write_catalog(const Catalog& catalog, std::string_view extname) {
         break;
       }
       case ColumnType::kString: {
-        std::vector<std::string> values = catalog.strings(c.name);
-        auto p = pointers(values);
-        ffpcl(f, TSTRING, col, 1, 1, n, p.data(), &status);
+        // cfitsio pads a string to the column width with blanks, which astropy keeps
+        // ('star  ' != 'star'); the FITS standard lets a NUL end the string instead, and
+        // every reader (astropy, cfitsio, ours) stops there. So the bytes go in as they are.
+        const auto width = static_cast<std::size_t>(string_width[i]);
+        std::vector<unsigned char> cell(width);
+        const auto& values = catalog.strings(c.name);
+        for (LONGLONG r = 0; r < n && status == 0; ++r) {
+          const std::string& v = values[static_cast<std::size_t>(r)];
+          std::ranges::fill(cell, 0);
+          std::ranges::copy(v, cell.begin());
+          ffptbb(f, r + 1, static_cast<LONGLONG>(offset[i]) + 1, static_cast<LONGLONG>(width), cell.data(),
+                 &status);
+        }
         break;
       }
     }

@@ -57,8 +57,8 @@ TaggedLoader.add_multi_constructor("!", _tagged)
 
 
 def as_str(values) -> list[str]:
-    # FITS pads fixed-width strings with blanks, which astropy keeps in bytes columns.
-    return [(v.decode() if isinstance(v, bytes) else str(v)).rstrip() for v in values]
+    # No rstrip(): strings are NUL-padded, so astropy gives 'star', not 'star  ' (docs/image.md).
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
 @pytest.fixture(scope="module")

@@ -133,6 +133,70 @@ TEST(Catalog, StringsLongerThanTheirColumnAreRefused) {
   EXPECT_THROW(f.write_catalog(cat), InvalidArgumentError);
 }
 
+// Strings end with NUL padding, not blanks: astropy's Table.read keeps blanks ('star  ' !=
+// 'star') but stops at a NUL. Our reader strips trailing blanks, so files written before
+// (blank-padded by cfitsio) read the same.
+TEST(Catalog, StringsArePaddedWithNulAndOldBlankPaddedFilesStillRead) {
+  testing::ScratchDir dir;
+  Schema s;
+  s.add("id", ColumnType::kInt32);
+  s.add(ColumnSpec{"type", ColumnType::kString, 6, {}, "", "star or galaxy", ""});
+  s.add("flag", ColumnType::kBool);
+  s.add("name", ColumnType::kString);  // as wide as the longest value
+  Catalog cat(s, 4);
+  const std::vector<std::string> types = {"star", "galaxy", "", "st ar"};
+  const std::vector<std::string> names = {"a", "", "bcd", "e"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    cat.column<std::int32_t>("id")[i] = static_cast<std::int32_t>(i);
+    cat.strings("type")[i] = types[i];
+    cat.column<bool>("flag")[i] = i == 1;
+    cat.strings("name")[i] = names[i];
+  }
+  {
+    FitsFile f(dir / "t.fits", FitsMode::kCreate);
+    f.write_empty_image();
+    f.write_catalog(cat, "SOURCES");
+  }
+  using namespace std::string_literals;
+  // Rows of 4 + 6 + 1 + 3 bytes: id, type, flag, name.
+  const std::string rows = "\0\0\0\0star\0\0Fa\0\0"s + "\0\0\0\1galaxyT\0\0\0"s +
+                           "\0\0\0\2\0\0\0\0\0\0Fbcd"s + "\0\0\0\3st ar\0Fe\0\0"s;
+  std::string bytes = testing::read_bytes(dir / "t.fits");
+  const auto at = bytes.find(rows);
+  ASSERT_NE(at, std::string::npos) << "the rows are not NUL-padded as expected";
+  auto read_back = [&](const std::filesystem::path& p) {
+    FitsFile f(p, FitsMode::kRead);
+    f.move_to_extname("SOURCES");
+    return f.read_catalog();
+  };
+  const Catalog back = read_back(dir / "t.fits");
+  EXPECT_EQ(back.strings("type"), types);
+  EXPECT_EQ(back.strings("name"), names);
+  EXPECT_EQ(back.schema().get("type").count, 6);
+  EXPECT_EQ(back.schema().get("name").count, 3);
+  EXPECT_TRUE(back.column<bool>("flag")[1]);
+  EXPECT_EQ(back.column<std::int32_t>("id")[3], 3);
+
+  // The same table as cfitsio wrote it before: blanks after each string.
+  const std::string blank_rows = "\0\0\0\0star  Fa  "s + "\0\0\0\1galaxyT   "s +
+                                 "\0\0\0\2      Fbcd"s + "\0\0\0\3st ar Fe  "s;
+  bytes.replace(at, rows.size(), blank_rows);
+  testing::write_bytes(dir / "old.fits", bytes);
+  const Catalog old = read_back(dir / "old.fits");
+  EXPECT_EQ(old.strings("type"), types);
+  EXPECT_EQ(old.strings("name"), names);
+}
+
+TEST(Catalog, StringsWithANulAreRefused) {
+  testing::ScratchDir dir;
+  Schema s;
+  s.add("name", ColumnType::kString);
+  Catalog cat(s, 1);
+  cat.strings("name")[0] = std::string("ab\0cd", 5);
+  FitsFile f(dir / "s.fits", FitsMode::kCreate);
+  EXPECT_THROW(f.write_catalog(cat), InvalidArgumentError);
+}
+
 TEST(Catalog, EmptyCatalogRoundTrips) {
   testing::ScratchDir dir;
   Schema s;
