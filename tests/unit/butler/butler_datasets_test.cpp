@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "butler_repo_fixture.hpp"
@@ -201,6 +202,59 @@ TEST_P(ButlerDatasetsTest, DeferredHandlesReadWhenAskedAndRemovalGoesThroughTheT
   // The data ID is free again.
   b->put(Json{{"a", 3}}, "summary", kDetector1, "run");
   EXPECT_EQ(b->get_as<Json>("summary", kDetector1, {"run"}), (Json{{"a", 3}}));
+}
+
+// A record of `element` with the given values and every other field left empty (or a
+// neutral value where the field may not be NULL).
+dimensions::DimensionRecord make_record(const dimensions::Universe& u, const std::string& element,
+                                        const std::map<std::string, dimensions::FieldValue>& values) {
+  const auto& e = u.get(element);
+  std::vector<dimensions::FieldValue> fields;
+  for (const auto& spec : e.record_fields()) {
+    if (auto it = values.find(spec.name); it != values.end()) {
+      fields.push_back(it->second);
+    } else if (spec.nullable) {
+      fields.emplace_back(std::monostate{});
+    } else if (spec.type == dimensions::FieldType::kString) {
+      fields.emplace_back(std::string("x"));
+    } else {
+      fields.emplace_back(std::int64_t{0});
+    }
+  }
+  return dimensions::DimensionRecord(e, fields);
+}
+
+TEST_P(ButlerDatasetsTest, ACalibrationIsFoundAtTheTimeOfTheExposureTheDataIdNames) {
+  auto b = open_with_types();
+  auto& r = b->registry();
+  const auto& u = r.universe();
+  r.insert_records("physical_filter", {make_record(u, "physical_filter", {{"instrument", std::string("Cam1")},
+                                                                         {"name", std::string("F1")},
+                                                                         {"band", std::string("r")}})});
+  r.insert_records("day_obs", {make_record(u, "day_obs", {{"instrument", std::string("Cam1")}, {"id", std::int64_t{20240101}}})});
+  r.insert_records("group", {make_record(u, "group", {{"instrument", std::string("Cam1")}, {"name", std::string("g1")}})});
+  const auto t = [](const char* iso) { return TaiTime::from_tai_iso(iso).ns(); };
+  std::vector<dimensions::DimensionRecord> exposures;
+  for (auto [id, begin, end] : {std::tuple{1, "2024-01-01T01:00:00", "2024-01-01T01:00:30"},
+                                std::tuple{2, "2024-03-01T01:00:00", "2024-03-01T01:00:30"}})
+    exposures.push_back(make_record(u, "exposure", {{"instrument", std::string("Cam1")},
+                                                    {"id", std::int64_t{id}},
+                                                    {"physical_filter", std::string("F1")},
+                                                    {"day_obs", std::int64_t{20240101}},
+                                                    {"group", std::string("g1")},
+                                                    {"obs_id", "exp" + std::to_string(id)},
+                                                    {"timespan", Timespan(t(begin), t(end))}}));
+  r.insert_records("exposure", exposures);
+  r.register_dataset_type({"bias_summary", u.group({"instrument", "detector"}), "StructuredDataDict", true});
+  auto january = b->put(Json{{"epoch", "january"}}, "bias_summary", kDetector1, "calib/run1");
+  auto february = b->put(Json{{"epoch", "february"}}, "bias_summary", kDetector1, "calib/run2");
+  r.register_collection("calib", CollectionType::kCalibration);
+  r.certify("calib", {january}, Timespan(t("2023-12-01T00:00:00"), t("2024-02-01T00:00:00")));
+  r.certify("calib", {february}, Timespan(t("2024-02-01T00:00:00"), t("2024-06-01T00:00:00")));
+  DataId on{{"instrument", std::string("Cam1")}, {"detector", std::int64_t{1}}, {"exposure", std::int64_t{1}}};
+  EXPECT_EQ(b->get_as<Json>("bias_summary", on, {"calib"})["epoch"], "january");
+  on["exposure"] = std::int64_t{2};
+  EXPECT_EQ(b->get_as<Json>("bias_summary", on, {"calib"})["epoch"], "february");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ButlerDatasetsTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
