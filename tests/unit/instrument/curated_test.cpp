@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/instrument/formatters.hpp"
 #include "majordome/instrument/register.hpp"
 
 #include "ingest_raws_test_util.hpp"
@@ -72,6 +73,15 @@ TEST_F(CuratedTest, WritesCameraAndDefectsCertifiedWithTheirValidity) {
   ASSERT_TRUE(early && late);
   EXPECT_EQ(early->run, "LATISS/calib/DM-48650/curated/19700101T000000Z");
   EXPECT_EQ(late->run, "LATISS/calib/DM-48650/curated/20180101T000000Z");
+
+  // The camera reads back through the Butler as the camera it describes.
+  auto formatters = std::make_shared<datastore::FormatterRegistry>();
+  datastore::add_basic_formatters(*formatters);
+  add_formatters(*formatters);
+  auto reader = Butler::open(butler_->root(), Access::kReadOnly, formatters);
+  const auto back = reader->get_as<Camera>(camera[0].ref);
+  EXPECT_EQ(back.name(), "LATISS");
+  EXPECT_EQ(back.detectors().size(), load_camera("LATISS").detectors().size());
 
   // Once per label.
   EXPECT_THROW(write_curated_calibrations(*butler_, "LATISS", options), ConflictError);
