@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "majordome/core/error.hpp"
+#include "majordome/datastore/atomic_file.hpp"
 #include "majordome/image/fits_file.hpp"
 #include "majordome/sphere/htm_pixelization.hpp"
 #include "majordome/sphere/lon_lat.hpp"
@@ -82,55 +83,23 @@ Catalog select_rows(const Catalog& src, const std::vector<std::size_t>& rows) {
   return out;
 }
 
-// A name in `directory` that no other writer (thread or process) picks at the same time.
-fs::path temporary_name(const fs::path& target) {
-  static std::atomic<unsigned> counter{0};
-  return target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                                 std::to_string(counter++));
-}
-
-void rename_into_place(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) {
-    fs::remove(from, ec);
-    throw IoError("cannot rename " + from.string() + " to " + to.string() + ": " + ec.message());
-  }
-}
-
 void write_shard(const Catalog& shard, const fs::path& target) {
-  const fs::path tmp = temporary_name(target);
-  try {
-    FitsFile f(tmp, FitsMode::kOverwrite);
+  datastore::AtomicFile file(target, {datastore::Overwrite::kReplace});
+  {
+    FitsFile f(file.temporary_path(), FitsMode::kCreate);
     f.write_empty_image();
     f.write_catalog(shard);
     f.close();
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
   }
-  rename_into_place(tmp, target);
+  file.commit();
 }
 
 void write_index(const std::vector<RefcatShard>& shards, int depth, const fs::path& target) {
-  const fs::path tmp = temporary_name(target);
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw IoError("cannot write " + tmp.string());
-    const std::string column = "htm" + std::to_string(depth);
-    out << "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: filename, datatype: string}\n"
-        << "# - {name: " << column << ", datatype: int64}\n# schema: astropy-2.0\n"
-        << "filename " << column << "\n";
-    for (const auto& s : shards) out << s.path.filename().string() << ' ' << s.htm_id << '\n';
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw IoError("cannot write " + tmp.string() + " (disk full?)");
-    }
-  }
-  rename_into_place(tmp, target);
+  const std::string column = "htm" + std::to_string(depth);
+  std::string text = "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: filename, datatype: string}\n# - {name: " + column +
+                     ", datatype: int64}\n# schema: astropy-2.0\nfilename " + column + "\n";
+  for (const auto& s : shards) text += s.path.filename().string() + ' ' + std::to_string(s.htm_id) + '\n';
+  datastore::atomic_write(target, text, {datastore::Overwrite::kReplace});
 }
 
 void require_column(const Catalog& stars, const ColumnSpec& wanted) {

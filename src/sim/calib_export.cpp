@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/datastore/atomic_file.hpp"
 #include "majordome/core/time.hpp"
 #include "majordome/core/uuid.hpp"
 #include "majordome/image/fits_file.hpp"
@@ -210,14 +211,7 @@ CalibExportSummary write_calib_export(const fs::path& calib_dir, const instrumen
   if (!out.good()) throw InternalError(std::string("YAML emitter failed: ") + out.GetLastError());
 
   summary.file = calib_dir / "export.yaml";
-  const fs::path tmp = calib_dir / ".export.yaml.tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << out.c_str() << "\n";
-    f.close();
-    if (!f) throw IoError(fmt::format("{}: cannot write", tmp.string()));
-  }
-  fs::rename(tmp, summary.file);
+  datastore::atomic_write(summary.file, std::string(out.c_str()) + "\n", {datastore::Overwrite::kReplace});
   return summary;
 }
 
