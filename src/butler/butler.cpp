@@ -97,17 +97,18 @@ std::unique_ptr<registry::Database> open_database(const YAML::Node& config, cons
 
 // ---- moves that survive failures
 
-datastore::TransferResult place_file(const fs::path& source, const fs::path& destination, datastore::TransferMode mode,
-                                     const datastore::TransferOptions& options, std::vector<fs::path>& sources_to_remove) {
-  if (mode != datastore::TransferMode::kMove) return datastore::transfer_file(source, destination, mode, options);
+datastore::TransferResult stage_file(datastore::PlacementBatch& batch, const fs::path& source,
+                                     const fs::path& destination, datastore::TransferMode mode,
+                                     std::vector<fs::path>& sources_to_remove) {
+  if (mode != datastore::TransferMode::kMove) return batch.add(source, destination, mode);
   std::error_code ec;
   fs::path real = fs::canonical(source, ec);  // a move moves the file a link points to
   if (ec) real = source;
   datastore::TransferResult result;
   try {
-    result = datastore::transfer_file(real, destination, datastore::TransferMode::kHardlink, options);
+    result = batch.add(real, destination, datastore::TransferMode::kHardlink);
   } catch (const IoError&) {  // e.g. across filesystems
-    result = datastore::transfer_file(real, destination, datastore::TransferMode::kCopy, options);
+    result = batch.add(real, destination, datastore::TransferMode::kCopy);
   }
   if (result.mode == datastore::TransferMode::kHardlink || result.mode == datastore::TransferMode::kCopy) {
     sources_to_remove.push_back(real);
@@ -461,20 +462,33 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   std::vector<fs::path> created, moved_sources;
   std::vector<DatasetRef> out;
   try {
-    std::vector<StoredFile> records;
-    std::size_t done = 0;
-    for (const auto& p : plan) {
+    // Every file is staged, then the batch is made durable at once (see PlacementBatch):
+    // the rows below are committed only after every file they name is durable at its name.
+    std::vector<datastore::TransferResult> results;
+    results.reserve(plan.size());
+    {
       datastore::TransferOptions topts;
       topts.root = root_;
-      auto result = place_file(p.source, p.destination, mode, topts, moved_sources);
+      datastore::PlacementBatch batch(topts);
+      std::size_t done = 0;
+      for (const auto& p : plan) {
+        results.push_back(stage_file(batch, p.source, p.destination, mode, moved_sources));
+        if (progress) progress(++done, plan.size());
+      }
+      batch.place();
+    }
+    for (const auto& result : results)
       if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
         created.push_back(result.artifact);
+    std::vector<StoredFile> records;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      const auto& p = plan[i];
+      const auto& result = results[i];
       auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
                                                                             : datastore::ChecksumMode::kNone);
       for (const auto& ref : p.refs)
         records.push_back({ref.id, "", result.stored_path, p.file->formatter,
                            types.at(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
-      if (progress) progress(++done, plan.size());
     }
     registry::Transaction txn(registry_->db(), registry::TransactionMode::kWrite);
     registry_->register_collection(run, CollectionType::kRun);

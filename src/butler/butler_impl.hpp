@@ -14,18 +14,20 @@
 
 #include "majordome/butler/butler.hpp"
 #include "majordome/datastore/file_templates.hpp"
+#include "majordome/datastore/placement_batch.hpp"
 #include "majordome/datastore/transfer.hpp"
 #include "repository_files.hpp"
 #include "write_token.hpp"
 
 namespace majordome::butler {
 
-// Places a file for ingest or import. A "move" must not lose the user's file if the write
-// fails or the process dies before the registry commits (recovery deletes uncommitted
-// artifacts): it is placed as a hard link (a copy across filesystems) and the source is
-// recorded in `sources_to_remove`, to be removed by remove_moved_sources() after the commit.
-datastore::TransferResult place_file(const std::filesystem::path& source, const std::filesystem::path& destination,
-                                     datastore::TransferMode mode, const datastore::TransferOptions& options,
+// Stages a file for ingest or import in `batch` (it is placed, durably, by batch.place()).
+// A "move" must not lose the user's file if the write fails or the process dies before the
+// registry commits (recovery deletes uncommitted artifacts): it is staged as a hard link (a
+// copy across filesystems) and the source is recorded in `sources_to_remove`, to be removed
+// by remove_moved_sources() after the commit.
+datastore::TransferResult stage_file(datastore::PlacementBatch& batch, const std::filesystem::path& source,
+                                     const std::filesystem::path& destination, datastore::TransferMode mode,
                                      std::vector<std::filesystem::path>& sources_to_remove);
 // Removes the sources of committed moves; a failure only warns (the datasets are stored).
 void remove_moved_sources(const std::vector<std::filesystem::path>& sources);

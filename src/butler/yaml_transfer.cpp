@@ -460,21 +460,30 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
   }
   std::vector<fs::path> created, moved_sources;
   try {
-    std::vector<StoredFile> stored;
-    std::size_t done = 0;
-    for (const auto& t : transfers) {
-      if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
+    // Staged, then made durable at once before the commit (see PlacementBatch).
+    std::vector<std::pair<const Transfer*, datastore::TransferResult>> results;
+    {
       datastore::TransferOptions topts;
       topts.root = root_;
-      auto result = place_file(t.source, t.destination, mode, topts, moved_sources);
+      datastore::PlacementBatch batch(topts);
+      std::size_t done = 0;
+      for (const auto& t : transfers) {
+        if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
+        results.emplace_back(&t, stage_file(batch, t.source, t.destination, mode, moved_sources));
+        if (progress) progress(++done, transfers.size());
+      }
+      batch.place();
+    }
+    for (const auto& [t, result] : results)
       if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
         created.push_back(result.artifact);
+    std::vector<StoredFile> stored;
+    for (const auto& [t, result] : results) {
       auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
                                                                             : datastore::ChecksumMode::kNone);
-      for (const auto& ref : t.dataset->refs)
-        stored.push_back({ref.id, "", result.stored_path, t.dataset->formatter,
+      for (const auto& ref : t->dataset->refs)
+        stored.push_back({ref.id, "", result.stored_path, t->dataset->formatter,
                           registry_->get_dataset_type(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
-      if (progress) progress(++done, transfers.size());
     }
     registry_->insert_stored_files(stored);
     txn.commit();
