@@ -127,13 +127,23 @@ void remove_moved_sources(const std::vector<fs::path>& sources) {
 
 // True if the folder of the datastore path `relative` really is inside `root`: no symbolic
 // link among its folders leads elsewhere. (The file itself may be a link: a symlink dataset.)
-static bool folder_inside_root(const fs::path& root, const std::string& relative) {
+static bool folder_inside_root(const fs::path& root, const std::string& relative,
+                               RepositoryFiles::FolderCache* folders = nullptr) {
   fs::path folder = (root / relative).parent_path();
-  std::error_code ec1;
-  std::error_code ec2;
-  fs::path real_folder = fs::weakly_canonical(folder, ec1);
-  fs::path real_root = fs::weakly_canonical(root, ec2);
-  if (ec1 || ec2) return false;
+  fs::path real_folder, real_root;
+  if (folders) {  // the same, each folder resolved once per operation
+    auto f = folders->resolve(fs::absolute(folder).lexically_normal());
+    auto r = folders->resolve(fs::absolute(root).lexically_normal());
+    if (!f || !r) return false;
+    real_folder = std::move(*f);
+    real_root = std::move(*r);
+  } else {
+    std::error_code ec1;
+    std::error_code ec2;
+    real_folder = fs::weakly_canonical(folder, ec1);
+    real_root = fs::weakly_canonical(root, ec2);
+    if (ec1 || ec2) return false;
+  }
   return real_folder == real_root || datastore::inside_root(real_folder, real_root).has_value();
 }
 
@@ -175,8 +185,9 @@ void discard_placed_files(Registry& registry, const fs::path& root, const Reposi
   }
 }
 
-void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode mode, const fs::path& root) const {
-  if (auto what = files.identify(source))
+void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode mode, const fs::path& root,
+                                RepositoryFiles::FolderCache* folders) const {
+  if (auto what = files.identify(source, folders))
     throw InvalidArgumentError(fmt::format("'{}' is {}: the repository's own files can never be datasets",
                                            printable(source.string()), *what));
   // A file already in the datastore may be some dataset's, under any of the names that links
@@ -188,17 +199,17 @@ void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode 
 }
 
 fs::path Butler::Impl::destination(const fs::path& root, const std::string& template_path, const std::string& extension,
-                                   const std::string& what) const {
+                                   const std::string& what, RepositoryFiles::FolderCache* folders) const {
   std::string relative = template_path + extension;
   if (auto problem = datastore::datastore_path_problem(relative))
     throw InvalidArgumentError(fmt::format("the file template gives {} the path '{}', which cannot be used: {}; check "
                                            "the data ID values and the templates in butler.yaml",
                                            what, printable(relative), *problem));
   fs::path path = root / relative;
-  if (auto is = files.identify(path))
+  if (auto is = files.identify(path, folders))
     throw InvalidArgumentError(fmt::format("the file template gives {} the path '{}', which is {}; change the "
                                            "templates in butler.yaml", what, printable(relative), *is));
-  if (!folder_inside_root(root, relative))
+  if (!folder_inside_root(root, relative, folders))
     throw InvalidArgumentError(fmt::format("{} would be written to '{}', but a symbolic link in that path leads "
                                            "outside the repository; remove the link", what, printable(relative)));
   return path;
@@ -395,6 +406,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     if (it == types.end()) it = types.emplace(name, registry_->get_dataset_type(name)).first;
     return it->second;
   };
+  RepositoryFiles::FolderCache folders;  // the checks of this ingest resolve each folder once
   // Every record the data IDs need, read a few queries at a time rather than a few per file.
   registry::Registry::RecordCache record_cache;
   {
@@ -407,7 +419,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     fs::path source = options.source_folder ? datastore::resolve_source(f.path.string(), *options.source_folder) : f.path;
     if (!fs::exists(source))
       throw NotFoundError(fmt::format("file to ingest does not exist: {}", printable(source.string())));
-    impl_->check_source(source, mode, root_);
+    impl_->check_source(source, mode, root_, &folders);
     if (mode == datastore::TransferMode::kMove && options.source_folder)
       datastore::check_move_source(source, *options.source_folder);
     Planned p{&f, source, {}, {}};
@@ -437,7 +449,8 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     if (creates_files && !in_place) {
       const auto& ref = p.refs.front();
       p.destination = impl_->destination(root_, template_path(ref, types.at(ref.dataset_type)), ext,
-                                         fmt::format("dataset {} of run '{}'", ref.dataset_type, printable(run)));
+                                         fmt::format("dataset {} of run '{}'", ref.dataset_type, printable(run)),
+                                         &folders);
     }
     plan.push_back(std::move(p));
   }
@@ -484,8 +497,9 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     for (std::size_t i = 0; i < plan.size(); ++i) {
       const auto& p = plan[i];
       const auto& result = results[i];
-      auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
-                                                                            : datastore::ChecksumMode::kNone);
+      // The size is known from the transfer; only a checksum needs the file read again.
+      datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
+      if (impl_->checksum) info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
       for (const auto& ref : p.refs)
         records.push_back({ref.id, "", result.stored_path, p.file->formatter,
                            types.at(ref.dataset_type).storage_class, info.checksum, info.size_bytes});

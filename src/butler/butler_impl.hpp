@@ -50,12 +50,14 @@ void discard_placed_files(Registry& registry, const std::filesystem::path& root,
 struct Butler::Impl {
   // Refuses a file to ingest or import that is one of the repository's own files, or, for a
   // move, a file already inside the datastore (it may be a stored dataset's, under any name).
+  // `folders`: resolved folders shared by the checks of one operation (see RepositoryFiles).
   void check_source(const std::filesystem::path& source, datastore::TransferMode mode,
-                    const std::filesystem::path& root) const;
+                    const std::filesystem::path& root, RepositoryFiles::FolderCache* folders = nullptr) const;
   // root / `template_path` + `extension`, after checking it against the datastore path
   // rule and the repository's own files; `what` names the dataset in the error.
   std::filesystem::path destination(const std::filesystem::path& root, const std::string& template_path,
-                                    const std::string& extension, const std::string& what) const;
+                                    const std::string& extension, const std::string& what,
+                                    RepositoryFiles::FolderCache* folders = nullptr) const;
 
   RepositoryFiles files;
   YAML::Node config;

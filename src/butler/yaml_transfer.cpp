@@ -406,12 +406,13 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
     registry_->import_datasets(key.first, key.second, refs, true);
   }
   if (with_files) {
+    RepositoryFiles::FolderCache folders;  // the checks of this import resolve each folder once
     for (const auto& d : datasets) {
       if (d.path.empty()) continue;
       fs::path source;
       try {
         source = datastore::resolve_source(d.path, directory);
-        if (fs::exists(source)) impl_->check_source(source, mode, root_);
+        if (fs::exists(source)) impl_->check_source(source, mode, root_, &folders);
         if (mode == datastore::TransferMode::kMove) datastore::check_move_source(source, directory);
       } catch (const InvalidArgumentError& e) {
         throw InvalidArgumentError(fmt::format("{}: dataset {} ({}): {}", file.string(), d.refs.front().id.str(),
@@ -434,7 +435,8 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
               ? fs::path()
               : impl_->destination(root_, template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)),
                                    ext, fmt::format("dataset {} ({}) of run '{}'", d.refs.front().id.str(),
-                                                    d.dataset_type, printable(d.run)));
+                                                    d.dataset_type, printable(d.run)),
+                                   &folders);
       transfers.push_back({source, destination, &d});
     }
   }
@@ -479,8 +481,9 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
         created.push_back(result.artifact);
     std::vector<StoredFile> stored;
     for (const auto& [t, result] : results) {
-      auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
-                                                                            : datastore::ChecksumMode::kNone);
+      // The size is known from the transfer; only a checksum needs the file read again.
+      datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
+      if (impl_->checksum) info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
       for (const auto& ref : t->dataset->refs)
         stored.push_back({ref.id, "", result.stored_path, t->dataset->formatter,
                           registry_->get_dataset_type(ref.dataset_type).storage_class, info.checksum, info.size_bytes});

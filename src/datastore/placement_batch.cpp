@@ -46,6 +46,7 @@ TransferResult PlacementBatch::add(const fs::path& source, const fs::path& desti
   std::vector<fs::path> created;
   auto temp = detail::stage_transfer(prepared, prepared.result.mode, detail::ContentSync::kDeferred, &created);
   prepared.result.mode = temp.mode;
+  prepared.result.size_bytes = temp.size_bytes;
   staged_.push_back({temp.temporary, dest, temp.has_content});
   destinations_.insert(dest);
   directories_.insert(dest.parent_path());

@@ -38,6 +38,7 @@ struct StagedTemporary {
   std::filesystem::path temporary;
   TransferMode mode = TransferMode::kNone;  // kCopy, kHardlink, kSymlink or kRelsymlink
   bool has_content = false;                 // a regular file we wrote (a copy): needs its data synced
+  std::int64_t size_bytes = 0;              // of the content: the copy as written, else the source
 };
 
 // Creates the temporary beside `prepared.result.artifact` for a copy or link mode (kMove

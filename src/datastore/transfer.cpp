@@ -72,6 +72,8 @@ detail::StagedTemporary stage_copy(const fs::path& source, const fs::path& desti
   detail::copy_contents(in.get(), out.get(), source, temporary);
   // As Python's shutil.copy: the copy has the source's permission bits.
   if (::fchmod(out.get(), st.st_mode & 0777) != 0) detail::throw_io_error(errno, "set the mode of", temporary);
+  struct stat written {};
+  if (::fstat(out.get(), &written) != 0) detail::throw_io_error(errno, "inspect", temporary);
   if (sync == detail::ContentSync::kNow) {
     detail::sync_file(out.get(), temporary);
   } else {
@@ -79,7 +81,7 @@ detail::StagedTemporary stage_copy(const fs::path& source, const fs::path& desti
   }
   out.close(temporary);
   guard.release();
-  return {temporary, TransferMode::kCopy, true};
+  return {temporary, TransferMode::kCopy, true, static_cast<std::int64_t>(written.st_size)};
 }
 
 void copy_into_place(const fs::path& source, const fs::path& destination, const TransferOptions& options) {
@@ -232,10 +234,11 @@ PreparedTransfer prepare_transfer(const fs::path& source, const fs::path& destin
   if (!S_ISREG(out.source_stat.st_mode)) {
     throw InvalidArgumentError(fmt::format("transfer source '{}' is not a regular file", src.string()));
   }
+  const auto source_size = static_cast<std::int64_t>(out.source_stat.st_size);
 
   if (needs_root) {
     if (auto rel = inside_root(src, root)) {
-      out.result = TransferResult{TransferMode::kNone, src, rel->generic_string()};
+      out.result = TransferResult{TransferMode::kNone, src, rel->generic_string(), source_size};
       return out;
     }
     if (mode == TransferMode::kNone) {
@@ -245,7 +248,7 @@ PreparedTransfer prepare_transfer(const fs::path& source, const fs::path& destin
     }
   }
   if (mode == TransferMode::kDirect || mode == TransferMode::kSplit) {
-    out.result = TransferResult{TransferMode::kDirect, src, file_uri(src)};
+    out.result = TransferResult{TransferMode::kDirect, src, file_uri(src), source_size};
     return out;
   }
   if (mode == TransferMode::kAuto) mode = TransferMode::kCopy;
@@ -259,7 +262,7 @@ PreparedTransfer prepare_transfer(const fs::path& source, const fs::path& destin
   out.real_source = fs::canonical(src, ec);
   if (ec) throw IoError(fmt::format("cannot resolve transfer source '{}': {}", src.string(), ec.message()));
 
-  out.result = TransferResult{mode, dest, stored_path_for(dest, root)};
+  out.result = TransferResult{mode, dest, stored_path_for(dest, root), source_size};
   struct stat dest_stat {};
   if (::lstat(dest.c_str(), &dest_stat) == 0) {
     if (dest_stat.st_dev == out.source_stat.st_dev && dest_stat.st_ino == out.source_stat.st_ino) {
@@ -286,7 +289,11 @@ StagedTemporary stage_transfer(const PreparedTransfer& prepared, TransferMode mo
     case TransferMode::kLink:
     case TransferMode::kHardlink:
     case TransferMode::kSymlink:
-    case TransferMode::kRelsymlink: return stage_link(prepared.real_source, dest, mode);
+    case TransferMode::kRelsymlink: {
+      auto staged = stage_link(prepared.real_source, dest, mode);
+      staged.size_bytes = prepared.result.size_bytes;
+      return staged;
+    }
     default: throw InternalError(fmt::format("transfer mode '{}' cannot be staged", transfer_mode_name(mode)));
   }
 }
@@ -306,6 +313,7 @@ TransferResult transfer_file(const fs::path& source, const fs::path& destination
   auto staged = detail::stage_transfer(prepared, result.mode, detail::ContentSync::kNow, nullptr);
   place_temporary(staged.temporary, result.artifact, options);
   result.mode = staged.mode;
+  if (staged.has_content) result.size_bytes = staged.size_bytes;
   return result;
 }
 

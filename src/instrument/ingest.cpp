@@ -19,6 +19,7 @@
 #include "majordome/instrument/header_source.hpp"
 #include "majordome/instrument/register.hpp"
 #include "majordome/instrument/translator.hpp"
+#include "header_json.hpp"
 
 namespace majordome::instrument {
 
@@ -59,9 +60,9 @@ void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) 
     ObservationInfo info;
     TranslateOptions topts;
     topts.source = file.string();
-    if (auto it = index.headers.find(file); it != index.headers.end()) {
-      info = translate(parse_header_dump(it->second, file.string() + " (_index.json)"), topts);
+    if (auto header = index.header(file)) {
       meta.from_index = true;
+      info = translate(*header, topts);
     } else {
       info = translate_file(file, topts);
     }
@@ -157,12 +158,15 @@ std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations, con
   for (const auto& location : locations) {
     std::error_code ec;
     if (fs::is_directory(location, ec)) {
+      // Listed from its absolute, normal path, every entry's path is absolute and normal too.
+      fs::path top = fs::absolute(location).lexically_normal();
+      if (!top.has_filename() && top.has_relative_path()) top = top.parent_path();
       std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(location, fs::directory_options::follow_directory_symlink, ec);
+      for (auto it = fs::recursive_directory_iterator(top, fs::directory_options::follow_directory_symlink, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_directory(ec)) continue;
         const auto name = it->path().filename().string();
-        if (std::regex_search(name, pattern)) found.push_back(fs::absolute(it->path()).lexically_normal());
+        if (std::regex_search(name, pattern)) found.push_back(it->path());
       }
       if (ec) throw IoError(fmt::format("cannot list {}: {}", location.string(), ec.message()));
       std::sort(found.begin(), found.end());
@@ -177,6 +181,43 @@ std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations, con
   return out;
 }
 
+// One parsed _index.json. The "__COMMON__" cards are converted once, grouped by key in the
+// order of the JSON object (sorted), so that each file's header is a merge of two sorted lists.
+struct MetadataIndex::Directory {
+  struct Group {
+    std::string key;
+    std::vector<image::Card> cards;
+    bool bad = false;  // not a header value: an error for each file that does not override it
+  };
+  fs::path path;
+  nlohmann::json doc;
+  std::vector<Group> common;
+};
+
+std::optional<image::Header> MetadataIndex::header(const fs::path& file) const {
+  const auto it = files.find(file.string());
+  if (it == files.end()) return std::nullopt;
+  const Directory& dir = *it->second.directory;
+  const nlohmann::json& own = dir.doc.at(it->second.name);
+  const std::string what = file.string() + " (_index.json)";
+  // As the JSON object {common…, own…, "__CONTENT__": "metadata"} read as a header dump
+  // (parse_header_dump): keys in order, the file's value replacing a common one.
+  image::Header h;
+  auto add_common = [&](const Directory::Group& g) {
+    if (g.bad) throw CorruptFileError(fmt::format("{}: value of {} is not a header value", what, g.key));
+    for (const auto& card : g.cards) h.append(card);
+  };
+  auto c = dir.common.begin();
+  for (const auto& [key, value] : own.items()) {
+    for (; c != dir.common.end() && c->key < key; ++c) add_common(*c);
+    if (c != dir.common.end() && c->key == key) ++c;
+    if (key == "__CONTENT__") continue;
+    detail::add_json_cards(h, key, value, what);
+  }
+  for (; c != dir.common.end(); ++c) add_common(*c);
+  return h;
+}
+
 MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files) {
   MetadataIndex index;
   std::set<fs::path> directories;
@@ -185,7 +226,9 @@ MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files) {
     const fs::path path = dir / "_index.json";
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) continue;
-    nlohmann::json doc;
+    auto parsed = std::make_shared<MetadataIndex::Directory>();
+    parsed->path = path;
+    nlohmann::json& doc = parsed->doc;
     try {
       std::ifstream in(path);
       doc = nlohmann::json::parse(in);
@@ -200,13 +243,23 @@ MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files) {
           path.string()));
       continue;
     }
-    const nlohmann::json common = doc.value("__COMMON__", nlohmann::json::object());
+    if (const auto common = doc.find("__COMMON__"); common != doc.end() && common->is_object()) {
+      for (const auto& [key, value] : common->items()) {
+        if (key == "__CONTENT__") continue;
+        MetadataIndex::Directory::Group group{key, {}, false};
+        image::Header cards;
+        try {
+          detail::add_json_cards(cards, key, value, path.string());
+          group.cards = cards.cards();
+        } catch (const CorruptFileError&) {
+          group.bad = true;
+        }
+        parsed->common.push_back(std::move(group));
+      }
+    }
     for (const auto& [name, entry] : doc.items()) {
       if (name.rfind("__", 0) == 0 || !entry.is_object()) continue;
-      nlohmann::json merged = common.is_object() ? common : nlohmann::json::object();
-      for (const auto& [k, v] : entry.items()) merged[k] = v;
-      merged["__CONTENT__"] = "metadata";
-      index.headers[(dir / name).lexically_normal()] = merged.dump();
+      index.files[(dir / name).lexically_normal().string()] = MetadataIndex::Entry{parsed, name};
     }
   }
   return index;

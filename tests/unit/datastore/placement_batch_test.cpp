@@ -106,6 +106,10 @@ TEST(PlacementBatch, ResultsAsTransferFileForEveryMode) {
   EXPECT_TRUE(fs::read_symlink(rel.artifact).is_relative());
   EXPECT_EQ(read_file(rel.artifact), "SIMPLE");
   EXPECT_EQ(count_temporaries(repo.root), 0);
+  // The size the datastore record needs, without reading the file again.
+  for (const auto* r : {&copy, &hard, &link, &sym, &rel, &direct})
+    EXPECT_EQ(r->size_bytes, 6) << transfer_mode_name(r->mode);
+  EXPECT_EQ(in_place.size_bytes, 8);
 }
 
 TEST(PlacementBatch, MoveIsRefusedAndLeavesTheSource) {
