@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 PlacementBatch::PlacementBatch(TransferOptions options)
     : options_(std::move(options)),
-      root_(options_.root.empty() ? fs::path() : detail::absolute_normal(options_.root)) {}
+      root_(options_.root.empty() ? fs::path() : detail::absolute_normal(options_.root)),
+      real_paths_(std::make_unique<detail::RealPathCache>()) {}
 
 PlacementBatch::~PlacementBatch() {
   if (!placed_) roll_back();
@@ -37,7 +38,7 @@ TransferResult PlacementBatch::add(const fs::path& source, const fs::path& desti
   if (mode == TransferMode::kMove)
     throw InvalidArgumentError(fmt::format("a placement batch cannot move '{}': link or copy it, and remove the "
                                            "source once the batch is committed", source.string()));
-  auto prepared = detail::prepare_transfer(source, destination, mode, options_);
+  auto prepared = detail::prepare_transfer(source, destination, mode, options_, real_paths_.get());
   if (!prepared.creates_file) return prepared.result;
   const fs::path& dest = prepared.result.artifact;
   if (destinations_.count(dest)) throw ConflictError(detail::exists_message(dest));

@@ -277,6 +277,22 @@ void place(const fs::path& temporary, const fs::path& destination, Overwrite ove
   if (::rename(temporary.c_str(), destination.c_str()) != 0) throw_io_error(errno, "rename into place", destination);
 }
 
+fs::path RealPathCache::canonical(const fs::path& path, std::error_code& ec) {
+  ec.clear();
+  struct stat st {};
+  if (!path.has_filename() || !path.has_parent_path() || ::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode))
+    return fs::canonical(path, ec);
+  // realpath(folder/name) = realpath(folder)/name when name exists and is not a link.
+  const fs::path folder = path.parent_path();
+  auto it = folders_.find(folder.string());
+  if (it == folders_.end()) {
+    fs::path real = fs::canonical(folder, ec);
+    if (ec) return {};
+    it = folders_.emplace(folder.string(), std::move(real)).first;
+  }
+  return it->second / path.filename();
+}
+
 fs::path absolute_normal(const fs::path& path) {
   fs::path out = fs::absolute(path).lexically_normal();
   if (!out.has_filename() && out.has_relative_path()) out = out.parent_path();

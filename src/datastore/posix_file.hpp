@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <unordered_map>
 #include <vector>
 
 namespace majordome::datastore::detail {
@@ -109,6 +111,18 @@ void place(const fs::path& temporary, const fs::path& destination, Overwrite ove
 
 // The message of the ConflictError for an existing destination.
 std::string exists_message(const fs::path& destination);
+
+// Real paths (every link resolved) of many files, each folder resolved once: the sources of
+// one batch share a few folders. Not thread-safe; one per batch.
+class RealPathCache {
+ public:
+  // fs::canonical(`path`, ec) for an absolute, lexically normal `path`: from its folder's
+  // real path when its last component is not a link, else resolved whole.
+  fs::path canonical(const fs::path& path, std::error_code& ec);
+
+ private:
+  std::unordered_map<std::string, fs::path> folders_;
+};
 
 // fs::absolute + lexically_normal, without a trailing separator.
 fs::path absolute_normal(const fs::path& path);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "majordome/datastore/transfer.hpp"
+#include "posix_file.hpp"
 
 #include <sys/stat.h>
 
@@ -24,8 +25,10 @@ struct PreparedTransfer {
 // up to but excluding creating anything: the source exists and is a regular file, the root
 // is given when the mode needs one, in-place and direct modes are resolved, and nothing but
 // a same-inode file is at the destination (or overwrite is kReplace and it is no directory).
+// `real_paths`, when given, resolves the source's folder once for many calls.
 PreparedTransfer prepare_transfer(const std::filesystem::path& source, const std::filesystem::path& destination,
-                                  TransferMode mode, const TransferOptions& options);
+                                  TransferMode mode, const TransferOptions& options,
+                                  RealPathCache* real_paths = nullptr);
 
 // Whether a staged temporary's content is synced now or by the caller later.
 enum class ContentSync {

@@ -215,7 +215,7 @@ TransferMode parse_transfer_mode(std::string_view name) {
 namespace detail {
 
 PreparedTransfer prepare_transfer(const fs::path& source, const fs::path& destination, TransferMode mode,
-                                  const TransferOptions& options) {
+                                  const TransferOptions& options, RealPathCache* real_paths) {
   const fs::path root = options.root.empty() ? fs::path() : absolute_normal(options.root);
   const bool needs_root = mode == TransferMode::kAuto || mode == TransferMode::kSplit || mode == TransferMode::kNone;
   if (needs_root && root.empty()) {
@@ -259,7 +259,7 @@ PreparedTransfer prepare_transfer(const fs::path& source, const fs::path& destin
     throw InvalidArgumentError(fmt::format("transfer destination '{}' is not a file path", destination.string()));
   }
   std::error_code ec;
-  out.real_source = fs::canonical(src, ec);
+  out.real_source = real_paths ? real_paths->canonical(src, ec) : fs::canonical(src, ec);
   if (ec) throw IoError(fmt::format("cannot resolve transfer source '{}': {}", src.string(), ec.message()));
 
   out.result = TransferResult{mode, dest, stored_path_for(dest, root), source_size};

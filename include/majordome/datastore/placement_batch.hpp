@@ -23,11 +23,16 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <vector>
 
 namespace majordome::datastore {
+
+namespace detail {
+class RealPathCache;
+}  // namespace detail
 
 // A batch of transfers and atomic writes whose syncs are deferred to place(). Not
 // thread-safe; one writer per batch. Different batches may run concurrently: for one
@@ -89,6 +94,7 @@ class PlacementBatch {
 
   TransferOptions options_;
   std::filesystem::path root_;
+  std::unique_ptr<detail::RealPathCache> real_paths_;  // the sources' folders, resolved once
   std::vector<Staged> staged_;
   std::set<std::filesystem::path> destinations_;
   std::set<std::filesystem::path> directories_;  // to sync once after the renames
