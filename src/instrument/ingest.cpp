@@ -218,48 +218,79 @@ std::optional<image::Header> MetadataIndex::header(const fs::path& file) const {
   return h;
 }
 
-MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files) {
-  MetadataIndex index;
-  std::set<fs::path> directories;
-  for (const auto& f : files) directories.insert(f.parent_path());
-  for (const auto& dir : directories) {
-    const fs::path path = dir / "_index.json";
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) continue;
-    auto parsed = std::make_shared<MetadataIndex::Directory>();
-    parsed->path = path;
-    nlohmann::json& doc = parsed->doc;
-    try {
-      std::ifstream in(path);
-      doc = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-      index.warnings.push_back(fmt::format("{}: not valid JSON ({}); reading the files' headers instead",
-                                           path.string(), e.what()));
-      continue;
-    }
-    if (!doc.is_object() || doc.value("__CONTENT__", std::string()) != "metadata") {
-      index.warnings.push_back(fmt::format(
-          "{}: not a metadata index (\"__CONTENT__\": \"metadata\"); reading the files' headers instead",
-          path.string()));
-      continue;
-    }
-    if (const auto common = doc.find("__COMMON__"); common != doc.end() && common->is_object()) {
-      for (const auto& [key, value] : common->items()) {
-        if (key == "__CONTENT__") continue;
-        MetadataIndex::Directory::Group group{key, {}, false};
-        image::Header cards;
-        try {
-          detail::add_json_cards(cards, key, value, path.string());
-          group.cards = cards.cards();
-        } catch (const CorruptFileError&) {
-          group.bad = true;
-        }
-        parsed->common.push_back(std::move(group));
+namespace {
+
+// One directory's index: parsed, or why not (a warning), or absent.
+struct ParsedIndex {
+  std::shared_ptr<MetadataIndex::Directory> directory;
+  std::string warning;
+};
+
+ParsedIndex read_index(const fs::path& dir) {
+  ParsedIndex out;
+  const fs::path path = dir / "_index.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return out;
+  auto parsed = std::make_shared<MetadataIndex::Directory>();
+  parsed->path = path;
+  nlohmann::json& doc = parsed->doc;
+  try {
+    std::ifstream in(path);
+    doc = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    out.warning = fmt::format("{}: not valid JSON ({}); reading the files' headers instead", path.string(), e.what());
+    return out;
+  }
+  if (!doc.is_object() || doc.value("__CONTENT__", std::string()) != "metadata") {
+    out.warning = fmt::format(
+        "{}: not a metadata index (\"__CONTENT__\": \"metadata\"); reading the files' headers instead",
+        path.string());
+    return out;
+  }
+  if (const auto common = doc.find("__COMMON__"); common != doc.end() && common->is_object()) {
+    for (const auto& [key, value] : common->items()) {
+      if (key == "__CONTENT__") continue;
+      MetadataIndex::Directory::Group group{key, {}, false};
+      image::Header cards;
+      try {
+        detail::add_json_cards(cards, key, value, path.string());
+        group.cards = cards.cards();
+      } catch (const CorruptFileError&) {
+        group.bad = true;
       }
+      parsed->common.push_back(std::move(group));
     }
-    for (const auto& [name, entry] : doc.items()) {
+  }
+  out.directory = std::move(parsed);
+  return out;
+}
+
+}  // namespace
+
+MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files, int jobs) {
+  std::set<fs::path> unique;
+  for (const auto& f : files) unique.insert(f.parent_path());
+  const std::vector<fs::path> directories(unique.begin(), unique.end());
+  // Parsing is most of the cost (JSON): the directories are shared among `jobs` threads,
+  // the results kept in directory order so that warnings and entries do not depend on them.
+  std::vector<ParsedIndex> parsed(directories.size());
+  {
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next++) < directories.size();) parsed[i] = read_index(directories[i]);
+    };
+    std::vector<std::thread> threads;
+    for (int t = 1; t < jobs && static_cast<std::size_t>(t) < directories.size(); ++t) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+  }
+  MetadataIndex index;
+  for (std::size_t i = 0; i < directories.size(); ++i) {
+    if (!parsed[i].warning.empty()) index.warnings.push_back(std::move(parsed[i].warning));
+    if (!parsed[i].directory) continue;
+    for (const auto& [name, entry] : parsed[i].directory->doc.items()) {
       if (name.rfind("__", 0) == 0 || !entry.is_object()) continue;
-      index.files[(dir / name).lexically_normal().string()] = MetadataIndex::Entry{parsed, name};
+      index.files[(directories[i] / name).lexically_normal().string()] = MetadataIndex::Entry{parsed[i].directory, name};
     }
   }
   return index;
@@ -270,7 +301,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
   RawIngestResult result;
   const auto files = find_raw_files(locations, options.regex);
   result.files = files.size();
-  const auto index = options.use_index_files ? read_metadata_indexes(files) : MetadataIndex{};
+  const auto index = options.use_index_files ? read_metadata_indexes(files, options.jobs) : MetadataIndex{};
   result.warnings = index.warnings;
   auto progress = [&](IngestPhase phase, std::size_t done, std::size_t total) {
     if (options.progress) options.progress(phase, done, total);

@@ -64,7 +64,8 @@ struct MetadataIndex {
   // file and the index when a value is not a header value. Thread-safe.
   std::optional<image::Header> header(const std::filesystem::path& file) const;
 };
-MetadataIndex read_metadata_indexes(const std::vector<std::filesystem::path>& files);
+// The indexes of the files' directories, parsed by up to `jobs` threads.
+MetadataIndex read_metadata_indexes(const std::vector<std::filesystem::path>& files, int jobs = 1);
 
 enum class IngestPhase { kReading, kWriting };
 
