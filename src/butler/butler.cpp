@@ -97,17 +97,18 @@ std::unique_ptr<registry::Database> open_database(const YAML::Node& config, cons
 
 // ---- moves that survive failures
 
-datastore::TransferResult place_file(const fs::path& source, const fs::path& destination, datastore::TransferMode mode,
-                                     const datastore::TransferOptions& options, std::vector<fs::path>& sources_to_remove) {
-  if (mode != datastore::TransferMode::kMove) return datastore::transfer_file(source, destination, mode, options);
+datastore::TransferResult stage_file(datastore::PlacementBatch& batch, const fs::path& source,
+                                     const fs::path& destination, datastore::TransferMode mode,
+                                     std::vector<fs::path>& sources_to_remove) {
+  if (mode != datastore::TransferMode::kMove) return batch.add(source, destination, mode);
   std::error_code ec;
   fs::path real = fs::canonical(source, ec);  // a move moves the file a link points to
   if (ec) real = source;
   datastore::TransferResult result;
   try {
-    result = datastore::transfer_file(real, destination, datastore::TransferMode::kHardlink, options);
+    result = batch.add(real, destination, datastore::TransferMode::kHardlink);
   } catch (const IoError&) {  // e.g. across filesystems
-    result = datastore::transfer_file(real, destination, datastore::TransferMode::kCopy, options);
+    result = batch.add(real, destination, datastore::TransferMode::kCopy);
   }
   if (result.mode == datastore::TransferMode::kHardlink || result.mode == datastore::TransferMode::kCopy) {
     sources_to_remove.push_back(real);
@@ -126,13 +127,23 @@ void remove_moved_sources(const std::vector<fs::path>& sources) {
 
 // True if the folder of the datastore path `relative` really is inside `root`: no symbolic
 // link among its folders leads elsewhere. (The file itself may be a link: a symlink dataset.)
-static bool folder_inside_root(const fs::path& root, const std::string& relative) {
+static bool folder_inside_root(const fs::path& root, const std::string& relative,
+                               RepositoryFiles::FolderCache* folders = nullptr) {
   fs::path folder = (root / relative).parent_path();
-  std::error_code ec1;
-  std::error_code ec2;
-  fs::path real_folder = fs::weakly_canonical(folder, ec1);
-  fs::path real_root = fs::weakly_canonical(root, ec2);
-  if (ec1 || ec2) return false;
+  fs::path real_folder, real_root;
+  if (folders) {  // the same, each folder resolved once per operation
+    auto f = folders->resolve(fs::absolute(folder).lexically_normal());
+    auto r = folders->resolve(fs::absolute(root).lexically_normal());
+    if (!f || !r) return false;
+    real_folder = std::move(*f);
+    real_root = std::move(*r);
+  } else {
+    std::error_code ec1;
+    std::error_code ec2;
+    real_folder = fs::weakly_canonical(folder, ec1);
+    real_root = fs::weakly_canonical(root, ec2);
+    if (ec1 || ec2) return false;
+  }
   return real_folder == real_root || datastore::inside_root(real_folder, real_root).has_value();
 }
 
@@ -174,8 +185,9 @@ void discard_placed_files(Registry& registry, const fs::path& root, const Reposi
   }
 }
 
-void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode mode, const fs::path& root) const {
-  if (auto what = files.identify(source))
+void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode mode, const fs::path& root,
+                                RepositoryFiles::FolderCache* folders) const {
+  if (auto what = files.identify(source, folders))
     throw InvalidArgumentError(fmt::format("'{}' is {}: the repository's own files can never be datasets",
                                            printable(source.string()), *what));
   // A file already in the datastore may be some dataset's, under any of the names that links
@@ -187,17 +199,17 @@ void Butler::Impl::check_source(const fs::path& source, datastore::TransferMode 
 }
 
 fs::path Butler::Impl::destination(const fs::path& root, const std::string& template_path, const std::string& extension,
-                                   const std::string& what) const {
+                                   const std::string& what, RepositoryFiles::FolderCache* folders) const {
   std::string relative = template_path + extension;
   if (auto problem = datastore::datastore_path_problem(relative))
     throw InvalidArgumentError(fmt::format("the file template gives {} the path '{}', which cannot be used: {}; check "
                                            "the data ID values and the templates in butler.yaml",
                                            what, printable(relative), *problem));
   fs::path path = root / relative;
-  if (auto is = files.identify(path))
+  if (auto is = files.identify(path, folders))
     throw InvalidArgumentError(fmt::format("the file template gives {} the path '{}', which is {}; change the "
                                            "templates in butler.yaml", what, printable(relative), *is));
-  if (!folder_inside_root(root, relative))
+  if (!folder_inside_root(root, relative, folders))
     throw InvalidArgumentError(fmt::format("{} would be written to '{}', but a symbolic link in that path leads "
                                            "outside the repository; remove the link", what, printable(relative)));
   return path;
@@ -401,6 +413,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     if (it == types.end()) it = types.emplace(name, registry_->get_dataset_type(name)).first;
     return it->second;
   };
+  RepositoryFiles::FolderCache folders;  // the checks of this ingest resolve each folder once
   // Every record the data IDs need, read a few queries at a time rather than a few per file.
   registry::Registry::RecordCache record_cache;
   {
@@ -413,7 +426,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     fs::path source = options.source_folder ? datastore::resolve_source(f.path.string(), *options.source_folder) : f.path;
     if (!fs::exists(source))
       throw NotFoundError(fmt::format("file to ingest does not exist: {}", printable(source.string())));
-    impl_->check_source(source, mode, root_);
+    impl_->check_source(source, mode, root_, &folders);
     if (mode == datastore::TransferMode::kMove && options.source_folder)
       datastore::check_move_source(source, *options.source_folder);
     Planned p{&f, source, {}, {}};
@@ -443,7 +456,8 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     if (creates_files && !in_place) {
       const auto& ref = p.refs.front();
       p.destination = impl_->destination(root_, template_path(ref, types.at(ref.dataset_type)), ext,
-                                         fmt::format("dataset {} of run '{}'", ref.dataset_type, printable(run)));
+                                         fmt::format("dataset {} of run '{}'", ref.dataset_type, printable(run)),
+                                         &folders);
     }
     plan.push_back(std::move(p));
   }
@@ -468,20 +482,34 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   std::vector<fs::path> created, moved_sources;
   std::vector<DatasetRef> out;
   try {
-    std::vector<StoredFile> records;
-    std::size_t done = 0;
-    for (const auto& p : plan) {
+    // Every file is staged, then the batch is made durable at once (see PlacementBatch):
+    // the rows below are committed only after every file they name is durable at its name.
+    std::vector<datastore::TransferResult> results;
+    results.reserve(plan.size());
+    {
       datastore::TransferOptions topts;
       topts.root = root_;
-      auto result = place_file(p.source, p.destination, mode, topts, moved_sources);
+      datastore::PlacementBatch batch(topts);
+      std::size_t done = 0;
+      for (const auto& p : plan) {
+        results.push_back(stage_file(batch, p.source, p.destination, mode, moved_sources));
+        if (progress) progress(++done, plan.size());
+      }
+      batch.place();
+    }
+    for (const auto& result : results)
       if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
         created.push_back(result.artifact);
-      auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
-                                                                            : datastore::ChecksumMode::kNone);
+    std::vector<StoredFile> records;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      const auto& p = plan[i];
+      const auto& result = results[i];
+      // The size is known from the transfer; only a checksum needs the file read again.
+      datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
+      if (impl_->checksum) info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
       for (const auto& ref : p.refs)
         records.push_back({ref.id, "", result.stored_path, p.file->formatter,
                            types.at(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
-      if (progress) progress(++done, plan.size());
     }
     registry::Transaction txn(registry_->db(), registry::TransactionMode::kWrite);
     registry_->register_collection(run, CollectionType::kRun);

@@ -14,18 +14,20 @@
 
 #include "majordome/butler/butler.hpp"
 #include "majordome/datastore/file_templates.hpp"
+#include "majordome/datastore/placement_batch.hpp"
 #include "majordome/datastore/transfer.hpp"
 #include "repository_files.hpp"
 #include "write_token.hpp"
 
 namespace majordome::butler {
 
-// Places a file for ingest or import. A "move" must not lose the user's file if the write
-// fails or the process dies before the registry commits (recovery deletes uncommitted
-// artifacts): it is placed as a hard link (a copy across filesystems) and the source is
-// recorded in `sources_to_remove`, to be removed by remove_moved_sources() after the commit.
-datastore::TransferResult place_file(const std::filesystem::path& source, const std::filesystem::path& destination,
-                                     datastore::TransferMode mode, const datastore::TransferOptions& options,
+// Stages a file for ingest or import in `batch` (it is placed, durably, by batch.place()).
+// A "move" must not lose the user's file if the write fails or the process dies before the
+// registry commits (recovery deletes uncommitted artifacts): it is staged as a hard link (a
+// copy across filesystems) and the source is recorded in `sources_to_remove`, to be removed
+// by remove_moved_sources() after the commit.
+datastore::TransferResult stage_file(datastore::PlacementBatch& batch, const std::filesystem::path& source,
+                                     const std::filesystem::path& destination, datastore::TransferMode mode,
                                      std::vector<std::filesystem::path>& sources_to_remove);
 // Removes the sources of committed moves; a failure only warns (the datasets are stored).
 void remove_moved_sources(const std::vector<std::filesystem::path>& sources);
@@ -48,12 +50,14 @@ void discard_placed_files(Registry& registry, const std::filesystem::path& root,
 struct Butler::Impl {
   // Refuses a file to ingest or import that is one of the repository's own files, or, for a
   // move, a file already inside the datastore (it may be a stored dataset's, under any name).
+  // `folders`: resolved folders shared by the checks of one operation (see RepositoryFiles).
   void check_source(const std::filesystem::path& source, datastore::TransferMode mode,
-                    const std::filesystem::path& root) const;
+                    const std::filesystem::path& root, RepositoryFiles::FolderCache* folders = nullptr) const;
   // root / `template_path` + `extension`, after checking it against the datastore path
   // rule and the repository's own files; `what` names the dataset in the error.
   std::filesystem::path destination(const std::filesystem::path& root, const std::string& template_path,
-                                    const std::string& extension, const std::string& what) const;
+                                    const std::string& extension, const std::string& what,
+                                    RepositoryFiles::FolderCache* folders = nullptr) const;
 
   RepositoryFiles files;
   YAML::Node config;

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "majordome/datastore/datastore_path.hpp"
@@ -48,12 +50,31 @@ RepositoryFiles::RepositoryFiles(const fs::path& root, const std::optional<fs::p
   real_private_dir_ = resolved(private_dir_);
 }
 
-std::optional<std::string> RepositoryFiles::identify(const fs::path& path) const {
+std::optional<fs::path> RepositoryFiles::FolderCache::resolve(const fs::path& path) {
+  auto canonical = [](const fs::path& p) -> std::optional<fs::path> {
+    std::error_code ec;
+    fs::path r = fs::weakly_canonical(p, ec);
+    if (ec) return std::nullopt;
+    return r;
+  };
+  // realpath(folder/name) is realpath(folder)/name unless name is itself a link (or the
+  // path cannot be inspected): then the whole path is resolved as before.
+  if (!path.has_filename() || !path.has_parent_path()) return canonical(path);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 ? S_ISLNK(st.st_mode) : errno != ENOENT) return canonical(path);
+  const fs::path folder = path.parent_path();
+  auto [it, inserted] = folders_.try_emplace(folder.string());
+  if (inserted) it->second = canonical(folder);
+  if (!it->second) return std::nullopt;
+  return *it->second / path.filename();
+}
+
+std::optional<std::string> RepositoryFiles::identify(const fs::path& path, FolderCache* folders) const {
   if (files_.empty()) return std::nullopt;
-  // Called once per file of an ingest: one path resolution and one stat, against the
-  // resolved names computed once.
+  // Called once per file of an ingest: one path resolution (per folder, with `folders`) and
+  // a few stats, against the resolved names computed once.
   const fs::path written = absolute_normal(path);
-  const fs::path real = resolved(written);
+  const fs::path real = folders ? folders->resolve(written).value_or(written) : resolved(written);
   if (is_within(written, private_dir_) || is_within(real, real_private_dir_))
     return fmt::format("inside the repository's private folder {}", datastore::kPrivateFolder);
   for (const auto& f : files_)

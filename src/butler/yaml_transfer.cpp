@@ -406,12 +406,13 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
     registry_->import_datasets(key.first, key.second, refs, true);
   }
   if (with_files) {
+    RepositoryFiles::FolderCache folders;  // the checks of this import resolve each folder once
     for (const auto& d : datasets) {
       if (d.path.empty()) continue;
       fs::path source;
       try {
         source = datastore::resolve_source(d.path, directory);
-        if (fs::exists(source)) impl_->check_source(source, mode, root_);
+        if (fs::exists(source)) impl_->check_source(source, mode, root_, &folders);
         if (mode == datastore::TransferMode::kMove) datastore::check_move_source(source, directory);
       } catch (const InvalidArgumentError& e) {
         throw InvalidArgumentError(fmt::format("{}: dataset {} ({}): {}", file.string(), d.refs.front().id.str(),
@@ -434,7 +435,8 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
               ? fs::path()
               : impl_->destination(root_, template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)),
                                    ext, fmt::format("dataset {} ({}) of run '{}'", d.refs.front().id.str(),
-                                                    d.dataset_type, printable(d.run)));
+                                                    d.dataset_type, printable(d.run)),
+                                   &folders);
       transfers.push_back({source, destination, &d});
     }
   }
@@ -460,21 +462,31 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
   }
   std::vector<fs::path> created, moved_sources;
   try {
-    std::vector<StoredFile> stored;
-    std::size_t done = 0;
-    for (const auto& t : transfers) {
-      if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
+    // Staged, then made durable at once before the commit (see PlacementBatch).
+    std::vector<std::pair<const Transfer*, datastore::TransferResult>> results;
+    {
       datastore::TransferOptions topts;
       topts.root = root_;
-      auto result = place_file(t.source, t.destination, mode, topts, moved_sources);
+      datastore::PlacementBatch batch(topts);
+      std::size_t done = 0;
+      for (const auto& t : transfers) {
+        if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
+        results.emplace_back(&t, stage_file(batch, t.source, t.destination, mode, moved_sources));
+        if (progress) progress(++done, transfers.size());
+      }
+      batch.place();
+    }
+    for (const auto& [t, result] : results)
       if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
         created.push_back(result.artifact);
-      auto info = datastore::artifact_info(result.artifact, impl_->checksum ? datastore::ChecksumMode::kBlake2b
-                                                                            : datastore::ChecksumMode::kNone);
-      for (const auto& ref : t.dataset->refs)
-        stored.push_back({ref.id, "", result.stored_path, t.dataset->formatter,
+    std::vector<StoredFile> stored;
+    for (const auto& [t, result] : results) {
+      // The size is known from the transfer; only a checksum needs the file read again.
+      datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
+      if (impl_->checksum) info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
+      for (const auto& ref : t->dataset->refs)
+        stored.push_back({ref.id, "", result.stored_path, t->dataset->formatter,
                           registry_->get_dataset_type(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
-      if (progress) progress(++done, transfers.size());
     }
     registry_->insert_stored_files(stored);
     txn.commit();

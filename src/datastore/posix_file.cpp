@@ -8,7 +8,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <random>
 #include <system_error>
@@ -20,6 +25,10 @@ namespace {
 constexpr std::size_t kCopyBlockBytes = std::size_t{8} << 20;
 constexpr std::size_t kMaxFileNameBytes = 255;
 constexpr int kCreateAttempts = 8;
+// sync_all(): at most this many fsync calls in flight, and a thread only for every few
+// paths (a thread costs about what an fsync of a file already written back does).
+constexpr std::size_t kSyncThreads = 8;
+constexpr std::size_t kSyncsPerThread = 4;
 
 // 64 random bits per call. The generator is reseeded after fork() so that processes
 // forked from one parent (the multi-process executor) do not repeat each other's names.
@@ -121,7 +130,50 @@ void sync_directory(const fs::path& directory) {
   if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) throw_io_error(errno, "sync directory", directory);
 }
 
-void make_directories(const fs::path& directory) {
+void sync_all(const std::vector<fs::path>& paths, SyncTarget target) {
+  auto sync_one = [target](const fs::path& path) {
+    if (target == SyncTarget::kDirectories) {
+      sync_directory(path);
+      return;
+    }
+    FileDescriptor file = open_for_reading(path);
+    sync_file(file.get(), path);
+    file.close(path);
+  };
+  // The threads wait on the disk, not the CPU: more of them than cores is the point.
+  const std::size_t threads = std::min(kSyncThreads, paths.size() / kSyncsPerThread);
+  if (threads < 2) {
+    for (const auto& p : paths) sync_one(p);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::mutex mutex;
+  std::exception_ptr first_error;
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < paths.size();) {
+      try {
+        sync_one(paths[i]);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!first_error) first_error = std::current_exception();
+        next = paths.size();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  try {
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  } catch (...) {  // no more threads: the ones started and this one do the work
+  }
+  work();
+  for (auto& t : pool) t.join();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+void start_writeback(int fd) noexcept { ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
+void make_directories(const fs::path& directory, std::vector<fs::path>* unsynced_parents) {
   // Walk up to the deepest existing ancestor, then create downwards.
   std::vector<fs::path> missing;
   fs::path current = directory;
@@ -149,12 +201,16 @@ void make_directories(const fs::path& directory) {
       }
       // A concurrent remove_artifact() may prune a parent we just created.
       if (errno == ENOENT && ++attempts < kCreateAttempts) {
-        make_directories(it->parent_path());
+        make_directories(it->parent_path(), unsynced_parents);
         continue;
       }
       throw_io_error(errno, "create directory", *it);
     }
-    sync_directory(it->parent_path());
+    if (unsynced_parents) {
+      unsynced_parents->push_back(it->parent_path());
+    } else {
+      sync_directory(it->parent_path());
+    }
   }
 }
 
@@ -219,6 +275,22 @@ void place(const fs::path& temporary, const fs::path& destination, Overwrite ove
   struct stat st {};
   if (::lstat(destination.c_str(), &st) == 0) throw ConflictError(exists_message(destination));
   if (::rename(temporary.c_str(), destination.c_str()) != 0) throw_io_error(errno, "rename into place", destination);
+}
+
+fs::path RealPathCache::canonical(const fs::path& path, std::error_code& ec) {
+  ec.clear();
+  struct stat st {};
+  if (!path.has_filename() || !path.has_parent_path() || ::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode))
+    return fs::canonical(path, ec);
+  // realpath(folder/name) = realpath(folder)/name when name exists and is not a link.
+  const fs::path folder = path.parent_path();
+  auto it = folders_.find(folder.string());
+  if (it == folders_.end()) {
+    fs::path real = fs::canonical(folder, ec);
+    if (ec) return {};
+    it = folders_.emplace(folder.string(), std::move(real)).first;
+  }
+  return it->second / path.filename();
 }
 
 fs::path absolute_normal(const fs::path& path) {

@@ -9,6 +9,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
 
 namespace majordome::datastore::detail {
 
@@ -56,10 +59,26 @@ void sync_file(int fd, const fs::path& path);
 // that cannot sync directories (EINVAL) are tolerated.
 void sync_directory(const fs::path& directory);
 
+// What sync_all() syncs.
+enum class SyncTarget { kFiles, kDirectories };
+
+// fsync of every path (files, or directories as sync_directory()), several at a time: a
+// journalling filesystem then commits once and the block layer merges the cache flushes
+// that the calls would each wait for in turn. Returns when every call has returned; throws
+// the IoError of the first that failed (naming its path).
+void sync_all(const std::vector<fs::path>& paths, SyncTarget target);
+
 // Creates `directory` and any missing parents (mode 0777 minus umask), syncing the parent
-// of each one created. Concurrent creation (and concurrent pruning by remove_artifact)
-// is tolerated. Throws IoError, e.g. when a component exists and is not a directory.
-void make_directories(const fs::path& directory);
+// of each one created; or, when `unsynced_parents` is given, appending those parents to it
+// for the caller to sync later (once each, however many files a batch places below them).
+// Concurrent creation (and concurrent pruning by remove_artifact) is tolerated. Throws
+// IoError, e.g. when a component exists and is not a directory.
+void make_directories(const fs::path& directory, std::vector<fs::path>* unsynced_parents = nullptr);
+
+// Asks the kernel to start writing `fd`'s dirty pages now, without waiting (Linux
+// sync_file_range SYNC_FILE_RANGE_WRITE), so that a later fsync finds them on their way.
+// Only a hint: it guarantees nothing and reports nothing.
+void start_writeback(int fd) noexcept;
 
 // A fresh temporary name for `destination`: its directory / ".<name>.tmp-<16 hex>".
 fs::path temporary_path_for(const fs::path& destination);
@@ -92,6 +111,18 @@ void place(const fs::path& temporary, const fs::path& destination, Overwrite ove
 
 // The message of the ConflictError for an existing destination.
 std::string exists_message(const fs::path& destination);
+
+// Real paths (every link resolved) of many files, each folder resolved once: the sources of
+// one batch share a few folders. Not thread-safe; one per batch.
+class RealPathCache {
+ public:
+  // fs::canonical(`path`, ec) for an absolute, lexically normal `path`: from its folder's
+  // real path when its last component is not a link, else resolved whole.
+  fs::path canonical(const fs::path& path, std::error_code& ec);
+
+ private:
+  std::unordered_map<std::string, fs::path> folders_;
+};
 
 // fs::absolute + lexically_normal, without a trailing separator.
 fs::path absolute_normal(const fs::path& path);

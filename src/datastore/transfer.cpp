@@ -2,6 +2,7 @@
 
 #include "majordome/core/error.hpp"
 #include "posix_file.hpp"
+#include "staging.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -41,21 +42,17 @@ bool is_link_impossible(int err) {
   return err == EXDEV || err == EPERM || err == EMLINK || err == EOPNOTSUPP || err == ENOSYS;
 }
 
-// Creates `destination` as a temporary made by `create`, then places it.
-// Returns 0, or the errno of a failed `create` (nothing is left behind).
-int create_and_place(const fs::path& destination, const std::function<int(const fs::path&)>& create,
-                     const TransferOptions& options) {
-  fs::path temporary;
-  if (int err = detail::create_temporary(destination, create, temporary); err != 0) return err;
+// Renames a complete temporary into place and syncs its directory; the temporary is
+// removed if that fails.
+void place_temporary(const fs::path& temporary, const fs::path& destination, const TransferOptions& options) {
   detail::TemporaryGuard guard(temporary);
   if (options.before_place) options.before_place(temporary);
   detail::place(temporary, destination, options.overwrite);
   guard.release();
   detail::sync_directory(destination.parent_path());
-  return 0;
 }
 
-void copy_into_place(const fs::path& source, const fs::path& destination, const TransferOptions& options) {
+detail::StagedTemporary stage_copy(const fs::path& source, const fs::path& destination, detail::ContentSync sync) {
   FileDescriptor in = detail::open_for_reading(source);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) detail::throw_io_error(errno, "inspect", source);
@@ -75,12 +72,20 @@ void copy_into_place(const fs::path& source, const fs::path& destination, const 
   detail::copy_contents(in.get(), out.get(), source, temporary);
   // As Python's shutil.copy: the copy has the source's permission bits.
   if (::fchmod(out.get(), st.st_mode & 0777) != 0) detail::throw_io_error(errno, "set the mode of", temporary);
-  detail::sync_file(out.get(), temporary);
+  struct stat written {};
+  if (::fstat(out.get(), &written) != 0) detail::throw_io_error(errno, "inspect", temporary);
+  if (sync == detail::ContentSync::kNow) {
+    detail::sync_file(out.get(), temporary);
+  } else {
+    detail::start_writeback(out.get());
+  }
   out.close(temporary);
-  if (options.before_place) options.before_place(temporary);
-  detail::place(temporary, destination, options.overwrite);
   guard.release();
-  detail::sync_directory(destination.parent_path());
+  return {temporary, TransferMode::kCopy, true, static_cast<std::int64_t>(written.st_size)};
+}
+
+void copy_into_place(const fs::path& source, const fs::path& destination, const TransferOptions& options) {
+  place_temporary(stage_copy(source, destination, detail::ContentSync::kNow).temporary, destination, options);
 }
 
 void move_into_place(const fs::path& source, const fs::path& destination, const TransferOptions& options) {
@@ -128,26 +133,17 @@ void move_into_place(const fs::path& source, const fs::path& destination, const 
   detail::sync_directory(source.parent_path());
 }
 
-// Link modes: creates the link under a temporary name, then places it.
-void link_into_place(const fs::path& real_source, const fs::path& destination, TransferMode mode,
-                     const TransferOptions& options, TransferMode& done) {
-  auto symlink_to = [&](const fs::path& target) {
-    return create_and_place(
-        destination,
-        [&](const fs::path& candidate) { return ::symlink(target.c_str(), candidate.c_str()) == 0 ? 0 : errno; },
-        options);
-  };
+// Link modes: creates the link under a temporary name beside the destination.
+detail::StagedTemporary stage_link(const fs::path& real_source, const fs::path& destination, TransferMode mode) {
+  fs::path temporary;
   if (mode == TransferMode::kHardlink || mode == TransferMode::kLink) {
-    int err = create_and_place(
+    int err = detail::create_temporary(
         destination,
         [&](const fs::path& candidate) {
           return ::linkat(AT_FDCWD, real_source.c_str(), AT_FDCWD, candidate.c_str(), 0) == 0 ? 0 : errno;
         },
-        options);
-    if (err == 0) {
-      done = TransferMode::kHardlink;
-      return;
-    }
+        temporary);
+    if (err == 0) return {temporary, TransferMode::kHardlink, false};
     if (mode == TransferMode::kHardlink || !is_link_impossible(err)) {
       std::string hint = err == EXDEV ? " (they are on different filesystems; use copy or symlink)" : "";
       throw IoError(fmt::format("cannot hard-link '{}' to '{}': {}{}", real_source.string(), destination.string(),
@@ -160,11 +156,15 @@ void link_into_place(const fs::path& real_source, const fs::path& destination, T
     target = real_source.lexically_relative(fs::canonical(destination.parent_path()));
     if (target.empty()) target = real_source;
   }
-  if (int err = symlink_to(target); err != 0) {
+  int err = detail::create_temporary(
+      destination,
+      [&](const fs::path& candidate) { return ::symlink(target.c_str(), candidate.c_str()) == 0 ? 0 : errno; },
+      temporary);
+  if (err != 0) {
     throw IoError(fmt::format("cannot create symbolic link '{}' to '{}': {}", destination.string(), target.string(),
                               detail::errno_message(err)));
   }
-  done = mode;
+  return {temporary, mode, false};
 }
 
 std::string stored_path_for(const fs::path& artifact, const fs::path& root) {
@@ -212,29 +212,35 @@ TransferMode parse_transfer_mode(std::string_view name) {
   throw InvalidArgumentError(fmt::format("unknown transfer mode '{}'; valid modes are: {}", name, valid));
 }
 
-TransferResult transfer_file(const fs::path& source, const fs::path& destination, TransferMode mode,
-                             const TransferOptions& options) {
-  const fs::path root = options.root.empty() ? fs::path() : detail::absolute_normal(options.root);
+namespace detail {
+
+PreparedTransfer prepare_transfer(const fs::path& source, const fs::path& destination, TransferMode mode,
+                                  const TransferOptions& options, RealPathCache* real_paths) {
+  const fs::path root = options.root.empty() ? fs::path() : absolute_normal(options.root);
   const bool needs_root = mode == TransferMode::kAuto || mode == TransferMode::kSplit || mode == TransferMode::kNone;
   if (needs_root && root.empty()) {
     throw InvalidArgumentError(fmt::format("transfer mode '{}' needs the datastore root", transfer_mode_name(mode)));
   }
 
-  const fs::path src = detail::absolute_normal(source);
-  struct stat src_stat {};
-  if (::stat(src.c_str(), &src_stat) != 0) {
+  PreparedTransfer out;
+  const fs::path src = absolute_normal(source);
+  if (::stat(src.c_str(), &out.source_stat) != 0) {
     int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
       throw NotFoundError(fmt::format("transfer source '{}' does not exist", src.string()));
     }
-    detail::throw_io_error(err, "read transfer source", src);
+    throw_io_error(err, "read transfer source", src);
   }
-  if (!S_ISREG(src_stat.st_mode)) {
+  if (!S_ISREG(out.source_stat.st_mode)) {
     throw InvalidArgumentError(fmt::format("transfer source '{}' is not a regular file", src.string()));
   }
+  const auto source_size = static_cast<std::int64_t>(out.source_stat.st_size);
 
   if (needs_root) {
-    if (auto rel = inside_root(src, root)) return TransferResult{TransferMode::kNone, src, rel->generic_string()};
+    if (auto rel = inside_root(src, root)) {
+      out.result = TransferResult{TransferMode::kNone, src, rel->generic_string(), source_size};
+      return out;
+    }
     if (mode == TransferMode::kNone) {
       throw InvalidArgumentError(fmt::format(
           "transfer mode 'none' uses files in place, but '{}' is outside the datastore root '{}'", src.string(),
@@ -242,44 +248,72 @@ TransferResult transfer_file(const fs::path& source, const fs::path& destination
     }
   }
   if (mode == TransferMode::kDirect || mode == TransferMode::kSplit) {
-    return TransferResult{TransferMode::kDirect, src, file_uri(src)};
+    out.result = TransferResult{TransferMode::kDirect, src, file_uri(src), source_size};
+    return out;
   }
   if (mode == TransferMode::kAuto) mode = TransferMode::kCopy;
 
   fs::path dest = destination.is_relative() && !root.empty() ? root / destination : destination;
-  dest = detail::absolute_normal(dest);
+  dest = absolute_normal(dest);
   if (!dest.has_filename() || !dest.has_relative_path()) {
     throw InvalidArgumentError(fmt::format("transfer destination '{}' is not a file path", destination.string()));
   }
   std::error_code ec;
-  const fs::path real_source = fs::canonical(src, ec);
+  out.real_source = real_paths ? real_paths->canonical(src, ec) : fs::canonical(src, ec);
   if (ec) throw IoError(fmt::format("cannot resolve transfer source '{}': {}", src.string(), ec.message()));
 
-  TransferResult result{mode, dest, stored_path_for(dest, root)};
+  out.result = TransferResult{mode, dest, stored_path_for(dest, root), source_size};
   struct stat dest_stat {};
   if (::lstat(dest.c_str(), &dest_stat) == 0) {
-    if (dest_stat.st_dev == src_stat.st_dev && dest_stat.st_ino == src_stat.st_ino) {
-      result.mode = TransferMode::kNone;  // already there (e.g. a repeated hard-link ingest)
-      return result;
+    if (dest_stat.st_dev == out.source_stat.st_dev && dest_stat.st_ino == out.source_stat.st_ino) {
+      out.result.mode = TransferMode::kNone;  // already there (e.g. a repeated hard-link ingest)
+      return out;
     }
     if (S_ISDIR(dest_stat.st_mode)) {
       throw ConflictError(fmt::format("destination '{}' is a directory", dest.string()));
     }
-    if (options.overwrite == Overwrite::kRefuse) throw ConflictError(detail::exists_message(dest));
+    if (options.overwrite == Overwrite::kRefuse) throw ConflictError(exists_message(dest));
   } else if (errno != ENOENT) {
-    detail::throw_io_error(errno, "inspect destination", dest);
+    throw_io_error(errno, "inspect destination", dest);
   }
+  out.creates_file = true;
+  return out;
+}
 
-  detail::make_directories(dest.parent_path());
+StagedTemporary stage_transfer(const PreparedTransfer& prepared, TransferMode mode, ContentSync sync,
+                               std::vector<fs::path>* unsynced_directories) {
+  const fs::path& dest = prepared.result.artifact;
+  make_directories(dest.parent_path(), unsynced_directories);
   switch (mode) {
-    case TransferMode::kCopy: copy_into_place(real_source, dest, options); break;
-    case TransferMode::kMove: move_into_place(real_source, dest, options); break;
+    case TransferMode::kCopy: return stage_copy(prepared.real_source, dest, sync);
     case TransferMode::kLink:
     case TransferMode::kHardlink:
     case TransferMode::kSymlink:
-    case TransferMode::kRelsymlink: link_into_place(real_source, dest, mode, options, result.mode); break;
-    default: throw InternalError(fmt::format("unhandled transfer mode '{}'", transfer_mode_name(mode)));
+    case TransferMode::kRelsymlink: {
+      auto staged = stage_link(prepared.real_source, dest, mode);
+      staged.size_bytes = prepared.result.size_bytes;
+      return staged;
+    }
+    default: throw InternalError(fmt::format("transfer mode '{}' cannot be staged", transfer_mode_name(mode)));
   }
+}
+
+}  // namespace detail
+
+TransferResult transfer_file(const fs::path& source, const fs::path& destination, TransferMode mode,
+                             const TransferOptions& options) {
+  auto prepared = detail::prepare_transfer(source, destination, mode, options);
+  if (!prepared.creates_file) return prepared.result;
+  TransferResult& result = prepared.result;
+  if (result.mode == TransferMode::kMove) {
+    detail::make_directories(result.artifact.parent_path());
+    move_into_place(prepared.real_source, result.artifact, options);
+    return result;
+  }
+  auto staged = detail::stage_transfer(prepared, result.mode, detail::ContentSync::kNow, nullptr);
+  place_temporary(staged.temporary, result.artifact, options);
+  result.mode = staged.mode;
+  if (staged.has_content) result.size_bytes = staged.size_bytes;
   return result;
 }
 

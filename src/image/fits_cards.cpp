@@ -20,13 +20,6 @@ std::string to_upper(std::string_view s) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto up = [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; };
-           return up(x) == up(y);
-         });
-}
-
 bool is_cfitsio_boilerplate(const Card& card) {
   if (card.keyword != "COMMENT") return false;
   std::string_view text = card.comment;

@@ -27,6 +27,17 @@ bool is_cfitsio_boilerplate(const Card& card);
 
 // Upper-case ASCII copy.
 std::string to_upper(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality. Inline: header lookups call it once per card.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x == y) continue;
+    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
+    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
+    if (x != y) return false;
+  }
+  return true;
+}
 
 }  // namespace majordome::image::detail

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <span>
 #include <system_error>
+#include <vector>
 
 #include "fits_cards.hpp"
 #include "fits_file_impl.hpp"
@@ -144,12 +145,29 @@ void check_file_structure(const std::filesystem::path& path) {
   if (ec) throw IoError(path.string() + ": cannot read its size: " + ec.message());
   detail::FitsBytes bytes;
   bytes.size = size;
-  bytes.read = [&in](std::uint64_t offset, std::span<char> out) {
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(offset));
-    in.read(out.data(), static_cast<std::streamsize>(out.size()));
-    return static_cast<std::size_t>(in.gcount());
-  };
+  // A small file (a raw's headers with little data: tens of header blocks) is read once and
+  // walked in memory, instead of a seek and a read per header block; a large one is walked
+  // on disk, reading only its headers.
+  constexpr std::uint64_t kReadWholeBytes = std::uint64_t{4} << 20;
+  std::vector<char> whole;
+  if (size <= kReadWholeBytes) {
+    whole.resize(size);
+    in.read(whole.data(), static_cast<std::streamsize>(size));
+    whole.resize(static_cast<std::size_t>(in.gcount()));  // what is there, should it have shrunk
+    bytes.read = [&whole](std::uint64_t offset, std::span<char> out) -> std::size_t {
+      if (offset >= whole.size()) return 0;
+      const std::size_t n = std::min<std::size_t>(out.size(), whole.size() - offset);
+      std::memcpy(out.data(), whole.data() + offset, n);
+      return n;
+    };
+  } else {
+    bytes.read = [&in](std::uint64_t offset, std::span<char> out) {
+      in.clear();
+      in.seekg(static_cast<std::streamoff>(offset));
+      in.read(out.data(), static_cast<std::streamsize>(out.size()));
+      return static_cast<std::size_t>(in.gcount());
+    };
+  }
   detail::check_fits_structure(bytes, path.string());
 }
 

@@ -18,7 +18,7 @@ bool Card::is_commentary() const { return is_commentary_keyword(keyword); }
 
 void Header::set(std::string_view keyword, HeaderValue value, std::string_view comment) {
   for (auto& card : cards_) {
-    if (!card.is_commentary() && iequals(card.keyword, keyword)) {
+    if (iequals(card.keyword, keyword) && !card.is_commentary()) {
       card.value = std::move(value);
       if (!comment.empty()) card.comment = std::string(comment);
       return;

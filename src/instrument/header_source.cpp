@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "header_json.hpp"
 #include "header_yaml.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/image/fits_file.hpp"
@@ -41,10 +42,6 @@ image::HeaderValue yaml_scalar(const YAML::Node& node) {
   return s;
 }
 
-}  // namespace detail
-
-namespace {
-
 void add_card(image::Header& h, const std::string& key, image::HeaderValue value) {
   if (image::is_commentary_keyword(key)) {
     std::string text;
@@ -55,6 +52,12 @@ void add_card(image::Header& h, const std::string& key, image::HeaderValue value
   }
   h.append(image::Card{key, std::move(value), ""});
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::add_card;
 
 image::HeaderValue typed(const YAML::Node& value, const std::string& type) {
   if (!value.IsDefined() || value.IsNull()) return std::monostate{};
@@ -100,15 +103,6 @@ image::Header from_yaml(const YAML::Node& root, const std::string& what) {
   return h;
 }
 
-image::HeaderValue json_value(const nlohmann::ordered_json& v, const std::string& what, const std::string& key) {
-  if (v.is_null()) return std::monostate{};
-  if (v.is_boolean()) return v.get<bool>();
-  if (v.is_number_integer()) return v.get<std::int64_t>();
-  if (v.is_number()) return v.get<double>();
-  if (v.is_string()) return v.get<std::string>();
-  throw CorruptFileError(fmt::format("{}: value of {} is not a header value", what, key));
-}
-
 image::Header from_json(const std::string& text, const std::string& what) {
   nlohmann::ordered_json doc;
   try {
@@ -123,11 +117,7 @@ image::Header from_json(const std::string& text, const std::string& what) {
   image::Header h;
   for (const auto& [key, v] : doc.items()) {
     if (key == "__CONTENT__") continue;
-    if (v.is_array()) {
-      for (const auto& item : v) add_card(h, key, json_value(item, what, key));
-    } else {
-      add_card(h, key, json_value(v, what, key));
-    }
+    detail::add_json_cards(h, key, v, what);
   }
   return h;
 }

@@ -19,6 +19,7 @@
 #include "majordome/instrument/header_source.hpp"
 #include "majordome/instrument/register.hpp"
 #include "majordome/instrument/translator.hpp"
+#include "header_json.hpp"
 
 namespace majordome::instrument {
 
@@ -59,9 +60,9 @@ void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) 
     ObservationInfo info;
     TranslateOptions topts;
     topts.source = file.string();
-    if (auto it = index.headers.find(file); it != index.headers.end()) {
-      info = translate(parse_header_dump(it->second, file.string() + " (_index.json)"), topts);
+    if (auto header = index.header(file)) {
       meta.from_index = true;
+      info = translate(*header, topts);
     } else {
       info = translate_file(file, topts);
     }
@@ -157,12 +158,15 @@ std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations, con
   for (const auto& location : locations) {
     std::error_code ec;
     if (fs::is_directory(location, ec)) {
+      // Listed from its absolute, normal path, every entry's path is absolute and normal too.
+      fs::path top = fs::absolute(location).lexically_normal();
+      if (!top.has_filename() && top.has_relative_path()) top = top.parent_path();
       std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(location, fs::directory_options::follow_directory_symlink, ec);
+      for (auto it = fs::recursive_directory_iterator(top, fs::directory_options::follow_directory_symlink, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_directory(ec)) continue;
         const auto name = it->path().filename().string();
-        if (std::regex_search(name, pattern)) found.push_back(fs::absolute(it->path()).lexically_normal());
+        if (std::regex_search(name, pattern)) found.push_back(it->path());
       }
       if (ec) throw IoError(fmt::format("cannot list {}: {}", location.string(), ec.message()));
       std::sort(found.begin(), found.end());
@@ -177,36 +181,116 @@ std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations, con
   return out;
 }
 
-MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files) {
+// One parsed _index.json. The "__COMMON__" cards are converted once, grouped by key in the
+// order of the JSON object (sorted), so that each file's header is a merge of two sorted lists.
+struct MetadataIndex::Directory {
+  struct Group {
+    std::string key;
+    std::vector<image::Card> cards;
+    bool bad = false;  // not a header value: an error for each file that does not override it
+  };
+  fs::path path;
+  nlohmann::json doc;
+  std::vector<Group> common;
+};
+
+std::optional<image::Header> MetadataIndex::header(const fs::path& file) const {
+  const auto it = files.find(file.string());
+  if (it == files.end()) return std::nullopt;
+  const Directory& dir = *it->second.directory;
+  const nlohmann::json& own = dir.doc.at(it->second.name);
+  const std::string what = file.string() + " (_index.json)";
+  // As the JSON object {common…, own…, "__CONTENT__": "metadata"} read as a header dump
+  // (parse_header_dump): keys in order, the file's value replacing a common one.
+  image::Header h;
+  auto add_common = [&](const Directory::Group& g) {
+    if (g.bad) throw CorruptFileError(fmt::format("{}: value of {} is not a header value", what, g.key));
+    for (const auto& card : g.cards) h.append(card);
+  };
+  auto c = dir.common.begin();
+  for (const auto& [key, value] : own.items()) {
+    for (; c != dir.common.end() && c->key < key; ++c) add_common(*c);
+    if (c != dir.common.end() && c->key == key) ++c;
+    if (key == "__CONTENT__") continue;
+    detail::add_json_cards(h, key, value, what);
+  }
+  for (; c != dir.common.end(); ++c) add_common(*c);
+  return h;
+}
+
+namespace {
+
+// One directory's index: parsed, or why not (a warning), or absent.
+struct ParsedIndex {
+  std::shared_ptr<MetadataIndex::Directory> directory;
+  std::string warning;
+};
+
+ParsedIndex read_index(const fs::path& dir) {
+  ParsedIndex out;
+  const fs::path path = dir / "_index.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return out;
+  auto parsed = std::make_shared<MetadataIndex::Directory>();
+  parsed->path = path;
+  nlohmann::json& doc = parsed->doc;
+  try {
+    std::ifstream in(path);
+    doc = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    out.warning = fmt::format("{}: not valid JSON ({}); reading the files' headers instead", path.string(), e.what());
+    return out;
+  }
+  if (!doc.is_object() || doc.value("__CONTENT__", std::string()) != "metadata") {
+    out.warning = fmt::format(
+        "{}: not a metadata index (\"__CONTENT__\": \"metadata\"); reading the files' headers instead",
+        path.string());
+    return out;
+  }
+  if (const auto common = doc.find("__COMMON__"); common != doc.end() && common->is_object()) {
+    for (const auto& [key, value] : common->items()) {
+      if (key == "__CONTENT__") continue;
+      MetadataIndex::Directory::Group group{key, {}, false};
+      image::Header cards;
+      try {
+        detail::add_json_cards(cards, key, value, path.string());
+        group.cards = cards.cards();
+      } catch (const CorruptFileError&) {
+        group.bad = true;
+      }
+      parsed->common.push_back(std::move(group));
+    }
+  }
+  out.directory = std::move(parsed);
+  return out;
+}
+
+}  // namespace
+
+MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files, int jobs) {
+  std::set<fs::path> unique;
+  for (const auto& f : files) unique.insert(f.parent_path());
+  const std::vector<fs::path> directories(unique.begin(), unique.end());
+  // Parsing is most of the cost (JSON): the directories are shared among `jobs` threads,
+  // the results kept in directory order so that warnings and entries do not depend on them.
+  std::vector<ParsedIndex> parsed(directories.size());
+  {
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next++) < directories.size();) parsed[i] = read_index(directories[i]);
+    };
+    std::vector<std::thread> threads;
+    for (int t = 1; t < jobs && static_cast<std::size_t>(t) < directories.size(); ++t) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+  }
   MetadataIndex index;
-  std::set<fs::path> directories;
-  for (const auto& f : files) directories.insert(f.parent_path());
-  for (const auto& dir : directories) {
-    const fs::path path = dir / "_index.json";
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) continue;
-    nlohmann::json doc;
-    try {
-      std::ifstream in(path);
-      doc = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-      index.warnings.push_back(fmt::format("{}: not valid JSON ({}); reading the files' headers instead",
-                                           path.string(), e.what()));
-      continue;
-    }
-    if (!doc.is_object() || doc.value("__CONTENT__", std::string()) != "metadata") {
-      index.warnings.push_back(fmt::format(
-          "{}: not a metadata index (\"__CONTENT__\": \"metadata\"); reading the files' headers instead",
-          path.string()));
-      continue;
-    }
-    const nlohmann::json common = doc.value("__COMMON__", nlohmann::json::object());
-    for (const auto& [name, entry] : doc.items()) {
+  for (std::size_t i = 0; i < directories.size(); ++i) {
+    if (!parsed[i].warning.empty()) index.warnings.push_back(std::move(parsed[i].warning));
+    if (!parsed[i].directory) continue;
+    for (const auto& [name, entry] : parsed[i].directory->doc.items()) {
       if (name.rfind("__", 0) == 0 || !entry.is_object()) continue;
-      nlohmann::json merged = common.is_object() ? common : nlohmann::json::object();
-      for (const auto& [k, v] : entry.items()) merged[k] = v;
-      merged["__CONTENT__"] = "metadata";
-      index.headers[(dir / name).lexically_normal()] = merged.dump();
+      index.files[(directories[i] / name).lexically_normal().string()] = MetadataIndex::Entry{parsed[i].directory, name};
     }
   }
   return index;
@@ -217,7 +301,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
   RawIngestResult result;
   const auto files = find_raw_files(locations, options.regex);
   result.files = files.size();
-  const auto index = options.use_index_files ? read_metadata_indexes(files) : MetadataIndex{};
+  const auto index = options.use_index_files ? read_metadata_indexes(files, options.jobs) : MetadataIndex{};
   result.warnings = index.warnings;
   auto progress = [&](IngestPhase phase, std::size_t done, std::size_t total) {
     if (options.progress) options.progress(phase, done, total);

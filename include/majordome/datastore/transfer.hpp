@@ -4,6 +4,7 @@
 
 #include "majordome/datastore/atomic_file.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ struct TransferResult {
   // The value for the datastore record's path: `artifact` relative to the root with '/'
   // separators when it is inside the root, otherwise its absolute "file://" URI.
   std::string stored_path;
+  // Size in bytes of the artifact's content (links followed): of the copy as written, else
+  // of the source when it was checked. What artifact_info() would read, without opening it.
+  std::int64_t size_bytes = 0;
 };
 
 // Places `source` at `destination` (usually root / template path + extension) in `mode`.

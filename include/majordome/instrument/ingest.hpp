@@ -15,13 +15,16 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/image/header.hpp"
 #include "majordome/instrument/observation_info.hpp"
 
 namespace majordome::instrument {
@@ -42,14 +45,27 @@ std::vector<std::filesystem::path> find_raw_files(const std::vector<std::filesys
                                                   const std::string& regex = kRawFileRegex);
 
 // Per-file metadata from Rubin's metadata index files (`_index.json` beside the files, as
-// written by `astrometadata write-index`; content "metadata"): file path → header as a JSON
-// object text. Index files with other content ("translated") or unreadable ones are
-// ignored (with a message in `warnings`).
+// written by `astrometadata write-index`; content "metadata"). Index files with other
+// content ("translated") or unreadable ones are ignored (with a message in `warnings`).
+// Each index is parsed once; its "__COMMON__" cards are converted once for all its files.
 struct MetadataIndex {
-  std::map<std::filesystem::path, std::string> headers;  // lexically normal absolute paths
+  struct Directory;  // one parsed index (private)
+  struct Entry {
+    std::shared_ptr<const Directory> directory;
+    std::string name;  // the file's name in the index
+  };
+  // Lexically normal absolute file path → its entry.
+  std::unordered_map<std::string, Entry> files;
   std::vector<std::string> warnings;
+
+  // The header the index gives `file` (lexically normal absolute path): the "__COMMON__"
+  // cards and the file's own, the file's winning, in key order (as the JSON object they
+  // merge into); nullopt when no index names the file. Throws CorruptFileError naming the
+  // file and the index when a value is not a header value. Thread-safe.
+  std::optional<image::Header> header(const std::filesystem::path& file) const;
 };
-MetadataIndex read_metadata_indexes(const std::vector<std::filesystem::path>& files);
+// The indexes of the files' directories, parsed by up to `jobs` threads.
+MetadataIndex read_metadata_indexes(const std::vector<std::filesystem::path>& files, int jobs = 1);
 
 enum class IngestPhase { kReading, kWriting };
 
