@@ -46,6 +46,11 @@ std::string random_hex16() {
 
 std::string errno_message(int err) { return std::generic_category().message(err); }
 
+void throw_injected(int err, std::string_view action, const fs::path& path) {
+  throw IoError(fmt::format("cannot {} '{}': {} (injected by MAJORDOME_TEST_FAIL_IO)", action, path.string(),
+                            errno_message(err)));
+}
+
 void throw_io_error(int err, std::string_view action, const fs::path& path) {
   throw IoError(fmt::format("cannot {} '{}': {}", action, path.string(), errno_message(err)));
 }
@@ -86,6 +91,7 @@ FileDescriptor open_for_reading(const fs::path& path) {
 }
 
 void write_all(int fd, std::string_view data, const fs::path& path) {
+  if (int err = io_fault(IoStep::kWrite)) throw_injected(err, "write", path);
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -97,6 +103,7 @@ void write_all(int fd, std::string_view data, const fs::path& path) {
 }
 
 void copy_contents(int in, int out, const fs::path& source, const fs::path& destination) {
+  if (int err = io_fault(IoStep::kWrite)) throw_injected(err, "write", destination);
   // copy_file_range lets the filesystem share extents (reflink) or copy in the kernel.
   for (;;) {
     ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, kCopyBlockBytes, 0);
@@ -120,10 +127,12 @@ void copy_contents(int in, int out, const fs::path& source, const fs::path& dest
 }
 
 void sync_file(int fd, const fs::path& path) {
+  if (int err = io_fault(IoStep::kSync)) throw_injected(err, "sync", path);
   if (::fsync(fd) != 0) throw_io_error(errno, "sync", path);
 }
 
 void sync_directory(const fs::path& directory) {
+  if (int err = io_fault(IoStep::kSync)) throw_injected(err, "sync directory", directory);
   int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw_io_error(errno, "open directory", directory);
   FileDescriptor owned(fd);
@@ -193,6 +202,7 @@ void make_directories(const fs::path& directory, std::vector<fs::path>* unsynced
   }
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     int attempts = 0;
+    if (int err = io_fault(IoStep::kMkdir)) throw_injected(err, "create directory", *it);
     while (::mkdir(it->c_str(), 0777) != 0) {
       if (errno == EEXIST) {
         struct stat st {};
@@ -251,6 +261,7 @@ std::string exists_message(const fs::path& destination) {
 }
 
 void place(const fs::path& temporary, const fs::path& destination, Overwrite overwrite) {
+  if (int err = io_fault(IoStep::kRename)) throw_injected(err, "rename into place", destination);
   if (overwrite == Overwrite::kReplace) {
     if (::rename(temporary.c_str(), destination.c_str()) == 0) return;
     int err = errno;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "majordome/datastore/atomic_file.hpp"
+#include "majordome/datastore/io_faults.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -19,6 +20,9 @@ namespace fs = std::filesystem;
 
 // The system's text for an errno value (thread-safe).
 std::string errno_message(int err);
+
+// Throws IoError "cannot <action> '<path>': <reason> (injected …)" for a fault from io_faults.hpp.
+[[noreturn]] void throw_injected(int err, std::string_view action, const fs::path& path);
 
 // Throws IoError "cannot <action> '<path>': <reason>".
 [[noreturn]] void throw_io_error(int err, std::string_view action, const fs::path& path);

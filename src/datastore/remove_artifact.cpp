@@ -19,6 +19,7 @@ bool remove_artifact(const std::filesystem::path& path, const std::filesystem::p
         fmt::format("refusing to remove '{}': it is not inside the datastore root '{}'", file.string(), top.string()));
   }
   bool removed = true;
+  if (int err = io_fault(IoStep::kRemove)) detail::throw_injected(err, "remove artifact", file);
   if (::unlink(file.c_str()) != 0) {
     int err = errno;
     if (err != ENOENT && err != ENOTDIR) detail::throw_io_error(err, "remove artifact", file);

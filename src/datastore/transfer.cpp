@@ -89,6 +89,7 @@ void copy_into_place(const fs::path& source, const fs::path& destination, const 
 }
 
 void move_into_place(const fs::path& source, const fs::path& destination, const TransferOptions& options) {
+  if (int injected = io_fault(IoStep::kRename)) detail::throw_injected(injected, "move", destination);
   int err = 0;
   if (options.overwrite == Overwrite::kReplace) {
     if (::rename(source.c_str(), destination.c_str()) == 0) {
@@ -140,6 +141,7 @@ detail::StagedTemporary stage_link(const fs::path& real_source, const fs::path& 
     int err = detail::create_temporary(
         destination,
         [&](const fs::path& candidate) {
+          if (int injected = io_fault(IoStep::kLink)) return injected;
           return ::linkat(AT_FDCWD, real_source.c_str(), AT_FDCWD, candidate.c_str(), 0) == 0 ? 0 : errno;
         },
         temporary);
@@ -158,7 +160,10 @@ detail::StagedTemporary stage_link(const fs::path& real_source, const fs::path& 
   }
   int err = detail::create_temporary(
       destination,
-      [&](const fs::path& candidate) { return ::symlink(target.c_str(), candidate.c_str()) == 0 ? 0 : errno; },
+      [&](const fs::path& candidate) {
+        if (int injected = io_fault(IoStep::kLink)) return injected;
+        return ::symlink(target.c_str(), candidate.c_str()) == 0 ? 0 : errno;
+      },
       temporary);
   if (err != 0) {
     throw IoError(fmt::format("cannot create symbolic link '{}' to '{}': {}", destination.string(), target.string(),

@@ -33,7 +33,7 @@ REGISTRY_DATA = SHARED_DATA / "registry" / "daf_butler"
 EXIT = {
     "usage": 1, "InvalidArgument": 2, "NotFound": 3, "Conflict": 4, "CollectionType": 5,
     "InvalidQuery": 6, "InvalidConfig": 7, "IoError": 8, "CorruptFile": 9, "DatabaseError": 10,
-    "PermissionDenied": 11, "Unsupported": 12, "Busy": 13, "Internal": 20,
+    "PermissionDenied": 11, "Unsupported": 12, "Busy": 13, "Cancelled": 14, "Internal": 20,
 }
 
 

@@ -154,8 +154,9 @@ TEST(PlacementBatch, AFailedAddThenAbandoningLeavesNothing) {
     batch.add_bytes("run/b/3.json", "{}");
     EXPECT_THROW(batch.add(repo.outside / "missing.fits", "run/c/4.fits", TransferMode::kCopy), NotFoundError);
     EXPECT_THROW(batch.add(repo.outside, "run/c/5.fits", TransferMode::kCopy), InvalidArgumentError);
-    if (!root_reads_anyway)
+    if (!root_reads_anyway) {
       EXPECT_THROW(batch.add(unreadable, "run/c/6.fits", TransferMode::kCopy), IoError);
+    }
     EXPECT_EQ(batch.size(), 3u);
     EXPECT_EQ(count_temporaries(repo.root), 3);  // the failed adds left none of their own
   }  // abandoned: the caller's error propagates past the batch
