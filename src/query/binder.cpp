@@ -49,8 +49,14 @@ Planner::Column Planner::identifier(const Identifier& id, const Expr& at) {
     if (u_.is_dimension(n)) return {dimension(n, &at), u_.get(n).keys()[0].type, false, false};
     if (dataset_) {
       if (n == "dataset_id") return {"t.dataset_id", std::nullopt, false, false};
-      if (n == "run") return {"r.name", FieldType::kString, false, false};
-      if (n == "ingest_date") return {"d.ingest_date", FieldType::kInt, true, false};
+      if (n == "run") {
+      dataset_row_needed_ = true;
+      return {"r.name", FieldType::kString, false, false};
+    }
+      if (n == "ingest_date") {
+      dataset_row_needed_ = true;
+      return {"d.ingest_date", FieldType::kInt, true, false};
+    }
     }
     if (n == "timespan" && dataset_)
       fail(at, fmt::format("'timespan' (the validity range of the '{}' datasets) can only be used with OVERLAPS",
@@ -86,8 +92,14 @@ Planner::Column Planner::identifier(const Identifier& id, const Expr& at) {
   }
   if (dataset_ && parts[0] == dataset_->name) {
     if (parts.size() == 2 && parts[1] == "dataset_id") return {"t.dataset_id", std::nullopt, false, false};
-    if (parts.size() == 2 && parts[1] == "run") return {"r.name", FieldType::kString, false, false};
-    if (parts.size() == 2 && parts[1] == "ingest_date") return {"d.ingest_date", FieldType::kInt, true, false};
+    if (parts.size() == 2 && parts[1] == "run") {
+      dataset_row_needed_ = true;
+      return {"r.name", FieldType::kString, false, false};
+    }
+    if (parts.size() == 2 && parts[1] == "ingest_date") {
+      dataset_row_needed_ = true;
+      return {"d.ingest_date", FieldType::kInt, true, false};
+    }
     if (parts.size() == 2 && lower(parts[1]) == "timespan")
       fail(at, fmt::format("'{}' (the validity range of the datasets) can only be used with OVERLAPS", id.name()));
     fail(at, fmt::format("Unrecognized identifier '{}': datasets have dataset_id, run, ingest_date and timespan",

@@ -33,6 +33,8 @@ class Cursor::Impl {
       buffered_find_first_ = !plan_.grouped_by_data_id;
     }
     if (!plan_.records_of.empty()) records_ = &reg_.universe().get(plan_.records_of);
+    if (plan_.datasets)
+      for (const auto& c : plan_.datasets->collections) collection_names_.emplace(c.id, c.name);
   }
 
   std::optional<ResultRow> next();
@@ -62,6 +64,7 @@ class Cursor::Impl {
   Row last_;  // the last row of the last page (keyset paging)
   std::unordered_map<std::string, std::shared_ptr<const sphere::Region>> regions_;
   std::map<std::int64_t, std::size_t> rank_;  // collection id → rank in the search
+  std::unordered_map<std::int64_t, std::string> collection_names_;
   bool buffered_find_first_ = false;
   bool buffered_ready_ = false;
   std::deque<Row> buffered_;
@@ -233,11 +236,12 @@ ResultRow Cursor::Impl::make_row(const Row& row, std::string& key) const {
   if (plan_.datasets) {
     const auto& type = plan_.datasets->type;
     Uuid id = reg_.db().uuid_from(row[col.dataset_id]);
-    key = id.str() + "/" + std::to_string(registry::as_int(row[col.collection]));
+    if (plan_.dedupe) key = id.str() + "/" + std::to_string(registry::as_int(row[col.collection]));
     registry::DatasetRef ref;
     ref.id = id;
     ref.dataset_type = type.name;
-    ref.run = registry::as_string(row[col.run]);
+    ref.run = col.run_from_collection ? collection_names_.at(registry::as_int(row[col.collection]))
+                                      : registry::as_string(row[col.run]);
     for (const auto& d : type.dimensions.required())
       if (auto it = r.data_id.find(d); it != r.data_id.end()) ref.data_id[d] = it->second;
     for (const auto& [d, c] : col.dataset_implied) ref.data_id[d] = registry::data_id_value_from_sql(row[c]);

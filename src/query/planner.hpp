@@ -103,6 +103,7 @@ class Planner {
   void plan_dataset_search();
   void plan_columns();
   void plan_order();
+  void plan_dataset_rows();
 
   std::vector<const Expr*> conjunct_exprs() const {
     std::vector<const Expr*> out;
@@ -119,6 +120,7 @@ class Planner {
   std::optional<registry::DatasetType> dataset_;
   bool find_first_ = false;
   bool dataset_timespan_ = false;  // the expression constrains the datasets' validity ranges
+  bool dataset_row_needed_ = false;  // the expression or the order reads d.* or r.* (ingest_date, run)
   std::map<std::string, std::string>& column_;  // dimension → SQL (plan_.dimension_columns)
   std::set<std::string> joined_;
   std::set<std::string> overlap_joined_;

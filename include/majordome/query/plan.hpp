@@ -12,7 +12,8 @@
 //     joins on its `on` conditions (all ANDed; a LEFT JOIN for kImplied), or is a cross join
 //     when `on` is empty.
 //     Element tables have alias "e_<element>", overlap tables "o_<element>", region
-//     constraints "c<N>", the dataset search "t" (joined to "d" = dataset and "r" = its run).
+//     constraints "c<N>", the dataset search "t" (joined to "d" = dataset and "r" = its run
+//     unless every searched collection is a RUN and nothing reads them).
 //   * `dimension_columns` gives, for every dimension of `dimensions` that has a value in SQL,
 //     the SQL expression that reads it (over the aliases above).
 //   * `constraints` are ANDed in WHERE; their parameters follow the relations' parameters in
@@ -118,6 +119,7 @@ struct ResultColumns {
   std::vector<std::size_t> required;  // one per dimensions.required(), in that order
   std::vector<std::pair<std::string, std::size_t>> implied;  // implied dimensions read in SQL
   std::size_t dataset_id = 0, collection = 0, run = 0;       // with a dataset search
+  bool run_from_collection = false;  // every searched collection is a RUN: the run is the collection (no `run` column)
   std::vector<std::pair<std::string, std::size_t>> dataset_implied;  // dataset dimensions not required by the query
   std::size_t record_start = 0;  // records_of with a table: the first column of its fields
   std::size_t band = 0;          // records_of band: its value
