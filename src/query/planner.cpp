@@ -261,14 +261,19 @@ void Planner::plan_dataset_search() {
     return fmt::format("({})", fmt::join(std::vector<std::string>(ids.size(), "?"), ", "));
   };
   auto& relation = plan_.relations.front();
-  // Several RUN/TAGGED collections and no DISTINCT: one SELECT per collection under UNION
-  // ALL. Each reads its collection in the order of the tags table's unique key (collection,
-  // data ID), and SQLite (merge of the compound's arms) and PostgreSQL (Merge Append) merge
-  // them in order without sorting the whole search: the first rows of a chain of runs come
-  // as fast as those of one run. A DISTINCT query would have to materialize the union, and
-  // past a few collections the statement grows too long: an IN list there.
+  // SQLite, several RUN/TAGGED collections and no DISTINCT: one SELECT per collection under
+  // UNION ALL. Each reads its collection in the order of the tags table's unique key
+  // (collection, data ID) and SQLite merges the compound's arms in order (it flattens the
+  // joins into each arm) without sorting the whole search: the first rows of a chain of runs
+  // come as fast as those of one run. A DISTINCT query would have to materialize the union,
+  // and past a few collections the statement grows too long: an IN list there. PostgreSQL
+  // does not push joins into the arms of such a union (it read every row of the collections
+  // before joining the exposure of `exposure.day_obs = …`), and sorts text COLLATE "C",
+  // which an index in the database's collation cannot give in order anyway: an IN list too.
   constexpr std::size_t kMaxArms = 16;
-  if (!search.calibrations && !dataset_timespan_ && plain.size() > 1 && plain.size() <= kMaxArms && !plan_.distinct) {
+  const bool sqlite = reg_.db().dialect() == registry::Dialect::kSqlite;
+  if (sqlite && !search.calibrations && !dataset_timespan_ && plain.size() > 1 && plain.size() <= kMaxArms &&
+      !plan_.distinct) {
     std::vector<std::string> arms;
     Params params;
     for (auto id : plain) {
