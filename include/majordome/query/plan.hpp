@@ -3,7 +3,7 @@
 // plan_query() binds a QuerySpec against a registry (names resolved, types checked, binds
 // typed, collections flattened) and returns a LogicalPlan. The plan is a value: it holds no
 // reference to the registry and can be inspected, turned into SQL for a dialect
-// (sql_for_page(), sql.hpp) or executed through a Cursor (cursor.hpp). The quantum-graph
+// (plan_sql() below) or executed through a Cursor (cursor.hpp). The quantum-graph
 // builder reuses it to learn which element tables and dataset searches a where-expression
 // needs, and to run the same joins.
 //
@@ -17,7 +17,9 @@
 //   * `dimension_columns` gives, for every dimension of `dimensions` that has a value in SQL,
 //     the SQL expression that reads it (over the aliases above).
 //   * `constraints` are ANDed in WHERE; their parameters follow the relations' parameters in
-//     statement order (relations first, then constraints, then paging).
+//     statement order (relations first, then constraints, then paging). Their SQL is already
+//     in the registry's dialect where the dialects differ (GLOB on SQLite, LIKE on
+//     PostgreSQL): a plan is for the registry it was made on.
 //   * `spatial_filters` must all hold for a row to be kept: they are exact region tests run
 //     on the selected columns after SQL (the htm7 overlap relations only pre-select).
 //     Temporal relations are exact in SQL and appear as constraints of kind kTemporal or
