@@ -3,6 +3,8 @@
 //   bench_query sqlite DIR VISITS [VISITS2 …]     SQLite repositories under DIR
 //   bench_query postgres URL VISITS [VISITS2 …]   fresh schemas in that database (dropped after,
 //                                                 unless --keep is given to look at plans)
+//   --reuse (SQLite): query the repository an earlier run left in DIR instead of building it
+//   BENCH_QUERY_SAMPLES=1 in the environment prints every sample's time
 //
 // For each size: VISITS one-to-one exposures/visits of 189 detectors on random pointings over
 // a 60°×30° footprint (3.5°-wide focal plane, 14×14 detector grid), 30 visits a night, with
@@ -15,6 +17,7 @@
 // exposure's time. Several sizes show whether a query's time grows with the repository.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -22,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "majordome/query/cursor.hpp"
 #include "majordome/query/query.hpp"
 #include "majordome/registry/registry.hpp"
 #include "majordome/sphere/region_parsing.hpp"
@@ -206,18 +210,31 @@ void build(Registry& reg, std::int64_t visits, std::mt19937_64& rng) {
                            seconds_since(t0));
 }
 
+// CPU time of this process: with SQLite, the whole work of a query whatever else the
+// machine runs (wall time also counts waiting for a core).
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 template <class F>
 void measure(const std::string& label, int repetitions, F&& query) {
-  std::vector<double> samples;
+  std::vector<double> samples, cpu;
   std::size_t rows = 0;
   for (int i = 0; i < repetitions; ++i) {
     auto t = Clock::now();
-    rows += query(i);
+    double c = cpu_seconds();
+    std::size_t n = query(i);
+    rows += n;
+    cpu.push_back(cpu_seconds() - c);
     samples.push_back(seconds_since(t));
+    if (std::getenv("BENCH_QUERY_SAMPLES")) std::cerr << fmt::format("    sample {}: {:.2f} ms, {} rows\n", i, 1e3 * samples.back(), n);
   }
   auto p = percentiles(samples);
-  std::cout << fmt::format("  {:<58} p50 {:8.2f} ms  p95 {:8.2f} ms  ({:.0f} rows on average)\n", label, p.p50_ms, p.p95_ms,
-                           static_cast<double>(rows) / repetitions);
+  auto pc = percentiles(cpu);
+  std::cout << fmt::format("  {:<58} p50 {:8.2f} ms  p95 {:8.2f} ms  (cpu p50 {:.2f} p95 {:.2f} ms; {:.0f} rows on average)\n",
+                           label, p.p50_ms, p.p95_ms, pc.p50_ms, pc.p95_ms, static_cast<double>(rows) / repetitions);
 }
 
 void run_queries(Registry& reg, std::int64_t visits, std::mt19937_64& rng) {
@@ -264,20 +281,35 @@ void run_queries(Registry& reg, std::int64_t visits, std::mt19937_64& rng) {
     s.data_id = {{"instrument", std::string("BenchCam")}, {"exposure", exposure_id(random_visit())}};
     return query::run_query(reg, s).rows.size();
   });
+  // Streaming: the first rows of every raw (1.6 M at 7,500 visits) through a Cursor, which
+  // must not read the whole result first.
+  for (std::int64_t wanted : {std::int64_t{1}, std::int64_t{1000}}) {
+    for (const char* collection : {"BenchCam/raw/a", "BenchCam/defaults"}) {
+      measure(fmt::format("first {} row{} of all raws in {} (Cursor)", wanted, wanted == 1 ? "" : "s", collection), 5, [&](int) {
+        query::QuerySpec s;
+        s.datasets = query::DatasetSearch{"raw", {collection}, false};
+        query::Cursor cursor(reg, s);
+        std::size_t n = 0;
+        while (static_cast<std::int64_t>(n) < wanted && cursor.next()) ++n;
+        return n;
+      });
+    }
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::cerr << "usage: bench_query sqlite DIR VISITS [VISITS …] | postgres URL VISITS [VISITS …] [--keep]\n";
+    std::cerr << "usage: bench_query sqlite DIR VISITS [VISITS …] [--reuse] | postgres URL VISITS [VISITS …] [--keep]\n";
     return 1;
   }
   std::string backend = argv[1];
-  bool keep = false;
+  bool keep = false, reuse = false;
   std::vector<std::int64_t> sizes;
   for (int a = 3; a < argc; ++a) {
     if (std::string(argv[a]) == "--keep") keep = true;
+    else if (std::string(argv[a]) == "--reuse") reuse = true;
     else sizes.push_back(std::stoll(argv[a]));
   }
   for (auto visits : sizes) {
@@ -285,6 +317,19 @@ int main(int argc, char** argv) {
     PostgresOptions pg;
     if (backend == "sqlite") {
       std::filesystem::path dir = std::filesystem::path(argv[2]) / fmt::format("v{}", visits);
+      if (reuse && std::filesystem::exists(dir / "gen3.sqlite3")) {
+        // A repository a previous run built (same sizes, same seed): query it again.
+        std::cout << fmt::format("{}: {} visits x {} detectors (reused {})\n", backend, visits, kDetectors, dir.string());
+        auto reg = Registry::open(open_sqlite((dir / "gen3.sqlite3").string(), false));
+        std::mt19937_64 rng(42);
+        std::uniform_real_distribution<double> ra_dist(0.0, 60.0), dec_dist(-40.0, -10.0);
+        for (std::int64_t v = 0; v < visits; ++v) {  // the draws build() made: same queries as a fresh run
+          ra_dist(rng);
+          dec_dist(rng);
+        }
+        run_queries(*reg, visits, rng);
+        continue;
+      }
       std::filesystem::remove_all(dir);
       std::filesystem::create_directories(dir);
       db = open_sqlite((dir / "gen3.sqlite3").string(), true);

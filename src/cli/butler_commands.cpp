@@ -46,6 +46,7 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_flag("--standalone", *standalone, "Accepted for compatibility (the configuration is always written in full)");
     on_run(cmd, [=] {
       (void)standalone;  // CLI11 writes accepted-but-unused options too: their storage must live on
+      (void)override_flag;
       butler::CreateOptions options;
       if (!seed->empty()) options.seed_config = *seed;
       if (!dims->empty()) {

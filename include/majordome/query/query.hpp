@@ -13,8 +13,12 @@
 // `<type>.timespan OVERLAPS …`. Comparisons are type-checked (numbers, strings, times,
 // booleans) and every user value reaches SQL as a bound parameter.
 //
-// When the result is empty, QueryResult::explanation says why: a collection without the
-// dataset type, a dimension without records, the constraint that matches nothing.
+// When the result is empty, QueryResult::reasons says why (a collection without the dataset
+// type, a dimension without records, the constraint that matches nothing), and
+// QueryResult::explanation the same as text.
+//
+// The engine in stages: plan.hpp (binder and logical plan, SQL per dialect), cursor.hpp
+// (streaming execution); run_query reads a Cursor to the end.
 #pragma once
 
 #include <cstdint>
@@ -59,14 +63,43 @@ struct ResultRow {
   std::optional<dimensions::DimensionRecord> record;
 };
 
+// Why a query found nothing, as data: callers word it for their users (message() is the
+// engine's own wording, free of any command name).
+struct EmptyReason {
+  enum class Kind {
+    kNoCollection,         // no collection matches the expressions in `names`
+    kDatasetTypeAbsent,    // none of the searched collections (`names`) holds `dataset_type`
+    kCalibrationsSkipped,  // a find-first search skipped the CALIBRATION collections `names` (no time)
+    kNoRecords,            // the element `names[0]` has no records at all
+    kConstraintNoDataset,  // no `dataset_type` dataset matches the constraint `names[0]` by itself
+    kConstraintAlone,      // the constraint `names[0]` matches nothing by itself
+    kConstraint,           // the query's only constraint `names[0]` matches nothing
+    kDataIdAlone,          // the data ID value names[0]=names[1] matches nothing by itself
+    kNoExactOverlap,       // `count` candidate rows shared htm7 pixels but no region overlaps exactly
+    kOnlyTogether,         // each constraint matches something, but not all together
+  };
+  Kind kind = Kind::kOnlyTogether;
+  std::string dataset_type;
+  std::vector<std::string> names;
+  std::size_t count = 0;
+
+  std::string message() const;
+};
+
+// The line the command line prints for a reason today: message() plus, for kNoRecords, the
+// command that fills the element ("run 'butler define-visits REPO INSTRUMENT'"). Transitional:
+// the CLI is to word its own hints from EmptyReason (issue 12); the engine's wording has none.
+std::string cli_explanation_line(const EmptyReason& reason);
+
 struct QueryResult {
   dimensions::DimensionGroup dimensions;
   std::vector<ResultRow> rows;
   bool more = false;                     // rows beyond the limit exist
-  std::vector<std::string> explanation;  // why there are no rows (only when there are none)
+  std::vector<EmptyReason> reasons;      // why there are no rows (only when there are none)
+  std::vector<std::string> explanation;  // the reasons as cli_explanation_line() words them
 };
 
-// Runs a query. Throws InvalidQueryError (with a caret under the problem for expression
+// Runs a query and collects its rows (a Cursor read to the end). Throws InvalidQueryError (with a caret under the problem for expression
 // errors), NotFoundError for unknown dataset types or collections.
 QueryResult run_query(registry::Registry& registry, const QuerySpec& spec);
 
