@@ -57,28 +57,9 @@ std::string EmptyReason::message() const {
       return fmt::format("{} candidate row{} shared htm7 sky pixels with the regions involved, but none overlaps "
                          "exactly", count, count == 1 ? "" : "s");
     case Kind::kOnlyTogether: return "each constraint matches something on its own, but not all of them together";
+    case Kind::kNoDatasetType: return fmt::format("no dataset type matches {}", fmt::join(names, ", "));
   }
   return {};
-}
-
-std::string cli_explanation_line(const EmptyReason& reason) {
-  if (reason.kind != EmptyReason::Kind::kNoRecords) return reason.message();
-  static const std::map<std::string, std::string> kHints{
-      {"visit", "run 'butler define-visits REPO INSTRUMENT'"},
-      {"visit_detector_region", "run 'butler define-visits REPO INSTRUMENT'"},
-      {"visit_definition", "run 'butler define-visits REPO INSTRUMENT'"},
-      {"exposure", "ingest raws with 'butler ingest-raws'"},
-      {"group", "ingest raws with 'butler ingest-raws'"},
-      {"day_obs", "ingest raws with 'butler ingest-raws'"},
-      {"tract", "register a skymap with 'butler register-skymap'"},
-      {"patch", "register a skymap with 'butler register-skymap'"},
-      {"skymap", "register a skymap with 'butler register-skymap'"},
-      {"instrument", "register an instrument with 'butler register-instrument'"},
-      {"detector", "register an instrument with 'butler register-instrument'"},
-      {"physical_filter", "register an instrument with 'butler register-instrument'"},
-  };
-  auto it = kHints.find(reason.names.at(0));
-  return reason.message() + (it == kHints.end() ? "" : "; " + it->second);
 }
 
 namespace detail {

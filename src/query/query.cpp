@@ -22,7 +22,7 @@ QueryResult collect(registry::Registry& reg, const QuerySpec& spec, bool explain
   result.more = cursor.more();
   if (result.rows.empty() && explain) {
     result.reasons = detail::explain_empty(reg, spec, cursor.plan(), cursor.rows_read());
-    for (const auto& r : result.reasons) result.explanation.push_back(cli_explanation_line(r));
+    for (const auto& r : result.reasons) result.explanation.push_back(r.message());
   }
   return result;
 }
@@ -30,6 +30,10 @@ QueryResult collect(registry::Registry& reg, const QuerySpec& spec, bool explain
 }  // namespace
 
 QueryResult run_query(registry::Registry& registry, const QuerySpec& spec) { return collect(registry, spec, true); }
+
+std::vector<EmptyReason> explain_empty(registry::Registry& registry, const QuerySpec& spec, const Cursor& cursor) {
+  return detail::explain_empty(registry, spec, cursor.plan(), cursor.rows_read());
+}
 
 std::vector<dimensions::DimensionRecord> query_dimension_records(registry::Registry& registry, const std::string& element,
                                                                  const std::string& where, const Binds& binds,

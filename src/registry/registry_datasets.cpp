@@ -666,6 +666,13 @@ void Registry::forget_datasets(const std::vector<Uuid>& ids, const char* delete_
   txn.commit();
 }
 
+std::int64_t Registry::count_datasets(const std::string& run) {
+  auto c = get_collection(run);
+  if (c.type != CollectionType::kRun)
+    throw CollectionTypeError(fmt::format("'{}' is a {} collection, not a RUN", run, collection_type_name(c.type)));
+  return as_int(db_->query("SELECT COUNT(*) FROM dataset WHERE run_id = ?", {c.id}).rows.at(0).at(0));
+}
+
 void Registry::remove_run(const std::string& name) {
   Transaction txn(*db_, TransactionMode::kWrite);
   auto c = get_collection(name);

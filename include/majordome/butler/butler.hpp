@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "majordome/butler/queries.hpp"
 #include "majordome/datastore/formatter.hpp"
 #include "majordome/datastore/in_memory_dataset.hpp"
 #include "majordome/registry/registry.hpp"
@@ -48,6 +49,37 @@ struct CreateOptions {
 };
 
 enum class Access { kReadOnly, kReadWrite };
+
+// How edit_chain() changes a CHAINED collection's children.
+enum class ChainEdit {
+  kRedefine,  // the children become `children`
+  kExtend,    // `children` are appended (those already in the chain stay where they are)
+  kPrepend,   // `children` come first, the others follow
+  kRemove,    // `children` are removed (each must be a child)
+  kPop        // the children at `positions` are removed (default: the first; negative from the end)
+};
+
+struct ChainRequest {
+  std::string parent;  // created as CHAINED by kRedefine/kExtend/kPrepend if absent
+  std::vector<std::string> children;
+  ChainEdit edit = ChainEdit::kRedefine;
+  bool flatten = false;  // store the flattened list of the children's collections
+  std::vector<long> positions;  // for kPop
+  std::string doc;              // of a new chain
+};
+
+struct CertifyRequest {
+  std::string input;   // a RUN, or a chain (its first child unless search_all_inputs)
+  std::string output;  // CALIBRATION collection, created if absent
+  std::string dataset_type;
+  Timespan validity;  // default: unbounded on both sides
+  bool search_all_inputs = false;
+};
+
+struct RunSummary {
+  registry::CollectionRecord run;
+  std::int64_t datasets = 0;
+};
 
 // One file to ingest and the datasets it holds.
 struct FileDataset {
@@ -217,6 +249,37 @@ class Butler {
   };
   // Writes <directory>/export.yaml (and the files when transferring); returns its path.
   std::filesystem::path export_yaml(const std::filesystem::path& directory, const ExportOptions& options);
+
+  // ---- Queries (queries.hpp) ---------------------------------------------------------
+  DatasetResults query_datasets(const DatasetsRequest& request);
+  DataIdResults query_data_ids(const DataIdsRequest& request);
+  DimensionRecordResults query_dimension_records(const DimensionRecordsRequest& request);
+  std::vector<registry::CollectionRecord> query_collections(const CollectionsRequest& request);
+  std::vector<DatasetType> query_dataset_types(const DatasetTypesRequest& request);
+
+  // ---- Collections (each one registry transaction) ------------------------------------
+  // Returns the chain's new children.
+  std::vector<std::string> edit_chain(const ChainRequest& request);
+  // Adds the datasets `datasets` selects to the TAGGED collection `tagged` (created if absent;
+  // CollectionTypeError if it exists with another type). Returns them.
+  std::vector<DatasetRef> associate(const std::string& tagged, const DatasetsRequest& datasets);
+  // Certifies the input's datasets of the type (first per data ID) into the output for the
+  // validity range; NotFoundError when there are none. Returns them.
+  std::vector<DatasetRef> certify(const CertifyRequest& request);
+  // The RUN collections matching `globs`, with their dataset counts.
+  std::vector<RunSummary> run_summaries(const std::vector<std::string>& globs);
+  // Removes RUN collections with their datasets (files through the trash), first taking them
+  // out of the chains that hold them when `unlink_from_chains`.
+  void remove_runs(const std::vector<std::string>& runs, bool unlink_from_chains);
+  // Removes non-RUN collections (their datasets stay in their runs).
+  void remove_collections(const std::vector<std::string>& names, bool unlink_from_chains);
+
+  // ---- Pruning: select, show, then act -------------------------------------------------
+  // The datasets prune() would act on (InvalidArgumentError for an incomplete request or a
+  // purge of datasets outside purge_run).
+  std::vector<DatasetRef> prune_selection(const PruneRequest& request);
+  // Disassociates, then purges or unstores `datasets` (from prune_selection).
+  void prune(const PruneRequest& request, const std::vector<DatasetRef>& datasets);
 
   // A progress callback for long operations (done, total); may be empty.
   std::function<void(std::size_t, std::size_t)> progress;

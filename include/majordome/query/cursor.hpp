@@ -71,4 +71,8 @@ class Cursor {
   std::unique_ptr<Impl> impl_;
 };
 
+// Why `spec` found no row, once `cursor` (made from `spec`) has returned nothing: each reason
+// is found by a cheap probe (a constraint alone, the collections' summaries, LIMIT 1).
+std::vector<EmptyReason> explain_empty(registry::Registry& registry, const QuerySpec& spec, const Cursor& cursor);
+
 }  // namespace majordome::query

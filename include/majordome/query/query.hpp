@@ -77,6 +77,7 @@ struct EmptyReason {
     kDataIdAlone,          // the data ID value names[0]=names[1] matches nothing by itself
     kNoExactOverlap,       // `count` candidate rows shared htm7 pixels but no region overlaps exactly
     kOnlyTogether,         // each constraint matches something, but not all together
+    kNoDatasetType,        // no registered dataset type matches the names or globs in `names`
   };
   Kind kind = Kind::kOnlyTogether;
   std::string dataset_type;
@@ -86,17 +87,12 @@ struct EmptyReason {
   std::string message() const;
 };
 
-// The line the command line prints for a reason today: message() plus, for kNoRecords, the
-// command that fills the element ("run 'butler define-visits REPO INSTRUMENT'"). Transitional:
-// the CLI is to word its own hints from EmptyReason (issue 12); the engine's wording has none.
-std::string cli_explanation_line(const EmptyReason& reason);
-
 struct QueryResult {
   dimensions::DimensionGroup dimensions;
   std::vector<ResultRow> rows;
   bool more = false;                     // rows beyond the limit exist
   std::vector<EmptyReason> reasons;      // why there are no rows (only when there are none)
-  std::vector<std::string> explanation;  // the reasons as cli_explanation_line() words them
+  std::vector<std::string> explanation;  // the reasons' message()s
 };
 
 // Runs a query and collects its rows (a Cursor read to the end). Throws InvalidQueryError (with a caret under the problem for expression

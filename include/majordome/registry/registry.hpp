@@ -146,6 +146,9 @@ class Registry {
   const Universe& universe() const { return *universe_; }
   std::shared_ptr<const Universe> universe_ptr() const { return universe_; }
   Database& db() { return *db_; }
+  // A transaction on the registry's database: changes made until commit() stand or fall
+  // together (nested ones join the enclosing one). Rolled back if destroyed uncommitted.
+  Transaction transaction(TransactionMode mode = TransactionMode::kWrite) { return Transaction(*db_, mode); }
   std::optional<std::string> attribute(const std::string& name);
   void set_attribute(const std::string& name, const std::string& value);
 
@@ -241,6 +244,8 @@ class Registry {
   void unstore_datasets(const std::vector<Uuid>& ids);
   // Removes a RUN with all its datasets (trash as above).
   void remove_run(const std::string& name);
+  // The number of datasets whose run is `run` (NotFoundError if there is no such RUN).
+  std::int64_t count_datasets(const std::string& run);
 
   // ---- datastore records and trash
   void insert_stored_files(const std::vector<StoredFile>& files);
