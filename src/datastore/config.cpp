@@ -432,7 +432,10 @@ Config Config::from_python(std::string_view text, const std::string& source) {
                          printable(digits), kConfigFormatVersion));
       continue;
     }
-    if (line.empty() || line[0] == '#' || line.rfind("import ", 0) == 0 || line.rfind("from ", 0) == 0) continue;
+    // pex_config's own lines: imports and the check of the config's Python class.
+    if (line.empty() || line[0] == '#' || line.rfind("import ", 0) == 0 || line.rfind("from ", 0) == 0 ||
+        line.rfind("assert ", 0) == 0)
+      continue;
     if (line.rfind("config.", 0) != 0)
       fail(fmt::format("'{}' is not a `config.NAME=VALUE` setting", printable(line)));
     const std::size_t eq = assignment(line);

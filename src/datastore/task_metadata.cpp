@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -78,6 +80,59 @@ void append_metadata(std::string& out, const TaskMetadata& m) {
   out += "}}";
 }
 
+// nlohmann reads neither a number too large for a double (1e999, what we write for an
+// infinity) nor the NaN, Infinity and -Infinity that Python's json writes. Outside strings,
+// those tokens become marker strings, which scalar_of() turns back into doubles.
+constexpr std::string_view kPlusInfinity = "\x01+inf";
+constexpr std::string_view kMinusInfinity = "\x01-inf";
+constexpr std::string_view kNotANumber = "\x01nan";
+
+std::string mark_non_finite(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[i + 1];
+        i += 2;
+        continue;
+      }
+      if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c != '-' && c != 'N' && c != 'I' && !std::isdigit(static_cast<unsigned char>(c))) {
+      out += c;
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '.' ||
+                               text[j] == '+' || text[j] == '-'))
+      ++j;
+    const std::string token(text.substr(i, j - i));
+    std::string_view marker;
+    if (token == "NaN") {
+      marker = kNotANumber;
+    } else if (token == "Infinity") {
+      marker = kPlusInfinity;
+    } else if (token == "-Infinity") {
+      marker = kMinusInfinity;
+    } else {
+      char* end = nullptr;
+      const double d = std::strtod(token.c_str(), &end);
+      if (end == token.c_str() + token.size() && std::isinf(d)) marker = d > 0 ? kPlusInfinity : kMinusInfinity;
+    }
+    out += marker.empty() ? token : Json(std::string(marker)).dump();
+    i = j;
+  }
+  return out;
+}
+
 std::optional<TaskMetadata::Scalar> scalar_of(const Json& j) {
   switch (j.type()) {
     case Json::value_t::boolean: return j.get<bool>();
@@ -88,7 +143,13 @@ std::optional<TaskMetadata::Scalar> scalar_of(const Json& j) {
       return static_cast<std::int64_t>(u);
     }
     case Json::value_t::number_float: return j.get<double>();
-    case Json::value_t::string: return j.get<std::string>();
+    case Json::value_t::string: {
+      const auto& text = j.get_ref<const std::string&>();
+      if (text == kPlusInfinity) return std::numeric_limits<double>::infinity();
+      if (text == kMinusInfinity) return -std::numeric_limits<double>::infinity();
+      if (text == kNotANumber) return std::numeric_limits<double>::quiet_NaN();
+      return text;
+    }
     case Json::value_t::null: return std::numeric_limits<double>::quiet_NaN();
     default: return std::nullopt;
   }
@@ -146,7 +207,7 @@ std::string TaskMetadata::to_json() const {
 TaskMetadata TaskMetadata::from_json(std::string_view text, const std::string& source) {
   Json j;
   try {
-    j = Json::parse(text);
+    j = Json::parse(mark_non_finite(text));
   } catch (const Json::exception& e) {
     throw InvalidArgumentError(fmt::format("{} is not valid JSON: {}", source, e.what()));
   }

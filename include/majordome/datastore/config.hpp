@@ -84,8 +84,8 @@ class Config {
 
   // The file text: a version comment line, then `config.NAME=VALUE` per setting, in order.
   std::string to_python() const;
-  // Reads that text or a file pex_config wrote: `import`/`from` lines, comments and blank
-  // lines are skipped; a value may continue over lines while brackets are open. Other
+  // Reads that text or a file pex_config wrote: `import`/`from` lines, `assert` lines (its
+  // check of the config's Python class), comments and blank lines are skipped; a value may continue over lines while brackets are open. Other
   // statements (`config.x.retarget(...)`) → InvalidArgumentError naming `source` and the
   // line; so does a newer format version.
   static Config from_python(std::string_view text, const std::string& source = "config");

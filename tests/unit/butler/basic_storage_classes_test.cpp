@@ -146,9 +146,13 @@ TEST_P(BasicStorageClassesTest, TaskMetadataRoundTripsAsRubinsJson) {
   // What Rubin's pydantic model writes (spaces, NaN as null, arbitrary key order).
   replace_file(*b, ref,
                R"({"metadata": {"calibrate": {"arrays": {"ids": [1, 2]}, "scalars": {"n": 7, "x": null},
-                   "metadata": {}}}, "scalars": {"t": 0.25}, "arrays": {}})");
+                   "metadata": {}}}, "scalars": {"t": 0.25, "big": -Infinity, "nan": NaN, "s": "NaN -1e999"},
+                   "arrays": {}})");
   const TaskMetadata rubin = b->get_as<TaskMetadata>(ref);
   EXPECT_EQ(std::get<double>(rubin.scalars.at("t")), 0.25);
+  EXPECT_EQ(std::get<double>(rubin.scalars.at("big")), -std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(std::get<double>(rubin.scalars.at("nan"))));
+  EXPECT_EQ(std::get<std::string>(rubin.scalars.at("s")), "NaN -1e999");
   EXPECT_EQ(std::get<std::int64_t>(rubin.metadata.at("calibrate").scalars.at("n")), 7);
   EXPECT_TRUE(std::isnan(std::get<double>(rubin.metadata.at("calibrate").scalars.at("x"))));
   EXPECT_EQ(rubin.metadata.at("calibrate").arrays.at("ids").size(), 2u);
