@@ -113,6 +113,10 @@ ButlerLogRecords ButlerLogRecords::from_json(std::string_view text, const std::s
         from_list(whole.begin().value());
         return out;
       }
+      if (whole.is_object()) {  // one record, maybe spread over lines
+        out.records.push_back(from_value(whole, source));
+        return out;
+      }
     }
   }
   // One record per line.

@@ -3,7 +3,8 @@
 //
 // One ButlerLogRecord per message with Rubin's fields. The file is JSON, one record per line
 // (what Rubin writes today); Rubin's older form, one JSON list of the records (or
-// {"__root__": [...]}), is read too (docs/formats/storage_classes.md, "ButlerLogRecords").
+// {"__root__": [...]}) and a file of one record are read too (docs/formats/storage_classes.md,
+// "ButlerLogRecords").
 //
 // Value types; thread-compatible.
 #pragma once

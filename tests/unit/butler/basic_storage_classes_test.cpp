@@ -204,7 +204,7 @@ TEST_P(BasicStorageClassesTest, ButlerLogRecordsReadRubinsListForms) {
       R"({"name": "lsst.a", "asctime": "2024-01-01T00:00:00Z", "message": "m1", "levelno": 10,
           "levelname": "DEBUG", "filename": "a.py", "pathname": "/a.py", "lineno": 1, "funcName": null,
           "process": 1, "processName": "MainProcess", "exc_info": null, "MDC": {}})";
-  for (const std::string& text : {"[" + record + ", " + record + "]", R"({"__root__": [)" + record + "]}"}) {
+  for (const std::string& text : {"[" + record + ", " + record + "]", R"({"__root__": [)" + record + "]}", record}) {
     replace_file(*b, ref, text);
     const auto log = b->get_as<ButlerLogRecords>(ref);
     ASSERT_FALSE(log.records.empty()) << text;
