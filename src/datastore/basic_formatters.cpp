@@ -1,5 +1,6 @@
-// Formatters for the storage classes every module knows: StructuredDataDict and Packages,
-// both stored as YAML (docs/formats/structured_data.md).
+// Formatters for the storage classes every module knows (docs/formats/storage_classes.md):
+// StructuredDataDict and Packages (YAML), Config (pex_config's Python text), TaskMetadata and
+// ButlerLogRecords (Rubin's JSON).
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -12,7 +13,10 @@
 #include <fmt/format.h>
 
 #include "majordome/core/error.hpp"
+#include "majordome/datastore/butler_log_records.hpp"
+#include "majordome/datastore/config.hpp"
 #include "majordome/datastore/formatter.hpp"
+#include "majordome/datastore/task_metadata.hpp"
 
 namespace majordome::datastore {
 
@@ -156,6 +160,8 @@ void no_component(const StorageClass& sc, const ReadRequest& request) {
     throw InvalidArgumentError(fmt::format("storage class {} takes no read parameters", sc.name));
 }
 
+InMemoryDataset read_task_metadata(const std::filesystem::path& path);
+
 class StructuredDataFormatter final : public Formatter {
  public:
   std::string_view name() const override { return "majordome.datastore.YamlFormatter"; }
@@ -170,6 +176,8 @@ class StructuredDataFormatter final : public Formatter {
   InMemoryDataset read(const std::filesystem::path& path, const StorageClass& sc,
                        const ReadRequest& request) const override {
     no_component(sc, request);
+    // Rubin records TaskMetadata files with its generic JsonFormatter, aliased to this one.
+    if (sc.name == "TaskMetadata") return read_task_metadata(path);
     return InMemoryDataset::own(to_json(load_yaml(path)));
   }
 };
@@ -198,6 +206,80 @@ class PackagesFormatter final : public Formatter {
   }
 };
 
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw NotFoundError(fmt::format("cannot open {}", path.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw IoError(fmt::format("cannot read {}", path.string()));
+  return text.str();
+}
+
+InMemoryDataset read_task_metadata(const std::filesystem::path& path) {
+  try {
+    return InMemoryDataset::own(TaskMetadata::from_json(read_text(path), path.string()));
+  } catch (const InvalidArgumentError& e) {
+    throw CorruptFileError(e.what());
+  }
+}
+
+// pex_config's saved form: `config.NAME=VALUE` lines (config.hpp).
+class ConfigFormatter final : public Formatter {
+ public:
+  std::string_view name() const override { return "majordome.datastore.ConfigFormatter"; }
+  std::string_view extension() const override { return ".py"; }
+  void write(const InMemoryDataset& object, const std::filesystem::path& path) const override {
+    const auto* value = object.as<Config>();
+    if (!value) throw InvalidArgumentError("Config datasets are datastore::Config objects");
+    write_text(path, value->to_python());
+  }
+  InMemoryDataset read(const std::filesystem::path& path, const StorageClass& sc,
+                       const ReadRequest& request) const override {
+    no_component(sc, request);
+    try {
+      return InMemoryDataset::own(Config::from_python(read_text(path), path.string()));
+    } catch (const InvalidArgumentError& e) {
+      throw CorruptFileError(e.what());
+    }
+  }
+};
+
+class TaskMetadataFormatter final : public Formatter {
+ public:
+  std::string_view name() const override { return "majordome.datastore.TaskMetadataFormatter"; }
+  std::string_view extension() const override { return ".json"; }
+  void write(const InMemoryDataset& object, const std::filesystem::path& path) const override {
+    const auto* value = object.as<TaskMetadata>();
+    if (!value) throw InvalidArgumentError("TaskMetadata datasets are datastore::TaskMetadata objects");
+    write_text(path, value->to_json() + "\n");
+  }
+  InMemoryDataset read(const std::filesystem::path& path, const StorageClass& sc,
+                       const ReadRequest& request) const override {
+    no_component(sc, request);
+    return read_task_metadata(path);
+  }
+};
+
+class ButlerLogRecordsFormatter final : public Formatter {
+ public:
+  std::string_view name() const override { return "majordome.datastore.ButlerLogRecordsFormatter"; }
+  std::string_view extension() const override { return ".json"; }
+  void write(const InMemoryDataset& object, const std::filesystem::path& path) const override {
+    const auto* value = object.as<ButlerLogRecords>();
+    if (!value) throw InvalidArgumentError("ButlerLogRecords datasets are datastore::ButlerLogRecords objects");
+    write_text(path, value->to_json_lines());
+  }
+  InMemoryDataset read(const std::filesystem::path& path, const StorageClass& sc,
+                       const ReadRequest& request) const override {
+    no_component(sc, request);
+    try {
+      return InMemoryDataset::own(ButlerLogRecords::from_json(read_text(path), path.string()));
+    } catch (const InvalidArgumentError& e) {
+      throw CorruptFileError(e.what());
+    }
+  }
+};
+
 }  // namespace
 
 void add_basic_formatters(FormatterRegistry& registry) {
@@ -208,6 +290,16 @@ void add_basic_formatters(FormatterRegistry& registry) {
   registry.add_storage_class({"Integer", typeid(std::int64_t), "std::int64_t", {}, {}});
   registry.add_formatter(std::make_shared<StructuredDataFormatter>(), {"StructuredDataDict"});
   registry.add_formatter(std::make_shared<PackagesFormatter>(), {"Packages"});
+  registry.add_storage_class({"Config", typeid(Config), "majordome::datastore::Config", {}, {}});
+  registry.add_storage_class({"TaskMetadata", typeid(TaskMetadata), "majordome::datastore::TaskMetadata", {}, {}});
+  registry.add_storage_class(
+      {"ButlerLogRecords", typeid(ButlerLogRecords), "majordome::datastore::ButlerLogRecords", {}, {}});
+  registry.add_formatter(std::make_shared<ConfigFormatter>(), {"Config"});
+  registry.add_formatter(std::make_shared<TaskMetadataFormatter>(), {"TaskMetadata"});
+  registry.add_formatter(std::make_shared<ButlerLogRecordsFormatter>(), {"ButlerLogRecords"});
+  registry.add_alias("lsst.pipe.base.formatters.pexConfig.PexConfigFormatter", "majordome.datastore.ConfigFormatter");
+  registry.add_alias("lsst.daf.butler.formatters.logs.ButlerLogRecordsFormatter",
+                     "majordome.datastore.ButlerLogRecordsFormatter");
   registry.add_alias("lsst.daf.butler.formatters.yaml.YamlFormatter", "majordome.datastore.YamlFormatter");
   registry.add_alias("lsst.daf.butler.formatters.json.JsonFormatter", "majordome.datastore.YamlFormatter");
 }

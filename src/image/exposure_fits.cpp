@@ -99,12 +99,12 @@ using detail::read_components;
 using detail::read_xy0;
 using detail::write_components;
 
-Header pixel_header(const Exposure& e, const char* extname) {
+// `components` gives the WCS (and everything but the pixels), `xy0` the pixels' origin.
+Header pixel_header(const Exposure& components, Point2I xy0, const char* extname) {
   Header h;
   h.set("EXTNAME", extname);
   h.set("EXTTYPE", extname, "as afw");
-  const Point2I xy0 = e.bbox().min();
-  if (e.wcs()) h.merge(e.wcs()->shifted(xy0.x, xy0.y).to_header());
+  if (components.wcs()) h.merge(components.wcs()->shifted(xy0.x, xy0.y).to_header());
   h.merge(detail::xy0_cards(xy0));
   return h;
 }
@@ -119,10 +119,15 @@ ExposureWriteOptions ExposureWriteOptions::lossless() {
   return o;
 }
 
-void write_exposure_file(const std::filesystem::path& path, const Exposure& exposure,
-                    const ExposureWriteOptions& options) {
+namespace {
+
+// The file of an Exposure (T = float) or an ExposureI (T = int32): `components` gives
+// everything but the pixels.
+template <typename T>
+void write_planes(const std::filesystem::path& path, const Exposure& components, const Image<T>& image,
+                  const Mask& mask, const Image<VariancePixel>& variance, const ExposureWriteOptions& options) {
   std::optional<Catalog> psf_table;
-  if (const auto& psf = exposure.psf()) {
+  if (const auto& psf = components.psf()) {
     psf_table = psf->to_catalog();
     if (psf->persistence_name().empty() || !psf_table) {
       throw UnsupportedError(path.string() +
@@ -130,33 +135,43 @@ void write_exposure_file(const std::filesystem::path& path, const Exposure& expo
     }
     psf_table->metadata().set("PSFTYPE", psf->persistence_name());
   }
-  {
-    FitsFile f(path, FitsMode::kCreate);
-    Header primary;
-    for (const auto& card : exposure.metadata()) {
-      if (card.is_commentary() ||
-          (!is_structural_keyword(card.keyword) && !is_reserved_primary_keyword(card.keyword))) {
-        primary.append(card);
-      }
+  const Point2I xy0 = image.bbox().min();
+  FitsFile f(path, FitsMode::kCreate);
+  Header primary;
+  for (const auto& card : components.metadata()) {
+    if (card.is_commentary() ||
+        (!is_structural_keyword(card.keyword) && !is_reserved_primary_keyword(card.keyword))) {
+      primary.append(card);
     }
-    primary.set(kVersionKey, kExposureFormatVersion, "majordome Exposure format version");
-    primary.set(kKindKey, "EXPOSURE", "majordome file kind");
-    write_components(exposure, primary);
-    f.write_empty_image(primary);
-
-    Header image_header = pixel_header(exposure, "IMAGE");
-    f.write_image(exposure.image(), image_header, options.image);
-
-    Header mask_header = pixel_header(exposure, "MASK");
-    for (const auto& [bit, name] : exposure.mask().planes().entries()) {
-      mask_header.set("MP_" + name, bit, "mask plane bit");
-    }
-    f.write_image<MaskPixel>(exposure.mask(), mask_header, options.mask);
-
-    f.write_image(exposure.variance(), pixel_header(exposure, "VARIANCE"), options.variance);
-    if (psf_table) f.write_catalog(*psf_table, "PSF");
-    f.close();
   }
+  primary.set(kVersionKey, kExposureFormatVersion, "majordome Exposure format version");
+  primary.set(kKindKey, "EXPOSURE", "majordome file kind");
+  write_components(components, primary);
+  f.write_empty_image(primary);
+
+  f.write_image(image, pixel_header(components, xy0, "IMAGE"), options.image);
+
+  Header mask_header = pixel_header(components, xy0, "MASK");
+  for (const auto& [bit, name] : mask.planes().entries()) {
+    mask_header.set("MP_" + name, bit, "mask plane bit");
+  }
+  f.write_image<MaskPixel>(mask, mask_header, options.mask);
+
+  f.write_image(variance, pixel_header(components, xy0, "VARIANCE"), options.variance);
+  if (psf_table) f.write_catalog(*psf_table, "PSF");
+  f.close();
+}
+
+}  // namespace
+
+void write_exposure_file(const std::filesystem::path& path, const Exposure& exposure,
+                         const ExposureWriteOptions& options) {
+  write_planes(path, exposure, exposure.image(), exposure.mask(), exposure.variance(), options);
+}
+
+void write_exposure_file(const std::filesystem::path& path, const ExposureI& exposure,
+                         const ExposureWriteOptions& options) {
+  write_planes(path, exposure.components(), exposure.image(), exposure.mask(), exposure.variance(), options);
 }
 
 void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
@@ -342,6 +357,11 @@ Image<float> ExposureReader::image(const std::optional<Box2I>& bbox) {
   return read_plane<float>(image_hdu_, bbox);
 }
 
+Image<std::int32_t> ExposureReader::image_i(const std::optional<Box2I>& bbox) {
+  image_header();
+  return read_plane<std::int32_t>(image_hdu_, bbox);
+}
+
 Mask ExposureReader::mask(const std::optional<Box2I>& bbox) {
   if (mask_hdu_ < 0) mask_hdu_ = find_pixel_hdu(file_, "MASK", 2);
   Image<MaskPixel> pixels = read_plane<MaskPixel>(mask_hdu_, bbox);
@@ -378,6 +398,20 @@ Exposure ExposureReader::read(const ExposureReadOptions& options) {
   exposure.set_masked_image(MaskedImage<float>(pixels, std::move(mask_plane), variance_plane));
   exposure.set_wcs(wcs());
   exposure.set_psf(psf(options.psf_readers));
+  return exposure;
+}
+
+ExposureI ExposureReader::read_i(const ExposureReadOptions& options) {
+  Image<std::int32_t> pixels = image_i(options.bbox);
+  Mask mask_plane = mask(options.bbox);
+  Image<VariancePixel> variance_plane = variance(options.bbox);
+  if (mask_plane.bbox() != pixels.bbox() || variance_plane.bbox() != pixels.bbox()) {
+    throw CorruptFileError(name_ + ": the image, mask and variance HDUs differ in size");
+  }
+  ExposureI exposure(std::move(pixels), std::move(mask_plane), std::move(variance_plane));
+  exposure.components() = components_.clone();
+  exposure.components().set_wcs(wcs());
+  exposure.components().set_psf(psf(options.psf_readers));
   return exposure;
 }
 

@@ -11,9 +11,11 @@
 #include "exposure_keywords.hpp"
 #include "fits_cards.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/image/background.hpp"
 #include "majordome/image/catalog.hpp"
 #include "majordome/image/exposure.hpp"
 #include "majordome/image/exposure_fits.hpp"
+#include "majordome/image/exposure_i.hpp"
 #include "majordome/image/fits_file.hpp"
 
 namespace majordome::image {
@@ -54,24 +56,34 @@ std::vector<std::string> columns_parameter(const ReadRequest& request) {
   throw InvalidArgumentError(fmt::format("storage class {} has no component '{}'", sc.name, component));
 }
 
-// ---- ExposureF
+// ---- ExposureF, Exposure, ExposureI
 
 class ExposureFormatter final : public Formatter {
  public:
   std::string_view name() const override { return "majordome.image.ExposureFormatter"; }
   std::string_view extension() const override { return ".fits"; }
   void write(const InMemoryDataset& object, const fs::path& path) const override {
-    write_exposure_file(path, object_as<Exposure>(object, "image::Exposure"));
+    if (const auto* integer = object.as<ExposureI>()) {
+      write_exposure_file(path, *integer);
+      return;
+    }
+    if (!object.holds<Exposure>())
+      throw InvalidArgumentError("this formatter writes image::Exposure and image::ExposureI objects");
+    write_exposure_file(path, *object.as<Exposure>());
   }
+  // The storage class decides the pixel type of the image read (ExposureI: int32).
   InMemoryDataset read(const fs::path& path, const StorageClass& sc, const ReadRequest& request) const override {
     ExposureReader reader(path);
     const auto bbox = bbox_parameter(request);
     const std::string& c = request.component;
+    const bool integer = sc.name == "ExposureI";
     if (c.empty()) {
       ExposureReadOptions options;
       options.bbox = bbox;
+      if (integer) return InMemoryDataset::own(reader.read_i(options));
       return InMemoryDataset::own(reader.read(options));
     }
+    if (c == "image" && integer) return InMemoryDataset::own(reader.image_i(bbox));
     if (c == "image") return InMemoryDataset::own(reader.image(bbox));
     if (c == "mask") return InMemoryDataset::own(reader.mask(bbox));
     if (c == "variance") return InMemoryDataset::own(reader.variance(bbox));
@@ -287,6 +299,23 @@ class ComponentFormatter final : public Formatter {
   }
 };
 
+// ---- Background: a list of binned models (background.hpp)
+
+class BackgroundFormatter final : public Formatter {
+ public:
+  std::string_view name() const override { return "majordome.image.BackgroundFormatter"; }
+  std::string_view extension() const override { return ".fits"; }
+  void write(const InMemoryDataset& object, const fs::path& path) const override {
+    write_background_file(path, object_as<BackgroundList>(object, "image::BackgroundList"));
+  }
+  InMemoryDataset read(const fs::path& path, const StorageClass& sc, const ReadRequest& request) const override {
+    if (!request.component.empty()) unknown_component(sc, request.component);
+    if (!request.parameters.empty())
+      throw InvalidArgumentError(fmt::format("storage class {} takes no read parameters", sc.name));
+    return InMemoryDataset::own(read_background(path));
+  }
+};
+
 template <class T>
 StorageClass storage_class(std::string name, std::string cpp_type, std::map<std::string, std::string> components = {},
                            std::vector<std::string> parameters = {}) {
@@ -296,19 +325,26 @@ StorageClass storage_class(std::string name, std::string cpp_type, std::map<std:
 }  // namespace
 
 void add_formatters(datastore::FormatterRegistry& registry) {
-  registry.add_storage_class(storage_class<Exposure>("ExposureF", "majordome::image::Exposure",
-                                                     {{"image", "ImageF"},
-                                                      {"mask", "MaskX"},
-                                                      {"variance", "ImageF"},
-                                                      {"wcs", "Wcs"},
-                                                      {"psf", "Psf"},
-                                                      {"photoCalib", "PhotoCalib"},
-                                                      {"visitInfo", "VisitInfo"},
-                                                      {"filter", "FilterLabel"},
-                                                      {"detector", "Detector"},
-                                                      {"bbox", "Box2I"},
-                                                      {"metadata", "PropertyList"}},
-                                                     {"bbox"}));
+  auto exposure_components = [](const char* image_class) {
+    return std::map<std::string, std::string>{{"image", image_class},
+                                              {"mask", "MaskX"},
+                                              {"variance", "ImageF"},
+                                              {"wcs", "Wcs"},
+                                              {"psf", "Psf"},
+                                              {"photoCalib", "PhotoCalib"},
+                                              {"visitInfo", "VisitInfo"},
+                                              {"filter", "FilterLabel"},
+                                              {"detector", "Detector"},
+                                              {"bbox", "Box2I"},
+                                              {"metadata", "PropertyList"}};
+  };
+  // Rubin's `Exposure` is the parent class of ExposureF/I/U; ours holds float pixels, as ExposureF.
+  for (const char* name : {"ExposureF", "Exposure"})
+    registry.add_storage_class(
+        storage_class<Exposure>(name, "majordome::image::Exposure", exposure_components("ImageF"), {"bbox"}));
+  registry.add_storage_class(
+      storage_class<ExposureI>("ExposureI", "majordome::image::ExposureI", exposure_components("ImageI"), {"bbox"}));
+  registry.add_storage_class(storage_class<BackgroundList>("Background", "majordome::image::BackgroundList"));
   registry.add_storage_class(storage_class<Image<float>>("ImageF", "majordome::image::Image<float>", {}, {"bbox"}));
   registry.add_storage_class(storage_class<Image<double>>("ImageD", "majordome::image::Image<double>", {}, {"bbox"}));
   registry.add_storage_class(storage_class<Image<std::int32_t>>("ImageI", "majordome::image::Image<int32_t>", {}, {"bbox"}));
@@ -326,7 +362,8 @@ void add_formatters(datastore::FormatterRegistry& registry) {
   registry.add_storage_class(storage_class<Box2I>("Box2I", "majordome::image::Box2I"));
   registry.add_storage_class(storage_class<Header>("PropertyList", "majordome::image::Header"));
 
-  registry.add_formatter(std::make_shared<ExposureFormatter>(), {"ExposureF"});
+  registry.add_formatter(std::make_shared<ExposureFormatter>(), {"ExposureF", "Exposure", "ExposureI"});
+  registry.add_formatter(std::make_shared<BackgroundFormatter>(), {"Background"});
   registry.add_formatter(std::make_shared<ImageFormatter>(), {"ImageF", "ImageD", "ImageI", "ImageU", "MaskX"});
   registry.add_formatter(std::make_shared<CatalogFormatter>(),
                          {"SourceCatalog", "SimpleCatalog", "ArrowAstropy", "DataFrame", "ArrowTable", "AstropyTable"});

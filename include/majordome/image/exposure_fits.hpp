@@ -3,7 +3,8 @@
 // Layout (format version kExposureFormatVersion; docs/formats/exposure.md is the spec):
 //   HDU 0  primary, no data: MJDFMTV (format version), MJDKIND = 'EXPOSURE', the
 //          component keywords (FLT_*, PC_*, VI_*, DET_*) and the metadata cards;
-//   HDU 1  EXTNAME 'IMAGE'    float32, WCS keywords, xy0 (LTV1/2 and CRVAL1A/2A);
+//   HDU 1  EXTNAME 'IMAGE'    float32 (int32 for an ExposureI), WCS keywords, xy0 (LTV1/2
+//          and CRVAL1A/2A);
 //   HDU 2  EXTNAME 'MASK'     uint32, mask planes as MP_<NAME> = bit, WCS, xy0;
 //   HDU 3  EXTNAME 'VARIANCE' float32, WCS, xy0;
 //   HDU 4  EXTNAME 'PSF'      optional BINTABLE from Psf::to_catalog().
@@ -25,6 +26,7 @@
 #include "majordome/image/box.hpp"
 #include "majordome/image/catalog.hpp"
 #include "majordome/image/exposure.hpp"
+#include "majordome/image/exposure_i.hpp"
 #include "majordome/image/fits_file.hpp"
 #include "majordome/image/header.hpp"
 #include "majordome/image/psf.hpp"
@@ -62,6 +64,9 @@ void write_exposure(const std::filesystem::path& path, const Exposure& exposure,
 // formatter writing to the datastore's temporary name). Throws as write_exposure.
 void write_exposure_file(const std::filesystem::path& path, const Exposure& exposure,
                          const ExposureWriteOptions& options = {});
+// The same for an ExposureI (the IMAGE HDU holds 32-bit integers, BITPIX = 32).
+void write_exposure_file(const std::filesystem::path& path, const ExposureI& exposure,
+                         const ExposureWriteOptions& options = {});
 
 // Reads an Exposure file part by part. Each accessor reads only what it needs: the
 // components from the primary header, the bbox and WCS from the IMAGE header, the PSF
@@ -83,9 +88,13 @@ class ExposureReader {
   const Header& metadata() const { return components_.metadata(); }
   // `bbox` in parent pixels, inside bbox() (InvalidArgumentError otherwise).
   Image<float> image(const std::optional<Box2I>& bbox = {});
+  // The IMAGE HDU as 32-bit integers (an ExposureI's pixels; other types converted by cfitsio).
+  Image<std::int32_t> image_i(const std::optional<Box2I>& bbox = {});
   Mask mask(const std::optional<Box2I>& bbox = {});
   Image<VariancePixel> variance(const std::optional<Box2I>& bbox = {});
   Exposure read(const ExposureReadOptions& options = {});
+  // The file as an ExposureI.
+  ExposureI read_i(const ExposureReadOptions& options = {});
 
  private:
   const Header& image_header();

@@ -9,8 +9,10 @@
 
 #include "butler_repo_fixture.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/image/background.hpp"
 #include "majordome/image/catalog.hpp"
 #include "majordome/image/exposure.hpp"
+#include "majordome/image/exposure_i.hpp"
 #include "majordome/image/fits_file.hpp"
 #include "test_support.hpp"
 
@@ -73,7 +75,8 @@ class ImageFormattersTest : public majordome::testing::ButlerRepoTest {
     for (auto [name, sc] : std::vector<std::pair<const char*, const char*>>{
              {"calexp", "ExposureF"}, {"picture", "ImageF"}, {"counts", "ImageU"}, {"flags", "MaskX"},
              {"src", "SourceCatalog"}, {"table", "ArrowAstropy"}, {"solution", "Wcs"}, {"zp", "PhotoCalib"},
-             {"info", "VisitInfo"}, {"model", "Psf"}, {"box", "Box2I"}, {"header", "PropertyList"}})
+             {"info", "VisitInfo"}, {"model", "Psf"}, {"box", "Box2I"}, {"header", "PropertyList"},
+             {"counts_exp", "ExposureI"}, {"generic", "Exposure"}, {"sky", "Background"}})
       r.register_dataset_type({name, group, sc, false});
     return b;
   }
@@ -222,6 +225,144 @@ TEST_P(ImageFormattersTest, StandaloneComponentsRoundTrip) {
   EXPECT_EQ(b->get_as<Box2I>("box", kDetector1, {"run"}), Box2I({3, 4}, {5, 6}));
   b->put(e.metadata(), "header", kDetector1, "run");
   EXPECT_EQ(b->get_as<Header>("header", kDetector1, {"run"}).get_string("OBJECT"), "STRIPE82L");
+}
+
+std::string file_bytes(Butler& b, const butler::DatasetRef& ref) {
+  std::ifstream in(b.get_uri(ref).substr(7), std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+ExposureI make_exposure_i(Box2I bbox) {
+  ExposureI e(bbox);
+  for (int y = 0; y < e.height(); ++y)
+    for (int x = 0; x < e.width(); ++x) {
+      e.image()(x, y) = 2'000'000'000 - 40'000 * y + 17 * x;  // beyond float's 24-bit mantissa
+      e.variance()(x, y) = 1.5F + static_cast<float>(x);
+    }
+  e.mask().set_bits(Box2I({bbox.min_x() + 1, bbox.min_y() + 2}, {3, 1}), e.mask().get_bitmask("BAD"));
+  const Exposure with = make_exposure(bbox);
+  e.components().set_wcs(with.wcs());
+  e.components().set_photo_calib(with.photo_calib());
+  e.components().set_filter(with.filter());
+  e.components().metadata().set("OBJECT", "COUNTS");
+  return e;
+}
+
+TEST_P(ImageFormattersTest, ExposureIKeepsIntegerPixelsAndComponents) {
+  auto b = open_with_types();
+  const ExposureI e = make_exposure_i(Box2I({-5, 10}, {12, 9}));
+  auto ref = b->put(e, "counts_exp", kDetector1, "run");
+  const ExposureI r = b->get_as<ExposureI>(ref);
+  ASSERT_EQ(r.bbox(), e.bbox());
+  for (int y = 0; y < e.height(); ++y)
+    for (int x = 0; x < e.width(); ++x) {
+      ASSERT_EQ(r.image()(x, y), e.image()(x, y));
+      ASSERT_EQ(r.mask()(x, y), e.mask()(x, y));
+      ASSERT_EQ(r.variance()(x, y), e.variance()(x, y));
+    }
+  EXPECT_EQ(r.components().photo_calib(), e.components().photo_calib());
+  EXPECT_EQ(r.components().filter(), e.components().filter());
+  EXPECT_EQ(r.components().metadata().get_string("OBJECT"), "COUNTS");
+  ASSERT_TRUE(r.components().wcs());
+  EXPECT_NEAR(r.components().wcs()->pixel_to_sky(1.0, 12.0).ra_deg, e.components().wcs()->pixel_to_sky(1.0, 12.0).ra_deg,
+              1e-10);
+  // The image component is an ImageI; a bbox reads part of it.
+  const Box2I part({-3, 12}, {4, 3});
+  const auto image = b->get_as<Image<std::int32_t>>("counts_exp.image", kDetector1, {"run"}, {{"bbox", part}});
+  ASSERT_EQ(image.bbox(), part);
+  EXPECT_EQ(image.at({-3, 12}), e.image().at({-3, 12}));
+  EXPECT_EQ(b->get_as<Box2I>("counts_exp.bbox", kDetector1, {"run"}), e.bbox());
+  // The file is an Exposure file whose IMAGE HDU holds 32-bit integers.
+  FitsFile f(b->get_uri(ref).substr(7), FitsMode::kRead);
+  f.move_to_extname("IMAGE");
+  EXPECT_EQ(f.image_info().bitpix, 32);
+  // Byte-stable: the same object put again makes the same file.
+  EXPECT_EQ(file_bytes(*b, ref), file_bytes(*b, b->put(e, "counts_exp", kDetector1, "run2")));
+}
+
+TEST_P(ImageFormattersTest, ExposureIsRubinsNameForTheFloatExposure) {
+  auto b = open_with_types();
+  const Exposure e = make_exposure(Box2I({0, 0}, {10, 6}));
+  auto ref = b->put(e, "generic", kDetector1, "run");
+  const Exposure r = b->get_as<Exposure>(ref);
+  EXPECT_EQ(r.image().at({4, 5}), e.image().at({4, 5}));
+  EXPECT_EQ(b->get_as<FilterLabel>("generic.filter", kDetector1, {"run"}), *e.filter());
+  // An ExposureI is not an Exposure.
+  EXPECT_THROW(b->put(make_exposure_i(Box2I({0, 0}, {2, 2})), "generic", kDetector1, "run2"), InvalidArgumentError);
+}
+
+BackgroundList make_background() {
+  BackgroundModel sky;
+  sky.bbox = Box2I({100, 200}, {64, 48});
+  sky.values = Image<float>(4, 3);
+  sky.variance = Image<float>(4, 3);
+  for (int j = 0; j < 3; ++j)
+    for (int i = 0; i < 4; ++i) {
+      sky.values(i, j) = 1000.0F + 10.0F * static_cast<float>(i) + 3.0F * static_cast<float>(j * j);
+      sky.variance(i, j) = 2.0F + static_cast<float>(i + j);
+    }
+  sky.interpolation = BackgroundInterpolation::kNaturalSpline;
+  BackgroundModel offset;
+  offset.bbox = sky.bbox;
+  offset.values = Image<float>(1, 1, -12.5F);
+  offset.interpolation = BackgroundInterpolation::kConstant;
+  return BackgroundList({sky, offset});
+}
+
+TEST_P(ImageFormattersTest, BackgroundListRoundTripsAndEvaluatesTheSame) {
+  auto b = open_with_types();
+  const BackgroundList list = make_background();
+  auto ref = b->put(list, "sky", kDetector1, "run");
+  const BackgroundList r = b->get_as<BackgroundList>(ref);
+  EXPECT_EQ(r, list);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r.models()[1].variance.empty());
+  const Image<float> want = list.evaluate();
+  const Image<float> got = r.evaluate();
+  ASSERT_EQ(got.bbox(), Box2I({100, 200}, {64, 48}));
+  for (int y = 0; y < got.height(); ++y)
+    for (int x = 0; x < got.width(); ++x) ASSERT_EQ(got(x, y), want(x, y));
+  EXPECT_EQ(file_bytes(*b, ref), file_bytes(*b, b->put(list, "sky", kDetector1, "run2")));
+}
+
+TEST(BackgroundModel, InterpolatesThroughTheBinCentres) {
+  BackgroundModel m;
+  m.bbox = Box2I({10, 20}, {60, 50});  // bins of 10 × 10 pixels, centres at 14.5, 24.5, …
+  m.values = Image<float>(6, 5);
+  for (int j = 0; j < 5; ++j)
+    for (int i = 0; i < 6; ++i) m.values(i, j) = static_cast<float>(5 * i + 7 * j);  // a plane
+  EXPECT_EQ(m.bin_box(1, 2), Box2I({20, 40}, {10, 10}));
+  for (auto style : {BackgroundInterpolation::kLinear, BackgroundInterpolation::kNaturalSpline,
+                     BackgroundInterpolation::kAkimaSpline}) {
+    m.interpolation = style;
+    const Image<float> full = m.evaluate();
+    ASSERT_EQ(full.bbox(), m.bbox);
+    // A plane is reproduced exactly by every style, also beyond the outermost centres.
+    for (int y = 20; y < 70; ++y)
+      for (int x = 10; x < 70; ++x)
+        ASSERT_NEAR(full.at({x, y}), 5.0 * (x - 14.5) / 10.0 + 7.0 * (y - 24.5) / 10.0, 1e-3)
+            << background_interpolation_name(style) << " at " << x << ", " << y;
+  }
+  m.interpolation = BackgroundInterpolation::kConstant;
+  const Image<float> steps = m.evaluate();
+  EXPECT_EQ(steps.at({10, 20}), 0.0F);
+  EXPECT_EQ(steps.at({29, 20}), 5.0F);
+  EXPECT_EQ(steps.at({69, 69}), 25.0F + 28.0F);
+  // A spline passes through every bin value at its centre.
+  for (int j = 0; j < 5; ++j)
+    for (int i = 0; i < 6; ++i) m.values(i, j) = static_cast<float>((i * 37 + j * 11) % 9);
+  m.bbox = Box2I({0, 0}, {66, 55});  // bins of 11 × 11: centres on whole pixels (5, 16, …)
+  for (auto style : {BackgroundInterpolation::kNaturalSpline, BackgroundInterpolation::kAkimaSpline}) {
+    m.interpolation = style;
+    const Image<float> spline = m.evaluate();
+    for (int j = 0; j < 5; ++j)
+      for (int i = 0; i < 6; ++i) EXPECT_NEAR(spline.at({5 + 11 * i, 5 + 11 * j}), m.values(i, j), 1e-4);
+  }
+  EXPECT_EQ(background_interpolation_name(BackgroundInterpolation::kAkimaSpline), "AKIMA_SPLINE");
+  EXPECT_EQ(find_background_interpolation("NATURAL_SPLINE"), BackgroundInterpolation::kNaturalSpline);
+  EXPECT_FALSE(find_background_interpolation("CUBIC"));
+  m.values = Image<float>();
+  EXPECT_THROW(m.evaluate(), InvalidArgumentError);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ImageFormattersTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
