@@ -4,6 +4,8 @@
 //   bench_query postgres URL VISITS [VISITS2 …]   fresh schemas in that database (dropped after,
 //                                                 unless --keep is given to look at plans)
 //   --reuse (SQLite): query the repository an earlier run left in DIR instead of building it
+//   --schema=NAME (PostgreSQL): query the schema an earlier run kept (--keep) instead of
+//                 building one; one size only, that of the kept schema
 //   BENCH_QUERY_SAMPLES=1 in the environment prints every sample's time
 //
 // For each size: VISITS one-to-one exposures/visits of 189 detectors on random pointings over
@@ -301,17 +303,29 @@ void run_queries(Registry& reg, std::int64_t visits, std::mt19937_64& rng) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::cerr << "usage: bench_query sqlite DIR VISITS [VISITS …] [--reuse] | postgres URL VISITS [VISITS …] [--keep]\n";
+    std::cerr << "usage: bench_query sqlite DIR VISITS [VISITS …] [--reuse] | postgres URL VISITS [VISITS …] [--keep | --schema=NAME]\n";
     return 1;
   }
   std::string backend = argv[1];
   bool keep = false, reuse = false;
+  std::string kept_schema;
   std::vector<std::int64_t> sizes;
   for (int a = 3; a < argc; ++a) {
-    if (std::string(argv[a]) == "--keep") keep = true;
-    else if (std::string(argv[a]) == "--reuse") reuse = true;
-    else sizes.push_back(std::stoll(argv[a]));
+    std::string arg = argv[a];
+    if (arg == "--keep") keep = true;
+    else if (arg == "--reuse") reuse = true;
+    else if (arg.starts_with("--schema=")) kept_schema = arg.substr(9);
+    else sizes.push_back(std::stoll(arg));
   }
+  // The random draws build() made: a reused repository is queried with the same parameters
+  // as when it was built.
+  auto replay_build_draws = [](std::int64_t visits, std::mt19937_64& rng) {
+    std::uniform_real_distribution<double> ra_dist(0.0, 60.0), dec_dist(-40.0, -10.0);
+    for (std::int64_t v = 0; v < visits; ++v) {
+      ra_dist(rng);
+      dec_dist(rng);
+    }
+  };
   for (auto visits : sizes) {
     std::unique_ptr<Database> db;
     PostgresOptions pg;
@@ -322,11 +336,7 @@ int main(int argc, char** argv) {
         std::cout << fmt::format("{}: {} visits x {} detectors (reused {})\n", backend, visits, kDetectors, dir.string());
         auto reg = Registry::open(open_sqlite((dir / "gen3.sqlite3").string(), false));
         std::mt19937_64 rng(42);
-        std::uniform_real_distribution<double> ra_dist(0.0, 60.0), dec_dist(-40.0, -10.0);
-        for (std::int64_t v = 0; v < visits; ++v) {  // the draws build() made: same queries as a fresh run
-          ra_dist(rng);
-          dec_dist(rng);
-        }
+        replay_build_draws(visits, rng);
         run_queries(*reg, visits, rng);
         continue;
       }
@@ -335,6 +345,17 @@ int main(int argc, char** argv) {
       db = open_sqlite((dir / "gen3.sqlite3").string(), true);
     } else {
       pg.url = argv[2];
+      if (!kept_schema.empty()) {
+        pg.namespace_ = kept_schema;
+        std::cout << fmt::format("{}: {} visits x {} detectors (reused schema {})\n", backend, visits, kDetectors, kept_schema);
+        auto t0 = Clock::now();
+        auto reg = Registry::open(open_postgres(pg, false));  // upgrades an older schema version
+        std::cout << fmt::format("  open (with any schema upgrade): {:.1f} s\n", seconds_since(t0));
+        std::mt19937_64 rng(42);
+        replay_build_draws(visits, rng);
+        run_queries(*reg, visits, rng);
+        continue;
+      }
       pg.namespace_ = fmt::format("benchq_{}", std::random_device{}());
       db = open_postgres(pg, true);
     }

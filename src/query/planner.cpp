@@ -268,18 +268,23 @@ void Planner::plan_dataset_search() {
   // come as fast as those of one run. A DISTINCT query would have to materialize the union,
   // and past a few collections the statement grows too long: an IN list there. PostgreSQL
   // does not push joins into the arms of such a union (it read every row of the collections
-  // before joining the exposure of `exposure.day_obs = …`), and sorts text COLLATE "C",
-  // which an index in the database's collation cannot give in order anyway: an IN list too.
+  // before joining the exposure of `exposure.day_obs = …`), and plans each arm (a subquery
+  // with a WHERE) on its own: there, arms only for a search ordered by the dataset's data ID
+  // that joins no other table yet, each arm ordered by it so that an index scan gives it
+  // and a Merge Append merges them (text columns sort by bytes there too: schema v3).
   constexpr std::size_t kMaxArms = 16;
   const bool sqlite = reg_.db().dialect() == registry::Dialect::kSqlite;
-  if (sqlite && !search.calibrations && !dataset_timespan_ && plain.size() > 1 && plain.size() <= kMaxArms &&
-      !plan_.distinct) {
+  const bool postgres_merge = !sqlite && plan_.relations.size() == 1 && spec_.order_by.empty() &&
+                              plan_.dimensions.required() == dataset_->dimensions.required() && !dims.empty();
+  if ((sqlite || postgres_merge) && !search.calibrations && !dataset_timespan_ && plain.size() > 1 &&
+      plain.size() <= kMaxArms && !plan_.distinct) {
     std::vector<std::string> arms;
     Params params;
     for (auto id : plain) {
-      arms.push_back(fmt::format("SELECT dataset_type_id, collection_id, dataset_id{} FROM {} "
-                                 "WHERE dataset_type_id = ? AND collection_id = ?",
-                                 dim_list, quote(reg_.tags_table(*dataset_))));
+      std::string arm = fmt::format("SELECT dataset_type_id, collection_id, dataset_id{} FROM {} "
+                                    "WHERE dataset_type_id = ? AND collection_id = ?",
+                                    dim_list, quote(reg_.tags_table(*dataset_)));
+      arms.push_back(sqlite ? arm : fmt::format("({} ORDER BY {})", arm, fmt::join(dims, ", ")));
       params.emplace_back(type_id);
       params.emplace_back(id);
     }

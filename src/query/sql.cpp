@@ -61,6 +61,14 @@ SqlStatement plan_sql(const LogicalPlan& plan, registry::Dialect dialect, const 
     std::string item = r.source + " " + r.alias;
     if (first) out.sql += " FROM " + item;
     else if (r.on.empty()) out.sql += " CROSS JOIN " + item;
+    else if (r.kind == PlanRelation::Kind::kImplied && postgres)
+      // One record by its primary key for each row. As a plain LEFT JOIN, PostgreSQL merged
+      // the rows of an index-ordered dataset search with the element's table on the
+      // instrument alone (the only key in both orders) and tested the rest on every pair:
+      // a first row of a million-row search took 50 ms per 1,500 exposures. A LATERAL
+      // subquery with a LIMIT is not flattened into the join, so it is looked up per row.
+      out.sql += fmt::format(" LEFT JOIN LATERAL (SELECT * FROM {} WHERE {} LIMIT 1) {} ON TRUE", item,
+                             fmt::join(r.on, " AND "), r.alias);
     else
       out.sql += fmt::format(" {}JOIN {} ON {}", r.kind == PlanRelation::Kind::kImplied ? "LEFT " : "", item,
                              fmt::join(r.on, " AND "));

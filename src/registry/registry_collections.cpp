@@ -271,7 +271,7 @@ void Registry::ensure_group_tables(std::int64_t gid, const DimensionGroup& group
   for (const auto& d : group.required()) {
     const auto& key = universe_->get(d).keys()[0];
     dims.push_back(fmt::format("{} {} NOT NULL", quote(d),
-                               key.type == dimensions::FieldType::kInt ? "BIGINT" : fmt::format("VARCHAR({})", key.length)));
+                               key.type == dimensions::FieldType::kInt ? "BIGINT" : varchar_type(*db_, key.length)));
     dim_names.push_back(quote(d));
   }
   std::string dim_defs = dims.empty() ? "" : fmt::format(", {}", fmt::join(dims, ", "));

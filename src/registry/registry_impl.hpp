@@ -14,6 +14,11 @@ std::string quote(const std::string& identifier);
 
 SqlValue to_sql(const DataIdValue& value);
 
+// The column type of strings of at most `length` characters. On PostgreSQL they are declared
+// COLLATE "C" (schema v3): they compare and sort by bytes as on SQLite, which is the order the
+// query engine asks for, so an index on them gives that order instead of a sort of the result.
+std::string varchar_type(const Database& db, int length);
+
 // Appends the SQL values of a record field (two for a timespan).
 void append_field_sql(const dimensions::FieldSpec& spec, const dimensions::FieldValue& value, Params& out);
 

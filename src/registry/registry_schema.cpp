@@ -31,6 +31,10 @@ DataIdValue data_id_value_from_sql(const SqlValue& value) {
   throw InternalError("a data ID column holds neither an integer nor a string");
 }
 
+std::string varchar_type(const Database& db, int length) {
+  return fmt::format("VARCHAR({}){}", length, db.dialect() == Dialect::kPostgres ? " COLLATE \"C\"" : "");
+}
+
 std::vector<std::string> field_columns(const FieldSpec& spec) {
   if (spec.type == FieldType::kTimespan) return {spec.name + "_begin", spec.name + "_end"};
   return {spec.name};
@@ -126,6 +130,31 @@ Registry::Registry(std::unique_ptr<Database> db, std::shared_ptr<const Universe>
 
 Registry::~Registry() = default;
 
+namespace {
+
+// Schema v2 → v3 on PostgreSQL: every VARCHAR column becomes COLLATE "C" (varchar_type()).
+// The type stays (no table rewrite); the indexes holding the columns are rebuilt. SQLite
+// already compares text by bytes: its schema is unchanged.
+void collate_text_columns(Database& db) {
+  if (db.dialect() != Dialect::kPostgres) return;
+  auto columns = db.query(
+      "SELECT table_name::text, column_name::text, character_maximum_length::integer FROM information_schema.columns "
+      "WHERE table_schema = current_schema() AND data_type = 'character varying' AND collation_name IS NULL "
+      "ORDER BY table_name, ordinal_position");
+  std::map<std::string, std::vector<std::string>> changes;  // table → ALTER COLUMN clauses
+  for (const auto& row : columns.rows) {
+    const std::string type = is_null(row[2]) ? std::string("VARCHAR COLLATE \"C\"")
+                                             : varchar_type(db, static_cast<int>(as_int(row[2])));
+    changes[as_string(row[0])].push_back(fmt::format("ALTER COLUMN {} TYPE {}", quote(as_string(row[1])), type));
+  }
+  // A column's new type drops its statistics: without them PostgreSQL guessed plans that scan
+  // whole collections.
+  for (const auto& [table, clauses] : changes)
+    db.execute_script(fmt::format("ALTER TABLE {0} {1}; ANALYZE {0}", quote(table), fmt::join(clauses, ", ")));
+}
+
+}  // namespace
+
 std::unique_ptr<Registry> Registry::create(std::unique_ptr<Database> db,
                                            std::shared_ptr<const Universe> universe) {
   if (db->table_exists("attributes"))
@@ -148,14 +177,22 @@ std::unique_ptr<Registry> Registry::open(std::unique_ptr<Database> db) {
     if (as_string(row[0]) == "schema_version") version = as_string(row[1]);
     else universe_yaml = as_string(row[1]);
   }
-  bool migrate = version == "1";  // v1 lacked the overlap tables; they are derived data
-  if (version != std::to_string(kSchemaVersion) && !migrate)
+  // Older versions are upgraded in place: v1 lacked the overlap tables (derived data), v2's
+  // PostgreSQL text columns sorted in the database's collation.
+  const bool from_v1 = version == "1", from_v2 = version == "2";
+  if (version != std::to_string(kSchemaVersion) && !from_v1 && !from_v2)
     throw UnsupportedError(fmt::format("{} has registry schema version {}, this majordome reads "
                                        "version {}; use a matching majordome release",
                                        db->describe(), version, kSchemaVersion));
   auto universe = Universe::from_yaml(universe_yaml);
   std::unique_ptr<Registry> r(new Registry(std::move(db), std::move(universe)));
-  if (migrate) r->migrate_from_v1();
+  if (from_v1 || from_v2) {
+    Transaction txn(*r->db_, TransactionMode::kWrite);
+    collate_text_columns(*r->db_);
+    if (from_v1) r->migrate_from_v1();  // its overlap tables are created collated
+    r->set_attribute("schema_version", std::to_string(kSchemaVersion));
+    txn.commit();
+  }
   return r;
 }
 
@@ -171,7 +208,6 @@ void Registry::migrate_from_v1() {
     for (const auto& record : records) pointers.push_back(&record);
     write_overlaps(*e, pointers, OnConflict::kFail);  // the table is new
   }
-  set_attribute("schema_version", std::to_string(kSchemaVersion));
   txn.commit();
 }
 
@@ -189,16 +225,17 @@ void Registry::set_attribute(const std::string& name, const std::string& value) 
 void Registry::create_schema() {
   const std::string autoinc = db_->autoincrement_primary_key();
   const std::string uuid = db_->uuid_type();
+  const std::string collate = db_->dialect() == Dialect::kPostgres ? " COLLATE \"C\"" : "";  // see varchar_type()
   db_->execute_script(fmt::format(R"sql(
-CREATE TABLE attributes (name VARCHAR(1024) PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE attributes (name VARCHAR(1024){2} PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE collection (
   collection_id {0},
-  name VARCHAR(64) NOT NULL UNIQUE,
+  name VARCHAR(64){2} NOT NULL UNIQUE,
   type SMALLINT NOT NULL,
   doc TEXT);
 CREATE TABLE run (
   collection_id BIGINT PRIMARY KEY REFERENCES collection (collection_id) ON DELETE CASCADE,
-  host VARCHAR(128),
+  host VARCHAR(128){2},
   timespan_begin BIGINT,
   timespan_end BIGINT);
 CREATE TABLE collection_chain (
@@ -212,8 +249,8 @@ CREATE TABLE dimension_group (
   names TEXT NOT NULL UNIQUE);
 CREATE TABLE dataset_type (
   dataset_type_id {0},
-  name VARCHAR(128) NOT NULL UNIQUE,
-  storage_class VARCHAR(64) NOT NULL,
+  name VARCHAR(128){2} NOT NULL UNIQUE,
+  storage_class VARCHAR(64){2} NOT NULL,
   group_id BIGINT NOT NULL REFERENCES dimension_group (group_id),
   is_calibration BOOLEAN NOT NULL);
 CREATE TABLE dataset (
@@ -228,23 +265,23 @@ CREATE TABLE collection_summary_dataset_type (
   PRIMARY KEY (collection_id, dataset_type_id));
 CREATE TABLE datastore_record (
   dataset_id {1} NOT NULL REFERENCES dataset (dataset_id) ON DELETE CASCADE,
-  component VARCHAR(64) NOT NULL,
+  component VARCHAR(64){2} NOT NULL,
   path TEXT NOT NULL,
-  formatter VARCHAR(128),
-  storage_class VARCHAR(64),
-  checksum VARCHAR(128),
+  formatter VARCHAR(128){2},
+  storage_class VARCHAR(64){2},
+  checksum VARCHAR(128){2},
   file_size BIGINT,
   PRIMARY KEY (dataset_id, component));
 CREATE INDEX datastore_record_path ON datastore_record (path);
 CREATE TABLE datastore_trash (path TEXT PRIMARY KEY, trashed BIGINT NOT NULL);
-)sql", autoinc, uuid));
+)sql", autoinc, uuid, collate));
   for (const auto& governor : universe_->governors()) {
     const auto& key = universe_->get(governor).keys().at(0);
     db_->execute_script(fmt::format(
         "CREATE TABLE collection_summary_{0} ("
         "collection_id BIGINT NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE, "
-        "{0} VARCHAR({1}) NOT NULL, PRIMARY KEY (collection_id, {0}))",
-        governor, key.length));
+        "{0} {1} NOT NULL, PRIMARY KEY (collection_id, {0}))",
+        governor, varchar_type(*db_, key.length)));
   }
   create_dimension_tables();
   set_attribute("schema_version", std::to_string(kSchemaVersion));
@@ -264,7 +301,7 @@ std::string sql_column_type(const FieldSpec& f, Database& db) {
       if (db.dialect() == Dialect::kSqlite)
         return fmt::format("VARCHAR({0}) CHECK (length({1}) <= {0} AND length({1}) >= 1)", f.length,
                            quote(f.name));
-      return fmt::format("VARCHAR({})", f.length);
+      return varchar_type(db, f.length);
     case FieldType::kHash:
     case FieldType::kRegion: return db.blob_type();
     case FieldType::kTimespan: return "BIGINT";
@@ -373,7 +410,7 @@ void Registry::note_inserted(const std::string& table, std::size_t rows) {
 }
 
 void Registry::create_overlap_table(const DimensionElement& e) {
-  std::vector<std::string> columns{"skypix_system VARCHAR(16) NOT NULL", "skypix_level SMALLINT NOT NULL"};
+  std::vector<std::string> columns{"skypix_system " + varchar_type(*db_, 16) + " NOT NULL", "skypix_level SMALLINT NOT NULL"};
   std::vector<std::string> dims, remote;
   for (std::size_t i = 0; i < e.required().size(); ++i) {
     const auto& d = e.required()[i];

@@ -30,7 +30,7 @@ using dimensions::DimensionRecord;
 using dimensions::Universe;
 
 // The version of majordome's SQL schema (docs/schema.md). Bumped on any change.
-inline constexpr int kSchemaVersion = 2;  // 2: htm7 overlap tables, implied-dimension indexes
+inline constexpr int kSchemaVersion = 3;  // 2: htm7 overlap tables, implied-dimension indexes; 3: PostgreSQL text COLLATE "C"
 
 // The sky pixelization whose pixels index the regions of spatial records (Rubin's common
 // skypix, htm7): each record of a spatial element has one row per level-7 HTM pixel of its

@@ -290,6 +290,58 @@ TEST_P(RegistryTest, SecondConnectionSeesCommittedWritesOnly) {
   EXPECT_TRUE(other->find_collection("done"));
 }
 
+// A version 2 repository is upgraded in place when opened: on PostgreSQL its text columns,
+// in the database's collation until then, become COLLATE "C" (so the query engine's byte
+// order comes from their indexes); its contents stay.
+TEST_P(RegistryTest, OpensAVersion2RepositoryAndUpgradesIt) {
+  load_base(r());
+  r().register_collection("run1", CollectionType::kRun);
+  auto refs = r().insert_datasets("bias", "run1", {det(1), det(2)});
+  registry_.reset();
+  const bool postgres = GetParam() == Backend::kPostgres;
+  // A raw connection, not the registry's: what a version 2 majordome left behind.
+  auto raw = [&] {
+    return postgres ? open_postgres(options_, false) : open_sqlite((dir_ / "gen3.sqlite3").string(), false);
+  };
+  const std::string varchar_columns =
+      "SELECT table_name::text, column_name::text, character_maximum_length::integer, collation_name::text "
+      "FROM information_schema.columns WHERE table_schema = current_schema() AND data_type = 'character varying'";
+  {
+    auto db = raw();
+    if (postgres) {
+      auto columns = db->query(varchar_columns);
+      ASSERT_GT(columns.size(), 20u);
+      for (const auto& row : columns.rows) {
+        EXPECT_EQ(as_string(row[3]), "C") << as_string(row[0]) << "." << as_string(row[1]);
+        db->execute_script("ALTER TABLE \"" + as_string(row[0]) + "\" ALTER COLUMN \"" + as_string(row[1]) +
+                           "\" TYPE VARCHAR(" + std::to_string(as_int(row[2])) + ") COLLATE \"default\"");
+      }
+    }
+    db->execute("UPDATE attributes SET value = '2' WHERE name = 'schema_version'");
+  }
+  auto upgraded = reopen();
+  EXPECT_EQ(upgraded->attribute("schema_version"), std::to_string(kSchemaVersion));
+  if (postgres) {
+    auto db = raw();
+    for (const auto& row : db->query(varchar_columns).rows)
+      EXPECT_FALSE(is_null(row[3]) || as_string(row[3]) != "C") << as_string(row[0]) << "." << as_string(row[1]);
+  }
+  EXPECT_EQ(upgraded->query_records("detector").size(), 4u);
+  auto found = upgraded->find_dataset("bias", det(2), {"run1"});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, refs[1].id);
+  upgraded->register_collection("run2", CollectionType::kRun);  // writes work after the upgrade
+  upgraded->insert_datasets("bias", "run2", {det(3)});
+  upgraded.reset();
+  DatasetQuery both;
+  both.collections = {"run1", "run2"};
+  EXPECT_EQ(reopen()->query_datasets("bias", both).size(), 3u);  // a second open finds version 3
+
+  // A version this majordome does not know is refused.
+  raw()->execute("UPDATE attributes SET value = '99' WHERE name = 'schema_version'");
+  EXPECT_THROW(reopen(), UnsupportedError);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres), backend_name);
 
 }  // namespace
