@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "majordome/core/progress.hpp"
 #include "majordome/datastore/formatter.hpp"
 #include "majordome/datastore/in_memory_dataset.hpp"
 #include "majordome/registry/registry.hpp"
@@ -218,8 +219,10 @@ class Butler {
   // Writes <directory>/export.yaml (and the files when transferring); returns its path.
   std::filesystem::path export_yaml(const std::filesystem::path& directory, const ExportOptions& options);
 
-  // A progress callback for long operations (done, total); may be empty.
-  std::function<void(std::size_t, std::size_t)> progress;
+  // Where ingest() and import_yaml() report, one unit per file placed (the caller start()s
+  // the phase); not owned, may be null. Progress::cancel() stops them before the next file
+  // with CancelledError, nothing of that call committed and its placed files removed.
+  Progress* progress = nullptr;
 
  private:
   Butler() = default;
