@@ -108,3 +108,31 @@ def test_progress_options(butler, repo, comcam):
     for command in ("ingest-raws", "define-visits", "register-skymap", "import", "ingest-files"):
         help_text = butler(command, "--help").stdout
         assert "--progress" in help_text and "--no-progress" in help_text, command
+
+
+def test_log_lines_when_standard_error_is_not_a_terminal(butler, repo, comcam, tmp_path):
+    """A phase that lasts more than 5 s gets periodic log lines, and one when it ends."""
+    butler("register-instrument", repo, "LSSTComCam")
+    pipe = tmp_path / "slow.fits"
+    os.mkfifo(pipe)
+    proc = butler.popen("ingest-raws", "-j", "1", "-t", "copy", repo, pipe, comcam / "raw",
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_fifo_open(proc.pid)
+        time.sleep(6)  # the first file takes longer than the 5 s between log lines
+        with open(pipe, "wb") as w:
+            w.write(b"not a raw\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = err.decode()
+    assert proc.returncode != 0 and f"Failed: {pipe}" in err, err  # the pipe is no raw
+    assert "\r" not in err and "\033" not in err, err  # no bar
+    lines = [l for l in err.splitlines() if l.startswith("info reading headers: ")]
+    assert len(lines) == 2, err
+    assert lines[0].startswith("info reading headers: 1/19 (") and "ETA" in lines[0], err
+    assert lines[1].startswith("info reading headers: 19/19 done ("), err
+    assert "info ingesting" not in err  # a quick phase prints nothing
+    assert b"Ingested 18 raw file(s)" in out
