@@ -118,9 +118,11 @@ void add_skymap_commands(CLI::App& butler) {
     const auto start = std::chrono::steady_clock::now();
     ProgressBar progress(*quiet ? ProgressDisplay::kNone : *display);
     skymap::RegisterSkyMapResult result;
-    run_cancellable(progress, "nothing was written",
-                    [&] { result = skymap::register_skymap(b->registry(), sky, &progress); });
-    store_definition(*b, config);
+    // store_definition never checks for a cancel: inside, a Ctrl-C there waits for it.
+    run_cancellable(progress, "nothing was written", [&] {
+      result = skymap::register_skymap(b->registry(), sky, &progress);
+      store_definition(*b, config);
+    });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (result.inserted) {
       std::cout << fmt::format("Registered skymap '{}': {} tracts, {} patches (at most {}x{} per tract) in {:.1f} s.\n",
