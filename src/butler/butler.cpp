@@ -490,10 +490,10 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       datastore::TransferOptions topts;
       topts.root = root_;
       datastore::PlacementBatch batch(topts);
-      std::size_t done = 0;
       for (const auto& p : plan) {
+        if (progress) progress->check_cancelled();
         results.push_back(stage_file(batch, p.source, p.destination, mode, moved_sources));
-        if (progress) progress(++done, plan.size());
+        if (progress) progress->advance();
       }
       batch.place();
     }

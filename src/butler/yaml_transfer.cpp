@@ -468,11 +468,11 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
       datastore::TransferOptions topts;
       topts.root = root_;
       datastore::PlacementBatch batch(topts);
-      std::size_t done = 0;
       for (const auto& t : transfers) {
+        if (progress) progress->check_cancelled();
         if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
         results.emplace_back(&t, stage_file(batch, t.source, t.destination, mode, moved_sources));
-        if (progress) progress(++done, transfers.size());
+        if (progress) progress->advance();
       }
       batch.place();
     }

@@ -109,6 +109,7 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("--formatter", *formatter, "Formatter name recorded with the files");
     cmd->add_option("--id-generation-mode", *id_mode, "UNIQUE, DATAID_TYPE or DATAID_TYPE_RUN")->capture_default_str();
     cmd->add_option("--data-id", *data_id, "KEY=VALUE added to every data ID (e.g. instrument=HSC)");
+    const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
       datastore::parse_transfer_mode(*transfer);  // fail before opening anything
       auto mode = registry::parse_id_generation_mode(*id_mode);
@@ -147,7 +148,12 @@ void add_butler_commands(CLI::App& app) {
       options.transfer = *transfer;
       options.id_mode = mode;
       options.source_folder = prefix->empty() ? fs::current_path() : fs::path(*prefix);
-      auto refs = b->ingest(files, *run, options);
+      ProgressBar progress(*display);
+      b->progress = &progress;
+      progress.start("ingesting", files.size());
+      std::vector<registry::DatasetRef> refs;
+      run_cancellable(progress, "nothing was ingested", [&] { refs = b->ingest(files, *run, options); });
+      progress.finish();
       std::cerr << fmt::format("Ingested {} dataset(s) of type '{}' into run '{}'.\n", refs.size(), *type, *run);
     });
   }
@@ -166,6 +172,7 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("-t,--transfer", *transfer)->capture_default_str();
     cmd->add_option("-s,--skip-dimensions", *skip, "Dimension elements whose records are not imported");
     cmd->add_flag("--without-datastore", *without, "Import registry content only, not the files");
+    const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
       datastore::parse_transfer_mode(*transfer);
       auto b = Butler::open(*repo, Access::kReadWrite);
@@ -173,7 +180,11 @@ void add_butler_commands(CLI::App& app) {
       options.transfer = *transfer;
       options.skip_elements = split_commas(*skip);
       options.without_datastore = *without;
-      b->import_yaml(*directory, *export_file, options);
+      ProgressBar progress(*display);
+      b->progress = &progress;
+      progress.start("importing files", 0);
+      run_cancellable(progress, "nothing was imported", [&] { b->import_yaml(*directory, *export_file, options); });
+      progress.finish();
     });
   }
   // ---- export

@@ -34,6 +34,15 @@ std::map<const CLI::App*, std::function<void()>>& actions() {
 
 }  // namespace
 
+std::shared_ptr<ProgressDisplay> add_progress_option(CLI::App* command) {
+  auto display = std::make_shared<ProgressDisplay>(ProgressDisplay::kAuto);
+  command->add_flag_callback("--progress", [display] { *display = ProgressDisplay::kBar; },
+                             "Show a progress bar (count, rate, ETA) even when standard error is not a terminal "
+                             "(default: a bar on a terminal, a log line every few seconds otherwise)");
+  command->add_flag_callback("--no-progress", [display] { *display = ProgressDisplay::kNone; },
+                             "Show no progress");
+  return display;
+}
 
 // Options given as "a,b c" become ["a", "b", "c"].
 std::vector<std::string> split_commas(const std::vector<std::string>& items) {

@@ -6,14 +6,22 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "majordome/query/query.hpp"
 #include "majordome/registry/registry.hpp"
+#include "progress_bar.hpp"
 
 namespace majordome::cli {
+
+// --progress/--no-progress of a long command (--no-progress wins; neither: a bar on a
+// terminal, a log line every few seconds otherwise). Read the result when the command runs.
+std::shared_ptr<ProgressDisplay> add_progress_option(CLI::App* command);
 
 // Options given as "a,b c" become ["a", "b", "c"].
 std::vector<std::string> split_commas(const std::vector<std::string>& items);

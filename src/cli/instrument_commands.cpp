@@ -1,7 +1,5 @@
 // butler register-instrument, ingest-raws, define-visits, write-curated-calibrations: thin
 // shells over the instrument module (docs/instruments.md).
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +10,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
@@ -20,6 +19,7 @@
 #include "majordome/instrument/register.hpp"
 #include "majordome/instrument/visits.hpp"
 #include "majordome/query/query.hpp"
+#include "progress_bar.hpp"
 
 namespace majordome::cli {
 
@@ -43,38 +43,6 @@ std::vector<std::string> comma_list(const std::vector<std::string>& items) {
   }
   return out;
 }
-
-// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-class ProgressBar {
- public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
-  ~ProgressBar() { finish(); }
-  void update(std::string_view label, std::size_t done, std::size_t total) {
-    if (!enabled_ || total == 0) return;
-    const int percent = static_cast<int>(100 * done / total);
-    const auto now = std::chrono::steady_clock::now();
-    if (label == label_ && percent == percent_ && done != total && now - last_ < std::chrono::milliseconds(200)) return;
-    if (label != label_ && !label_.empty()) std::cerr << "\n";
-    label_ = std::string(label), percent_ = percent, last_ = now;
-    const int width = 30, filled = width * percent / 100;
-    std::cerr << fmt::format("\r{:<16} [{}{}] {:3d}% {}/{}", label, std::string(filled, '#'),
-                             std::string(width - filled, ' '), percent, done, total)
-              << std::flush;
-    drawn_ = true;
-  }
-  void finish() {
-    if (drawn_) std::cerr << "\n";
-    drawn_ = false;
-    label_.clear();
-  }
-
- private:
-  bool enabled_;
-  bool drawn_ = false;
-  std::string label_;
-  int percent_ = -1;
-  std::chrono::steady_clock::time_point last_{};
-};
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -127,7 +95,6 @@ void add_instrument_commands(CLI::App& app) {
     auto fail_fast = std::make_shared<bool>(false);
     auto output_run = std::make_shared<std::string>();
     auto no_index = std::make_shared<bool>(false);
-    auto no_progress = std::make_shared<bool>(false);
     auto regex = std::make_shared<std::string>(instrument::kRawFileRegex);
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("LOCATIONS", *locations, "Raw files or directories")->required();
@@ -141,12 +108,12 @@ void add_instrument_commands(CLI::App& app) {
     cmd->add_option("--output-run", *output_run, "RUN collection for the raws (default <INSTRUMENT>/raw/all)");
     cmd->add_flag("--no-search-indexes", *no_index,
                   "Read every file's header even where an _index.json metadata index is present");
-    cmd->add_flag("--no-progress", *no_progress, "No progress bar");
+    const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
       if (*jobs < 1) throw InvalidArgumentError(fmt::format("-j/--processes must be at least 1, got {}", *jobs));
       const auto start = std::chrono::steady_clock::now();
       auto b = Butler::open(*repo, Access::kReadWrite);
-      ProgressBar bar(!*no_progress);
+      ProgressBar progress(*display);
       instrument::RawIngestOptions options;
       options.transfer = *transfer;
       options.jobs = *jobs;
@@ -154,18 +121,14 @@ void add_instrument_commands(CLI::App& app) {
       options.fail_fast = *fail_fast;
       options.output_run = *output_run;
       options.use_index_files = !*no_index;
-      options.progress = [&bar](instrument::IngestPhase phase, std::size_t done, std::size_t total) {
-        bar.update(phase == instrument::IngestPhase::kReading ? "reading headers" : "ingesting", done, total);
-      };
+      options.progress = &progress;
       std::vector<fs::path> paths(locations->begin(), locations->end());
       instrument::RawIngestResult r;
-      try {
-        r = instrument::ingest_raws(*b, paths, options);
-      } catch (...) {
-        bar.finish();
-        throw;
-      }
-      bar.finish();
+      run_cancellable(progress,
+                      "the files of the batches committed before stay ingested, nothing of the unfinished batch "
+                      "was written; run the same command again to ingest the rest (files already ingested are "
+                      "skipped)",
+                      [&] { r = instrument::ingest_raws(*b, paths, options); });
       const double seconds = seconds_since(start);
       for (const auto& w : r.warnings) std::cerr << "Warning: " << w << "\n";
       for (const auto& f : r.failures)
@@ -196,7 +159,6 @@ void add_instrument_commands(CLI::App& app) {
     auto config_files = std::make_shared<std::vector<std::string>>();
     auto config = std::make_shared<std::vector<std::string>>();
     auto collections = std::make_shared<std::vector<std::string>>();
-    auto no_progress = std::make_shared<bool>(false);
     auto where = std::make_shared<std::string>();
     auto update_records = std::make_shared<bool>(false);
     auto skip_conflicting = std::make_shared<bool>(false);
@@ -214,7 +176,7 @@ void add_instrument_commands(CLI::App& app) {
     cmd->add_flag("--skip-conflicting", *skip_conflicting,
                   "Leave visits already defined differently as they are, with a warning")
         ->excludes(update);
-    cmd->add_flag("--no-progress", *no_progress, "No progress bar");
+    const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
       instrument::DefineVisitsOptions options;
       for (const auto& f : *config_files) instrument::apply_define_visits_config_file(options, f);
@@ -229,10 +191,11 @@ void add_instrument_commands(CLI::App& app) {
         for (const auto& r : query::query_dimension_records(b->registry(), "exposure", *where, {}, {}))
           options.only_exposures->insert(std::get<std::int64_t>(r.get("id")));
       }
-      ProgressBar bar(!*no_progress);
-      options.progress = [&bar](std::size_t done, std::size_t total) { bar.update("defining visits", done, total); };
-      const auto r = instrument::define_visits(b->registry(), *instrument_name, options);
-      bar.finish();
+      ProgressBar progress(*display);
+      options.progress = &progress;
+      instrument::DefineVisitsResult r;
+      run_cancellable(progress, "nothing was written",
+                      [&] { r = instrument::define_visits(b->registry(), *instrument_name, options); });
       for (const auto& w : r.warnings) std::cerr << "Warning: " << w << "\n";
       std::vector<std::string> systems;
       for (const int id : r.visit_systems) systems.push_back(fmt::format("{} '{}'", id, instrument::visit_system_name(id)));

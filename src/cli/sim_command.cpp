@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/core/time.hpp"
@@ -16,6 +17,7 @@
 #include "majordome/sim/calib_export.hpp"
 #include "majordome/sim/exposure.hpp"
 #include "majordome/sim/simulator.hpp"
+#include "progress_bar.hpp"
 
 namespace majordome::cli {
 
@@ -94,7 +96,9 @@ void add_sim_command(CLI::App& app) {
                   "Galaxies per deg² per magnitude at r = 20 (default 2300; counts grow as 10^(0.35 m))");
   cmd->add_option("--first-seq", a->first_seq, "First sequence number of each day_obs (default 1)");
 
-  on_run(cmd, [a] {
+  const auto display = add_progress_option(cmd);
+
+  on_run(cmd, [a, display] {
     const auto camera = instrument::load_camera(a->camera);
     sim::SimOptions o;
     o.out = a->out;
@@ -112,7 +116,8 @@ void add_sim_command(CLI::App& app) {
     if (a->star_density >= 0.0) o.sky.star_density = a->star_density;
     if (a->galaxy_density >= 0.0) o.sky.galaxy_density = a->galaxy_density;
     for (const auto& s : a->stars) o.star_tables.emplace_back(s);
-    o.log = [](std::string_view line) { std::cerr << line << "\n"; };
+    ProgressBar progress(*display);
+    o.progress = &progress;
 
     std::vector<sim::ExposureSpec> exposures;
     if (!a->pointings.empty()) {
@@ -130,7 +135,9 @@ void add_sim_command(CLI::App& app) {
       if (a->seeing > 0.0)
         for (auto& e : exposures) e.seeing_arcsec = a->seeing;
     }
-    const auto summary = sim::simulate(camera, std::move(exposures), o);
+    sim::SimSummary summary;
+    run_cancellable(progress, fmt::format("the files written so far stay in {}", a->out),
+                    [&] { summary = sim::simulate(camera, std::move(exposures), o); });
     std::cout << fmt::format("camera: {}\noutput: {}\n", camera.name(), a->out) << summary.text();
     if (a->calibs && !a->tiny) {
       const auto ex = sim::write_calib_export(std::filesystem::path(a->out) / "calib", camera, {a->calib_label});

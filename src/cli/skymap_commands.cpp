@@ -1,7 +1,5 @@
 // butler register-skymap: a skymap's skymap/tract/patch records, plus its definition as
 // the `skyMap` dataset in RUN `skymaps` (docs/skymap.md).
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -12,11 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/skymap/register_skymap.hpp"
 #include "majordome/skymap/skymap.hpp"
+#include "progress_bar.hpp"
 
 namespace majordome::cli {
 
@@ -75,7 +75,8 @@ void add_skymap_commands(CLI::App& butler) {
                   "later files override earlier ones")
       ->required();
   cmd->add_option("-c,--config", *overrides, "FIELD=VALUE overriding the file (e.g. name=my_rings)");
-  cmd->add_flag("--quiet", *quiet, "Do not report progress");
+  cmd->add_flag("--quiet", *quiet, "Do not report progress (as --no-progress)");
+  const auto display = add_progress_option(cmd);
   on_run(cmd, [=] {
     std::map<std::string, std::string> extra;
     for (const auto& o : *overrides) {
@@ -115,19 +116,13 @@ void add_skymap_commands(CLI::App& butler) {
 
     auto b = butler::Butler::open(*repo, butler::Access::kReadWrite);
     const auto start = std::chrono::steady_clock::now();
-    int last_percent = -1;
-    const bool show = !*quiet && ::isatty(STDERR_FILENO);
-    auto progress = [&](int done, int total) {
-      const int percent = static_cast<int>(100LL * done / total);
-      if (show && percent != last_percent) {
-        std::cerr << fmt::format("\rregister-skymap {}: tract {}/{} ({}%)", config.name, done, total, percent)
-                  << std::flush;
-        last_percent = percent;
-      }
-    };
-    const auto result = skymap::register_skymap(b->registry(), sky, progress);
-    if (show && last_percent >= 0) std::cerr << "\n";
-    store_definition(*b, config);
+    ProgressBar progress(*quiet ? ProgressDisplay::kNone : *display);
+    skymap::RegisterSkyMapResult result;
+    // store_definition never checks for a cancel: inside, a Ctrl-C there waits for it.
+    run_cancellable(progress, "nothing was written", [&] {
+      result = skymap::register_skymap(b->registry(), sky, &progress);
+      store_definition(*b, config);
+    });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (result.inserted) {
       std::cout << fmt::format("Registered skymap '{}': {} tracts, {} patches (at most {}x{} per tract) in {:.1f} s.\n",

@@ -7,8 +7,6 @@
 #include <regex>
 #include <set>
 #include <span>
-#include <thread>
-
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -143,6 +141,21 @@ std::string filter_band(const std::string& physical_filter, const std::map<std::
   return head.empty() ? std::string("unknown") : head;
 }
 
+// Lends a progress to the butler (Butler::progress) for the life of this object.
+class LentProgress {
+ public:
+  LentProgress(butler::Butler& butler, Progress* progress) : butler_(butler), saved_(butler.progress) {
+    butler_.progress = progress;
+  }
+  ~LentProgress() { butler_.progress = saved_; }
+  LentProgress(const LentProgress&) = delete;
+  LentProgress& operator=(const LentProgress&) = delete;
+
+ private:
+  butler::Butler& butler_;
+  Progress* saved_;
+};
+
 }  // namespace
 
 std::string default_raw_run(std::string_view instrument) { return fmt::format("{}/raw/all", instrument); }
@@ -268,22 +281,18 @@ ParsedIndex read_index(const fs::path& dir) {
 }  // namespace
 
 MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files, int jobs) {
+  Executor executor(std::max(1, jobs));
+  return read_metadata_indexes(files, executor);
+}
+
+MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files, Executor& executor) {
   std::set<fs::path> unique;
   for (const auto& f : files) unique.insert(f.parent_path());
   const std::vector<fs::path> directories(unique.begin(), unique.end());
-  // Parsing is most of the cost (JSON): the directories are shared among `jobs` threads,
-  // the results kept in directory order so that warnings and entries do not depend on them.
+  // Parsing is most of the cost (JSON): the directories are shared among the executor's
+  // threads, the results kept in directory order so that warnings and entries do not depend on them.
   std::vector<ParsedIndex> parsed(directories.size());
-  {
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-      for (std::size_t i; (i = next++) < directories.size();) parsed[i] = read_index(directories[i]);
-    };
-    std::vector<std::thread> threads;
-    for (int t = 1; t < jobs && static_cast<std::size_t>(t) < directories.size(); ++t) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
-  }
+  executor.for_each(directories.size(), [&](std::size_t i) { parsed[i] = read_index(directories[i]); });
   MetadataIndex index;
   for (std::size_t i = 0; i < directories.size(); ++i) {
     if (!parsed[i].warning.empty()) index.warnings.push_back(std::move(parsed[i].warning));
@@ -301,31 +310,27 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
   RawIngestResult result;
   const auto files = find_raw_files(locations, options.regex);
   result.files = files.size();
-  const auto index = options.use_index_files ? read_metadata_indexes(files, options.jobs) : MetadataIndex{};
+  Executor executor(std::max(1, options.jobs));
+  Progress* const progress = options.progress;
+  if (progress) progress->check_cancelled();
+  const auto index = options.use_index_files ? read_metadata_indexes(files, executor) : MetadataIndex{};
   result.warnings = index.warnings;
-  auto progress = [&](IngestPhase phase, std::size_t done, std::size_t total) {
-    if (options.progress) options.progress(phase, done, total);
-  };
 
   // ---- read and translate every header (in parallel)
   std::vector<FileMeta> metas(files.size());
   {
-    std::atomic<std::size_t> next{0}, done{0};
+    // With --fail-fast the files not yet read when one fails are left unread (no reason).
     std::atomic<bool> stop{false};
-    auto work = [&](bool report) {
-      for (std::size_t i; !stop && (i = next++) < files.size();) {
-        read_one(files[i], index, metas[i]);
-        if (!metas[i].ok && options.fail_fast) stop = true;
-        const auto d = ++done;
-        if (report) progress(IngestPhase::kReading, d, files.size());
-      }
-    };
-    const int jobs = std::max(1, options.jobs);
-    std::vector<std::thread> threads;
-    for (int t = 1; t < jobs && static_cast<std::size_t>(t) < files.size(); ++t) threads.emplace_back(work, false);
-    work(true);
-    for (auto& t : threads) t.join();
-    progress(IngestPhase::kReading, files.size(), files.size());
+    if (progress) progress->start("reading headers", files.size());
+    executor.for_each(files.size(), [&](std::size_t i) {
+      if (stop.load(std::memory_order_relaxed)) return;
+      read_one(files[i], index, metas[i]);
+      if (!metas[i].ok && options.fail_fast) stop = true;
+    }, progress);
+    if (progress) {
+      progress->finish();
+      progress->check_cancelled();
+    }
   }
   auto fail = [&](std::size_t i, ErrorCode code, std::string reason) {
     if (options.fail_fast)
@@ -555,17 +560,30 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
   };
   std::set<std::size_t> records_failed;  // files whose records the database refused
   std::set<std::string> used_runs = present_runs;  // the summary names the run even when all was there
-  std::size_t written = 0;
+  auto files_in = [&](std::span<const Planned> batch) {
+    return static_cast<std::size_t>(
+        std::count_if(batch.begin(), batch.end(), [&](const Planned& p) { return p.index < files.size(); }));
+  };
+  // Butler::ingest counts the files it places and stops at the next one when cancelled; the
+  // batch's transaction then rolls back and its files are removed.
+  const LentProgress lent(butler, progress);
+  if (progress) progress->start("ingesting", files_in(plan));
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch_size);
   for (std::size_t start = 0; start < plan.size(); start += batch_size) {
     const std::span<const Planned> batch(plan.data() + start, std::min(batch_size, plan.size() - start));
+    if (progress) progress->check_cancelled();
+    const std::size_t done_before = progress ? progress->state().done : 0;
     try {
       result.ingested += write(batch);
+    } catch (const CancelledError&) {
+      throw;
     } catch (const std::exception&) {
       // Find the bad files: commit the batch's records alone (else each file's records on
       // their own: a record made from one file's header may be what the database refuses),
       // then each file on its own. Only a failure of the records of no file in particular
-      // ends the command.
+      // ends the command. The files placed again one by one are counted once, at the end.
+      const std::size_t counted = progress ? progress->state().done - done_before : 0;
+      const LentProgress uncounted(butler, nullptr);
       std::vector<Planned> records(batch.begin(), batch.end());
       for (auto& r : records) r.index = files.size();
       try {
@@ -584,6 +602,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
       }
       for (const auto& p : batch) {
         if (p.index >= files.size() || records_failed.count(p.index)) continue;
+        if (progress) progress->check_cancelled();
         Planned alone = p;
         alone.exposure.reset(), alone.day_obs.reset(), alone.group.reset(), alone.physical_filter.reset();
         try {
@@ -593,10 +612,10 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
           fail(p.index, code, reason);
         }
       }
+      if (progress) progress->advance(files_in(batch) - std::min(counted, files_in(batch)));
     }
-    written += batch.size();
-    progress(IngestPhase::kWriting, std::min(written, plan.size()), plan.size());
   }
+  if (progress) progress->finish();
   for (const auto& p : plan) {
     if (records_failed.count(p.index)) continue;
     if (p.exposure) ++result.new_exposures;

@@ -261,8 +261,10 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
     existing.emplace(std::get<std::int64_t>(r.get("id")), std::move(r));
 
   std::vector<DimensionRecord> visit_records, updated_records, definitions, memberships, regions;
-  std::size_t done = 0;
+  Progress* const progress = options.progress;
+  if (progress) progress->start("defining visits", visits.size());
   for (const auto& [id, v] : visits) {
+    if (progress) progress->check_cancelled();
     const auto& first = *v.exposures.front();
     const auto filter = field<std::string>(first, "physical_filter").value_or("");
     double exposure_time = 0.0;
@@ -336,7 +338,7 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
           result.warnings.push_back(fmt::format("visit {} ('{}') is already defined differently ({}); left as it is",
                                                 id, v.name, diff));
           ++result.conflicting;
-          if (options.progress) options.progress(++done, visits.size());
+          if (progress) progress->advance();
           continue;
         } else {
           throw ConflictError(fmt::format("visit {} of {} is already defined differently ({}); visits from another "
@@ -358,9 +360,13 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
     // Detector regions of visits that already existed are not rewritten, unless updated.
     if (write_regions)
       for (auto& r : detector_regions) regions.push_back(std::move(r));
-    if (options.progress) options.progress(++done, visits.size());
+    if (progress) progress->advance();
   }
   result.detector_regions = regions.size();
+  if (progress) {
+    progress->finish();
+    progress->check_cancelled();  // the last chance to stop before anything is written
+  }
 
   registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
   for (const int system : result.visit_systems)

@@ -562,7 +562,7 @@ SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, c
   std::set<std::uint64_t> cells;
   std::vector<fs::path> raws(items.size());
   std::atomic<std::int64_t> pixels{0}, sources{0};
-  std::atomic<int> truth_files{0}, done{0};
+  std::atomic<int> truth_files{0};
   Executor executor(o.threads);
   // Pixel buffers reused from one exposure × detector to the next on the same thread (no page
   // faults, no zero fills): every pixel is rewritten.
@@ -571,6 +571,7 @@ SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, c
     std::vector<image::ImageI> amps;
   };
   std::vector<Scratch> scratch(static_cast<std::size_t>(executor.jobs()));
+  if (o.progress) o.progress->start("simulating raws", items.size());
   executor.for_each(items.size(), [&](std::size_t i) {
     auto& scene = scratch[static_cast<std::size_t>(Executor::worker_index())].scene;
     auto& amps = scratch[static_cast<std::size_t>(Executor::worker_index())].amps;
@@ -604,11 +605,8 @@ SimSummary simulate(const Camera& camera, std::vector<ExposureSpec> exposures, c
     for (const auto& a : amps) n += static_cast<std::int64_t>(a.width()) * a.height();
     pixels += n;
     raws[i] = path;
-    const int finished = ++done;
-    const int every = std::max(50, static_cast<int>(items.size()) / 10);
-    if (o.log && (finished % every == 0 || finished == static_cast<int>(items.size())))
-      o.log(fmt::format("{}/{} raw files written", finished, items.size()));
-  });
+  }, o.progress);
+  if (o.progress) o.progress->finish();
 
   if (o.calibs && !o.tiny) {
     for (std::size_t d = 0; d < detectors.size(); ++d)

@@ -56,7 +56,7 @@ registry::DimensionRecord skymap_record(const registry::Universe& universe, cons
 }
 
 RegisterSkyMapResult register_skymap(registry::Registry& registry, const SkyMap& skymap,
-                                     const RegisterProgress& progress) {
+                                     Progress* progress) {
   const auto& universe = registry.universe();
   const auto& name = skymap.config().name;
   RegisterSkyMapResult result;
@@ -88,7 +88,9 @@ RegisterSkyMapResult register_skymap(registry::Registry& registry, const SkyMap&
     tracts.clear();
     patches.clear();
   };
+  if (progress) progress->start("registering tracts", static_cast<std::size_t>(skymap.size()));
   for (int id = 0; id < skymap.size(); ++id) {
+    if (progress) progress->check_cancelled();
     const TractInfo tract = skymap.tract(id);
     const auto infos = tract.patches();
     std::vector<image::Box2I> boxes{tract.bbox()};
@@ -108,9 +110,10 @@ RegisterSkyMapResult register_skymap(registry::Registry& registry, const SkyMap&
     }
     result.patches += tract.num_patches();
     if (patches.size() >= kPatchBatch) flush();
-    if (progress) progress(id + 1, skymap.size());
+    if (progress) progress->advance();
   }
   flush();
+  if (progress) progress->finish();
   txn.commit();
   result.inserted = true;
   return result;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "majordome/butler/queries.hpp"
+#include "majordome/core/progress.hpp"
 #include "majordome/datastore/formatter.hpp"
 #include "majordome/datastore/in_memory_dataset.hpp"
 #include "majordome/registry/registry.hpp"
@@ -281,8 +282,10 @@ class Butler {
   // Disassociates, then purges or unstores `datasets` (from prune_selection).
   void prune(const PruneRequest& request, const std::vector<DatasetRef>& datasets);
 
-  // A progress callback for long operations (done, total); may be empty.
-  std::function<void(std::size_t, std::size_t)> progress;
+  // Where ingest() and import_yaml() report, one unit per file placed (the caller start()s
+  // the phase); not owned, may be null. Progress::cancel() stops them before the next file
+  // with CancelledError, nothing of that call committed and its placed files removed.
+  Progress* progress = nullptr;
 
  private:
   Butler() = default;

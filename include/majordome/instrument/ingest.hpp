@@ -13,7 +13,6 @@
 
 #include <cstddef>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +23,8 @@
 
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/core/executor.hpp"
+#include "majordome/core/progress.hpp"
 #include "majordome/image/header.hpp"
 #include "majordome/instrument/observation_info.hpp"
 
@@ -64,21 +65,24 @@ struct MetadataIndex {
   // file and the index when a value is not a header value. Thread-safe.
   std::optional<image::Header> header(const std::filesystem::path& file) const;
 };
-// The indexes of the files' directories, parsed by up to `jobs` threads.
+// The indexes of the files' directories, parsed in parallel by `executor`.
+MetadataIndex read_metadata_indexes(const std::vector<std::filesystem::path>& files, Executor& executor);
+// The same with an executor of `jobs` threads.
 MetadataIndex read_metadata_indexes(const std::vector<std::filesystem::path>& files, int jobs = 1);
-
-enum class IngestPhase { kReading, kWriting };
 
 struct RawIngestOptions {
   std::string transfer = "auto";   // datastore transfer mode (auto, direct, symlink, copy, …)
   std::string regex = kRawFileRegex;  // names of the files taken from directories (ECMAScript)
-  int jobs = 1;                    // threads reading headers
+  int jobs = 1;                    // threads reading headers (an Executor of that many; < 1 means 1)
   bool fail_fast = false;          // stop at the first bad file (throws its error)
   std::string output_run;          // empty: <INSTRUMENT>/raw/all for each instrument
   bool use_index_files = true;     // read _index.json metadata instead of headers when present
   std::size_t batch_size = 2000;   // files per write transaction
-  // Called from the calling thread with (phase, done, total).
-  std::function<void(IngestPhase, std::size_t, std::size_t)> progress;
+  // Not owned; may be null. Two phases: "reading headers" (one unit per file) and "ingesting"
+  // (one unit per file placed in the datastore). Progress::cancel() stops the work at the
+  // next file: ingest_raws throws CancelledError, and the batch being written is rolled back
+  // (its files removed) while the batches committed before it stay.
+  Progress* progress = nullptr;
 };
 
 struct RawIngestFailure {
@@ -101,7 +105,7 @@ struct RawIngestResult {
 // Ingests the raw files found at `locations` into the repository. REQUIRES: the butler is
 // open for writing. Per-file problems are collected in `failures` (or, with fail_fast,
 // thrown as the file's error with the file named); repository-wide problems (the run
-// exists with another type, the database fails) are thrown.
+// exists with another type, the database fails) are thrown, as is CancelledError.
 RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<std::filesystem::path>& locations,
                             const RawIngestOptions& options = {});
 

@@ -22,13 +22,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "majordome/core/progress.hpp"
 #include "majordome/instrument/camera.hpp"
 #include "majordome/registry/registry.hpp"
 #include "majordome/sphere/convex_polygon.hpp"
@@ -58,8 +58,9 @@ struct DefineVisitsOptions {
   // Detector boxes are grown by this many pixels on every side before they are mapped to
   // the sky (Rubin's computeVisitRegions padding), so regions cover pointing errors.
   int padding_pixels = 250;
-  // Called with (visits done, total visits).
-  std::function<void(std::size_t, std::size_t)> progress;
+  // Not owned; may be null. Phase "defining visits", one unit per visit computed;
+  // Progress::cancel() stops at the next visit with CancelledError, nothing written.
+  Progress* progress = nullptr;
 };
 
 // Reads Rubin config overrides into `options`: a config.py text or file with
@@ -87,7 +88,8 @@ struct DefineVisitsResult {
 // Defines the visits of `instrument` (our name or Rubin class name). Visits already defined
 // identically are left alone; a visit already defined differently is a ConflictError unless
 // options say to update or skip it.
-// All writes are one transaction.
+// All writes are one transaction, after every visit is computed (a cancellation or an
+// error leaves the repository as it was).
 DefineVisitsResult define_visits(registry::Registry& registry, std::string_view instrument,
                                  const DefineVisitsOptions& options = {});
 

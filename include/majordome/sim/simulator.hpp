@@ -13,12 +13,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "majordome/core/progress.hpp"
 #include "majordome/image/catalog.hpp"
 #include "majordome/image/image.hpp"
 #include "majordome/image/wcs.hpp"
@@ -48,7 +48,9 @@ struct SimOptions {
   SkyModel sky;
   std::vector<std::filesystem::path> star_tables;  // real stars (e.g. Tycho-2 ECSV) to add
   Effects effects;
-  std::function<void(std::string_view)> log;  // progress lines; may be empty
+  // Not owned; may be null. Phase "simulating raws", one unit per exposure × detector;
+  // Progress::cancel() stops at the next one with CancelledError (files already written stay).
+  Progress* progress = nullptr;
 };
 
 struct SimSummary {

@@ -2,8 +2,8 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
+#include "majordome/core/progress.hpp"
 #include "majordome/registry/registry.hpp"
 #include "majordome/skymap/skymap.hpp"
 
@@ -18,9 +18,6 @@ struct RegisterSkyMapResult {
   std::array<std::uint8_t, 20> hash{};
 };
 
-// Progress: called with (tracts done, total tracts) while records are computed.
-using RegisterProgress = std::function<void(int, int)>;
-
 // Writes the skymap record {name, hash = config.sha1(), tract_max = size(), patch_nx_max,
 // patch_ny_max}, one tract record per tract (region = TractInfo::outer_polygon()) and one
 // patch record per patch (id, cell_x, cell_y, region = patch_polygon()), all in one write
@@ -28,8 +25,10 @@ using RegisterProgress = std::function<void(int, int)>;
 // no-op (inserted = false, no tract or patch work); a different definition under the same
 // name throws ConflictError naming both hashes. The caller's open transaction, if any,
 // is joined (the records commit with it).
+// `progress` (not owned, may be null): phase "registering tracts", one unit per tract;
+// Progress::cancel() stops at the next tract with CancelledError, nothing written.
 RegisterSkyMapResult register_skymap(registry::Registry& registry, const SkyMap& skymap,
-                                     const RegisterProgress& progress = {});
+                                     Progress* progress = nullptr);
 
 // The registry's skymap record for this skymap (what register_skymap syncs).
 registry::DimensionRecord skymap_record(const registry::Universe& universe, const SkyMap& skymap);

@@ -10,6 +10,7 @@
 
 #include "majordome/image/fits_file.hpp"
 #include "majordome/instrument/register.hpp"
+#include "cancelling_progress.hpp"
 #include "ingest_raws_test_util.hpp"
 
 namespace majordome::instrument {
@@ -28,6 +29,13 @@ class IngestTest : public testing_raws::RepoTest {
   }
   std::size_t raw_count(const std::string& run = "TestCam/raw/all") {
     return butler_->registry().datasets_in_collection(run, "raw").size();
+  }
+  // The FITS files inside the repository (copies made by ingest).
+  std::size_t files_in_repo() {
+    std::size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / "repo"))
+      n += e.is_regular_file() && e.path().extension() == ".fits";
+    return n;
   }
 
 };
@@ -142,6 +150,69 @@ TEST_F(IngestTest, FailFastStopsAtTheFirstBadFileBeforeWriting) {
     EXPECT_NE(std::string(e.what()).find("zz_bad.fits"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(butler_->registry().query_records("exposure", {}).empty());
+}
+
+TEST_F(IngestTest, CancelledWhileWritingKeepsTheCommittedBatchesOnly) {
+  for (int seq : {1, 2, 3})
+    for (int det : {0, 1}) raw(seq, det);
+  RawIngestOptions options;
+  options.transfer = "copy";
+  options.batch_size = 2;  // one exposure per batch
+  testing::CancellingProgress progress("ingesting", 3);  // Ctrl-C once the 3rd file is placed
+  options.progress = &progress;
+  EXPECT_THROW(ingest_raws(*butler_, {dir_ / "raws"}, options), CancelledError);
+  EXPECT_EQ(progress.phases, (std::vector<std::string>{"reading headers", "ingesting"}));
+  // The first batch is committed whole; nothing of the second (files, datasets, exposure).
+  EXPECT_EQ(raw_count(), 2u);
+  EXPECT_EQ(butler_->registry().query_records("exposure", {}).size(), 1u);
+  EXPECT_EQ(files_in_repo(), 2u);
+  for (const auto& ref : butler_->registry().datasets_in_collection("TestCam/raw/all", "raw"))
+    EXPECT_TRUE(fs::exists(butler_->artifact_uri(butler_->registry().stored_files(ref.id).at(0))));
+  // Running it again finishes the work.
+  options.progress = nullptr;
+  const auto again = ingest_raws(*butler_, {dir_ / "raws"}, options);
+  EXPECT_EQ(again.ingested, 4u);
+  EXPECT_EQ(again.already_present, 2u);
+  EXPECT_EQ(raw_count(), 6u);
+  EXPECT_EQ(files_in_repo(), 6u);
+}
+
+TEST_F(IngestTest, CancelledWhileReadingHeadersWritesNothing) {
+  for (int seq : {1, 2})
+    for (int det : {0, 1}) raw(seq, det);
+  for (const int jobs : {1, 3}) {
+    RawIngestOptions options;
+    options.transfer = "copy";
+    options.jobs = jobs;
+    testing::CancellingProgress progress("reading headers", 2);
+    options.progress = &progress;
+    EXPECT_THROW(ingest_raws(*butler_, {dir_ / "raws"}, options), CancelledError);
+    EXPECT_EQ(progress.phases, std::vector<std::string>{"reading headers"});
+    if (jobs == 1) {
+      EXPECT_EQ(progress.state().done, 2u) << "the files after the cancel are not read";
+    }
+    EXPECT_TRUE(butler_->registry().query_records("exposure", {}).empty());
+    EXPECT_EQ(files_in_repo(), 0u);
+  }
+}
+
+TEST_F(IngestTest, ProgressCountsEveryFileOfBothPhases) {
+  for (int seq : {1, 2})
+    for (int det : {0, 1}) raw(seq, det);
+  std::ofstream(dir_ / "raws" / "zz_bad.fits") << "garbage";
+  RawIngestOptions options;
+  options.transfer = "copy";
+  options.batch_size = 3;
+  testing::CancellingProgress progress("never", 0);
+  options.progress = &progress;
+  const auto r = ingest_raws(*butler_, {dir_ / "raws"}, options);
+  EXPECT_EQ(r.ingested, 4u);
+  EXPECT_EQ(progress.phases, (std::vector<std::string>{"reading headers", "ingesting"}));
+  const auto last = progress.state();
+  EXPECT_EQ(last.phase, "ingesting");
+  EXPECT_EQ(last.done, 4u);  // the bad file is not placed
+  EXPECT_EQ(last.total, 4u);
+  EXPECT_EQ(butler_->progress, nullptr) << "the butler does not keep the progress";
 }
 
 TEST_F(IngestTest, UnregisteredInstrumentAndMissingLocationAreClearErrors) {

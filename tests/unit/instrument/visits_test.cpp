@@ -13,6 +13,7 @@
 #include "majordome/core/error.hpp"
 #include "majordome/instrument/register.hpp"
 #include "majordome/sphere/lon_lat.hpp"
+#include "cancelling_progress.hpp"
 #include "ingest_raws_test_util.hpp"
 
 namespace majordome::instrument {
@@ -72,6 +73,31 @@ TEST_F(VisitsTest, OneToOneDefinesAVisitPerScienceExposure) {
   EXPECT_EQ(again.new_visits, 0u);
   EXPECT_EQ(again.visits, 3u);
   EXPECT_EQ(records("visit_detector_region").size(), 12u);
+}
+
+TEST_F(VisitsTest, CancelledAfterSomeVisitsWritesNothing) {
+  ingest_night();
+  DefineVisitsOptions options;
+  options.grouping = VisitGrouping::kOneToOne;
+  testing::CancellingProgress progress("defining visits", 2);  // Ctrl-C after the 2nd of 3 visits
+  options.progress = &progress;
+  EXPECT_THROW(define_visits(butler_->registry(), "TestCam", options), CancelledError);
+  EXPECT_EQ(progress.state().done, 2u);
+  for (const auto* element : {"visit", "visit_definition", "visit_system", "visit_system_membership",
+                              "visit_detector_region"})
+    EXPECT_TRUE(records(element).empty()) << element;
+  // Cancelled after the last visit is computed: still nothing written.
+  testing::CancellingProgress at_end("defining visits", 3);
+  options.progress = &at_end;
+  EXPECT_THROW(define_visits(butler_->registry(), "TestCam", options), CancelledError);
+  EXPECT_TRUE(records("visit").empty());
+  // Not cancelled: every visit counted, then written.
+  testing::CancellingProgress never("never", 0);
+  options.progress = &never;
+  EXPECT_EQ(define_visits(butler_->registry(), "TestCam", options).new_visits, 3u);
+  EXPECT_EQ(never.state().done, 3u);
+  EXPECT_EQ(never.state().total, 3u);
+  EXPECT_EQ(records("visit").size(), 3u);
 }
 
 // Rubin's default: one-to-one visits for every exposure plus one visit per multi-snap sequence.

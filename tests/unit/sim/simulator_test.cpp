@@ -16,6 +16,7 @@
 #include "majordome/instrument/camera.hpp"
 #include "majordome/sim/exposure.hpp"
 #include "majordome/sim/simulator.hpp"
+#include "cancelling_progress.hpp"
 
 namespace fs = std::filesystem;
 using namespace majordome;
@@ -207,6 +208,24 @@ TEST(Simulator, TinyRawsHaveFullHeadersAndOnePixelPerAmplifier) {
   EXPECT_EQ(h.get_string("EXTNAME"), "Segment00");
   EXPECT_EQ(h.get_string("DATASEC"), "[4:512,1:2000]");
   EXPECT_EQ(f.read_image<std::int32_t>().width(), 1);
+}
+
+TEST(Simulator, ProgressCountsRawsAndCancelStopsAtTheNextOne) {
+  const auto cam = instrument::load_camera("TestCam");
+  SimOptions o;
+  o.out = fresh_dir("cancel");
+  o.tiny = true;
+  majordome::testing::CancellingProgress cancelling("simulating raws", 3);
+  o.progress = &cancelling;
+  EXPECT_THROW(simulate(cam, two_exposures(cam), o), CancelledError);
+  EXPECT_EQ(count_files(o.out / "raw", ".fits"), 3);  // of 8
+
+  majordome::testing::CancellingProgress progress("never", 0);
+  o.progress = &progress;
+  o.threads = 2;
+  EXPECT_EQ(simulate(cam, two_exposures(cam), o).raw_files, 8);
+  EXPECT_EQ(progress.state().done, 8u);
+  EXPECT_EQ(progress.state().total, 8u);
 }
 
 TEST(Simulator, BadRequestsAreClearErrors) {

@@ -7,6 +7,7 @@
 
 #include "majordome/core/error.hpp"
 #include "majordome/registry/database.hpp"
+#include "cancelling_progress.hpp"
 
 namespace majordome::skymap {
 namespace {
@@ -105,18 +106,20 @@ TEST_F(RegisterSkyMapTest, DifferentDefinitionUnderTheSameNameIsAConflict) {
   EXPECT_EQ(registry_->query_records("skymap").size(), 2U);
 }
 
-TEST_F(RegisterSkyMapTest, ProgressIsReported) {
+TEST_F(RegisterSkyMapTest, ProgressIsReportedAndCancelWritesNothing) {
   const SkyMap sky(small_skymap("small"));
-  int calls = 0;
-  int last = 0;
-  register_skymap(*registry_, sky, [&](int done, int total) {
-    ++calls;
-    EXPECT_EQ(total, sky.size());
-    EXPECT_GT(done, last);
-    last = done;
-  });
-  EXPECT_EQ(calls, sky.size());
-  EXPECT_EQ(last, sky.size());
+  ASSERT_GT(sky.size(), 2);
+  testing::CancellingProgress cancelling("registering tracts", 2);
+  EXPECT_THROW(register_skymap(*registry_, sky, &cancelling), CancelledError);
+  EXPECT_EQ(cancelling.state().done, 2u);
+  EXPECT_TRUE(registry_->query_records("skymap").empty());
+  EXPECT_TRUE(registry_->query_records("tract").empty());
+
+  testing::CancellingProgress progress("never", 0);
+  EXPECT_TRUE(register_skymap(*registry_, sky, &progress).inserted);
+  EXPECT_EQ(progress.phases, std::vector<std::string>{"registering tracts"});
+  EXPECT_EQ(progress.state().done, static_cast<std::size_t>(sky.size()));
+  EXPECT_EQ(progress.state().total, static_cast<std::size_t>(sky.size()));
 }
 
 }  // namespace
