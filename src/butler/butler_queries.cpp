@@ -95,7 +95,10 @@ class Searches {
     if (!is_empty()) return {};
     std::vector<query::EmptyReason> out;
     for (const auto& [spec, cursor] : empty_)
-      for (auto& r : query::explain_empty(*reg_, spec, cursor)) out.push_back(std::move(r));
+      for (auto& r : query::explain_empty(*reg_, spec, cursor)) {
+        if (r.dataset_type.empty() && spec.datasets) r.dataset_type = spec.datasets->dataset_type;
+        out.push_back(std::move(r));
+      }
     return out;
   }
 
@@ -286,7 +289,8 @@ std::vector<query::EmptyReason> DataIdResults::why_empty() {
 
 DataIdResults Butler::query_data_ids(const DataIdsRequest& request) {
   auto impl = std::make_unique<DataIdResults::Impl>();
-  auto types = resolve_types(*registry_, request.dataset_types);
+  std::vector<DatasetType> types;  // none given: no dataset constraint (not every type)
+  if (!request.dataset_types.empty()) types = resolve_types(*registry_, request.dataset_types);
   if (request.dimensions.empty() && request.dataset_types.empty())
     throw InvalidArgumentError("a data ID query needs dimensions (e.g. visit detector) or a dataset type");
   if (!request.dataset_types.empty() && types.empty())

@@ -234,12 +234,16 @@ void add_butler_commands(CLI::App& app) {
       auto b = Butler::open(*repo, Access::kReadOnly);
       auto& reg = b->registry();
       std::size_t copied = 0;
-      for (auto& [type, refs] : find_datasets(reg, split_commas(*types), split_commas(*collections), *where, {}, false, 0))
-        for (const auto& ref : refs)
-          for (const auto& f : reg.stored_files(ref.id)) {
-            std::cout << b->retrieve_artifact(f, *dest, !*no_preserve, *transfer, *clobber).string() << "\n";
-            ++copied;
-          }
+      butler::DatasetsRequest request;
+      request.dataset_types = split_commas(*types);
+      request.collections = split_commas(*collections);
+      request.where = *where;
+      auto results = b->query_datasets(request);
+      while (auto ref = results.next())
+        for (const auto& f : reg.stored_files(ref->id)) {
+          std::cout << b->retrieve_artifact(f, *dest, !*no_preserve, *transfer, *clobber).string() << "\n";
+          ++copied;
+        }
       std::cerr << fmt::format("Retrieved {} file(s).\n", copied);
     });
   }

@@ -78,62 +78,31 @@ bool confirm(const std::string& question) {
 
 std::string value_text(const registry::DataIdValue& v) { return dimensions::to_string(v); }
 
-// Registers `name` as a collection of `type` for a command that writes into it, refusing an
-// existing collection of another type with the command's own advice.
-void require_collection_type(registry::Registry& reg, const std::string& name, CollectionType type,
-                             const std::string& command) {
-  if (auto existing = reg.find_collection(name); existing && existing->type != type)
-    throw CollectionTypeError(fmt::format(
-        "'{}' is a {} collection; {} writes into a {} collection: give a new name (it is created as {}) or an "
-        "existing {} collection", name, registry::collection_type_name(existing->type), command,
-        registry::collection_type_name(type), registry::collection_type_name(type), registry::collection_type_name(type)));
-  reg.register_collection(name, type);
-}
-
-// Datasets of the types matching `globs` in `collections`, constrained by `where`.
-// Datasets of the types matching `globs` in `collections`, per type. With a limit, at most
-// that many in all; `more` (when given) tells whether more exist. `explanation` (when given)
-// receives why nothing was found.
-std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> find_datasets(
-    registry::Registry& reg, const std::vector<std::string>& globs, const std::vector<std::string>& collections,
-    const std::string& where, const query::Binds& binds, bool find_first, std::int64_t limit,
-    const std::vector<std::string>& order_by, bool* more, std::vector<std::string>* explanation) {
-  std::vector<DatasetType> types;
-  std::vector<std::string> patterns = globs.empty() ? std::vector<std::string>{"*"} : globs;
-  for (const auto& g : patterns) {
-    bool wildcard = g.find_first_of("*?[") != std::string::npos;
-    if (wildcard) {
-      for (auto& t : reg.query_dataset_types({g})) types.push_back(std::move(t));
-    } else {
-      types.push_back(reg.get_dataset_type(g));
-    }
+// The reasons of an empty result as lines, each with the dataset type it concerns and, for
+// an element without records, the command that fills it.
+std::vector<std::string> explain(const std::vector<query::EmptyReason>& reasons) {
+  static const std::map<std::string, std::string> kHints{
+      {"visit", "run 'butler define-visits REPO INSTRUMENT'"},
+      {"visit_detector_region", "run 'butler define-visits REPO INSTRUMENT'"},
+      {"visit_definition", "run 'butler define-visits REPO INSTRUMENT'"},
+      {"exposure", "ingest raws with 'butler ingest-raws'"},
+      {"group", "ingest raws with 'butler ingest-raws'"},
+      {"day_obs", "ingest raws with 'butler ingest-raws'"},
+      {"tract", "register a skymap with 'butler register-skymap'"},
+      {"patch", "register a skymap with 'butler register-skymap'"},
+      {"skymap", "register a skymap with 'butler register-skymap'"},
+      {"instrument", "register an instrument with 'butler register-instrument'"},
+      {"detector", "register an instrument with 'butler register-instrument'"},
+      {"physical_filter", "register an instrument with 'butler register-instrument'"},
+  };
+  std::vector<std::string> lines;
+  for (const auto& r : reasons) {
+    std::string line = r.dataset_type.empty() ? r.message() : r.dataset_type + ": " + r.message();
+    if (r.kind == query::EmptyReason::Kind::kNoRecords)
+      if (auto it = kHints.find(r.names.at(0)); it != kHints.end()) line += "; " + it->second;
+    lines.push_back(std::move(line));
   }
-  if (types.empty() && explanation)
-    explanation->push_back(fmt::format("no dataset type matches {}", fmt::join(patterns, ", ")));
-  std::vector<std::string> search = collections.empty() ? std::vector<std::string>{"*"} : collections;
-  std::vector<std::pair<DatasetType, std::vector<DatasetRef>>> out;
-  std::int64_t remaining = limit;
-  for (const auto& t : types) {
-    if (limit > 0 && remaining <= 0) {
-      if (more) *more = true;
-      break;
-    }
-    query::QuerySpec spec;
-    spec.datasets = query::DatasetSearch{t.name, search, find_first};
-    spec.where = where;
-    spec.binds = binds;
-    spec.order_by = order_by;
-    spec.limit = limit > 0 ? remaining : 0;
-    auto result = query::run_query(reg, spec);
-    std::vector<DatasetRef> refs;
-    for (auto& row : result.rows) refs.push_back(std::move(*row.dataset));
-    if (more && result.more) *more = true;
-    if (explanation && refs.empty())
-      for (const auto& line : result.explanation) explanation->push_back(t.name + ": " + line);
-    remaining -= static_cast<std::int64_t>(refs.size());
-    out.emplace_back(t, std::move(refs));
-  }
-  return out;
+  return lines;
 }
 
 // "No results." and the reasons, as Rubin's commands print an empty result.

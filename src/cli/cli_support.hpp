@@ -1,6 +1,6 @@
 // What the butler command files share (cli_support.cpp). Shell helpers only: parsing and
-// printing. TODO(issue 12): find_datasets and read_table_file are domain logic that belongs
-// behind the Butler's query facade and a library table reader.
+// printing. TODO(issue 12): read_table_file is domain logic that belongs in a library table
+// reader shared with the reference-catalog conversion.
 #pragma once
 
 #include <cstdint>
@@ -30,17 +30,8 @@ query::Binds parse_binds(const std::vector<std::string>& items);
 // Asks a yes/no question on the terminal; no answer (end of input) is no.
 bool confirm(const std::string& question);
 std::string value_text(const registry::DataIdValue& v);
-// Registers `name` as a collection of `type` for a command that writes into it, refusing an
-// existing collection of another type with the command's own advice.
-void require_collection_type(registry::Registry& reg, const std::string& name, registry::CollectionType type,
-                             const std::string& command);
-// Datasets of the types matching `globs` in `collections`, per type. With a limit, at most
-// that many in all; `more` (when given) tells whether more exist. `explanation` (when given)
-// receives why nothing was found.
-std::vector<std::pair<registry::DatasetType, std::vector<registry::DatasetRef>>> find_datasets(
-    registry::Registry& reg, const std::vector<std::string>& globs, const std::vector<std::string>& collections,
-    const std::string& where, const query::Binds& binds, bool find_first, std::int64_t limit,
-    const std::vector<std::string>& order_by = {}, bool* more = nullptr, std::vector<std::string>* explanation = nullptr);
+// The reasons of an empty result as the commands print them (with hints naming commands).
+std::vector<std::string> explain(const std::vector<query::EmptyReason>& reasons);
 // "No results." and the reasons, as Rubin's commands print an empty result.
 void print_no_results(const std::vector<std::string>& explanation);
 void print_query_collections(registry::Registry& reg, const std::vector<std::string>& globs,

@@ -50,58 +50,27 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_option("--doc", *doc, "Documentation string for a new chain");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
-      auto& reg = b->registry();
-      auto kids = split_commas(*children);
-      registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
-      if (*mode == "redefine" || *mode == "extend" || *mode == "prepend") {
-        if (!reg.find_collection(*parent)) reg.register_collection(*parent, CollectionType::kChained, *doc);
-      }
-      if (*flatten) {
-        std::vector<std::string> flat;
-        for (const auto& c : reg.flatten(kids)) flat.push_back(c.name);
-        kids = flat;
-      }
-      std::vector<std::string> current = reg.chain_children(*parent);
-      std::vector<std::string> result;
-      if (*mode == "redefine") {
-        result = kids;
-      } else if (*mode == "extend") {
-        result = current;
-        for (const auto& k : kids)
-          if (std::find(result.begin(), result.end(), k) == result.end()) result.push_back(k);
-      } else if (*mode == "prepend") {
-        result = kids;
-        for (const auto& c : current)
-          if (std::find(kids.begin(), kids.end(), c) == kids.end()) result.push_back(c);
-      } else if (*mode == "remove") {
-        for (const auto& k : kids)
-          if (std::find(current.begin(), current.end(), k) == current.end())
-            throw NotFoundError(fmt::format("'{}' is not a child of '{}'", k, *parent));
-        for (const auto& c : current)
-          if (std::find(kids.begin(), kids.end(), c) == kids.end()) result.push_back(c);
-      } else {  // pop: by index (default 0)
-        std::vector<long> indices;
-        for (const auto& k : kids) {
+      static const std::map<std::string, butler::ChainEdit> kEdits{
+          {"redefine", butler::ChainEdit::kRedefine}, {"extend", butler::ChainEdit::kExtend},
+          {"remove", butler::ChainEdit::kRemove},     {"prepend", butler::ChainEdit::kPrepend},
+          {"pop", butler::ChainEdit::kPop}};
+      butler::ChainRequest request;
+      request.parent = *parent;
+      request.edit = kEdits.at(*mode);
+      request.flatten = *flatten;
+      request.doc = *doc;
+      if (request.edit == butler::ChainEdit::kPop) {
+        for (const auto& k : split_commas(*children)) {
           try {
-            indices.push_back(std::stol(k));
+            request.positions.push_back(std::stol(k));
           } catch (const std::exception&) {
             throw InvalidArgumentError(fmt::format("--mode pop takes child positions (integers), not '{}'", k));
           }
         }
-        if (indices.empty()) indices.push_back(0);
-        std::set<std::size_t> drop;
-        for (auto i : indices) {
-          long n = static_cast<long>(current.size());
-          long idx = i < 0 ? n + i : i;
-          if (idx < 0 || idx >= n)
-            throw InvalidArgumentError(fmt::format("position {} is outside the chain '{}' of {} children", i, *parent, n));
-          drop.insert(static_cast<std::size_t>(idx));
-        }
-        for (std::size_t i = 0; i < current.size(); ++i)
-          if (!drop.count(i)) result.push_back(current[i]);
+      } else {
+        request.children = split_commas(*children);
       }
-      reg.set_chain(*parent, result);
-      txn.commit();
+      auto result = b->edit_chain(request);
       std::cout << "[" << fmt::format("{}", fmt::join(result, ", ")) << "]\n";
     });
   }
@@ -138,14 +107,12 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_flag("--find-first", *find_first);
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
-      auto& reg = b->registry();
-      registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);  // a refused association leaves no new collection
-      require_collection_type(reg, *tagged, CollectionType::kTagged, "associate");
-      std::vector<DatasetRef> all;
-      for (auto& [type, refs] : find_datasets(reg, split_commas(*types), split_commas(*collections), *where, {}, *find_first, 0))
-        all.insert(all.end(), refs.begin(), refs.end());
-      reg.associate(*tagged, all);
-      txn.commit();
+      butler::DatasetsRequest datasets;
+      datasets.dataset_types = split_commas(*types);
+      datasets.collections = split_commas(*collections);
+      datasets.where = *where;
+      datasets.find_first = *find_first ? butler::FindFirst::kYes : butler::FindFirst::kNo;
+      b->associate(*tagged, datasets);
     });
   }
   // ---- certify-calibrations
@@ -167,26 +134,10 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_flag("--search-all-inputs", *search_all, "Search every child of a CHAINED input, not only the first");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
-      auto& reg = b->registry();
       std::optional<TaiTime> tb, te;
       if (!begin->empty()) tb = TaiTime::from_tai_iso(*begin);
       if (!end->empty()) te = TaiTime::from_tai_iso(*end);
-      std::vector<std::string> search{*input};
-      auto in = reg.get_collection(*input);
-      if (in.type == CollectionType::kChained && !*search_all) {
-        auto kids = reg.chain_children(*input);
-        search = kids.empty() ? std::vector<std::string>{} : std::vector<std::string>{kids.front()};
-      }
-      registry::DatasetQuery q;
-      q.collections = search;
-      q.find_first = true;
-      auto refs = reg.query_datasets(*type, q);
-      if (refs.empty())
-        throw NotFoundError(fmt::format("no '{}' datasets in '{}' to certify", *type, *input));
-      registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
-      require_collection_type(reg, *output, CollectionType::kCalibration, "certify-calibrations");
-      reg.certify(*output, refs, Timespan::between(tb, te));
-      txn.commit();
+      b->certify({*input, *output, *type, Timespan::between(tb, te), *search_all});
     });
   }
   // ---- remove-runs / remove-collections
@@ -202,31 +153,23 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_flag("--force", *force, "Also remove the runs from the chains that contain them");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
-      auto& reg = b->registry();
-      auto runs = reg.query_collections(split_commas(*globs), CollectionType::kRun);
+      auto runs = b->run_summaries(split_commas(*globs));
       if (runs.empty()) {
         std::cout << "No RUN collections match.\n";
         return;
       }
       Table table({"Run", "Datasets"});
+      std::vector<std::string> names;
       for (const auto& r : runs) {
-        auto count = registry::as_int(reg.db().query("SELECT COUNT(*) FROM dataset WHERE run_id = ?", {r.id}).rows[0][0]);
-        table.add_row({r.name, std::to_string(count)});
+        table.add_row({r.run.name, std::to_string(r.datasets)});
+        names.push_back(r.run.name);
       }
       table.print(std::cout, Align::kLeft);
       if (!*no_confirm && !confirm("Continue removing these runs and all their datasets?")) {
         std::cout << "Aborted.\n";
         return;
       }
-      for (const auto& r : runs) {
-        if (*force)
-          for (const auto& parent : reg.chain_parents(r.name)) {
-            auto kids = reg.chain_children(parent);
-            kids.erase(std::remove(kids.begin(), kids.end(), r.name), kids.end());
-            reg.set_chain(parent, kids);
-          }
-        b->remove_run(r.name);
-      }
+      b->remove_runs(names, *force);
     });
   }
   {
@@ -241,10 +184,13 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_flag("--remove-from-parents", *from_parents, "Also remove them from the chains that contain them");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
-      auto& reg = b->registry();
       std::vector<registry::CollectionRecord> targets;
-      for (const auto& c : reg.query_collections(split_commas(*globs)))
-        if (c.type != CollectionType::kRun) targets.push_back(c);
+      std::vector<std::string> names;
+      for (auto& c : b->query_collections({.globs = split_commas(*globs)}))
+        if (c.type != CollectionType::kRun) {
+          names.push_back(c.name);
+          targets.push_back(std::move(c));
+        }
       if (targets.empty()) {
         std::cout << "No non-RUN collections match.\n";
         return;
@@ -256,17 +202,7 @@ void add_collection_commands(CLI::App& app) {
         std::cout << "Aborted.\n";
         return;
       }
-      registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
-      for (const auto& c : targets) {
-        if (*from_parents)
-          for (const auto& parent : reg.chain_parents(c.name)) {
-            auto kids = reg.chain_children(parent);
-            kids.erase(std::remove(kids.begin(), kids.end(), c.name), kids.end());
-            reg.set_chain(parent, kids);
-          }
-        reg.remove_collection(c.name);
-      }
-      txn.commit();
+      b->remove_collections(names, *from_parents);
     });
   }
 }

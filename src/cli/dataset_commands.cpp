@@ -81,15 +81,8 @@ void add_dataset_commands(CLI::App& app) {
     cmd->add_option("--collections", *collections, "Only types with datasets in these collections");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadOnly);
-      auto& reg = b->registry();
-      std::set<std::string> in_collections;
-      if (!collections->empty()) {
-        for (const auto& c : reg.query_collections(split_commas(*collections)))
-          for (const auto& t : reg.collection_summary(c.name).dataset_types) in_collections.insert(t);
-      }
       Table table(*verbose ? std::vector<std::string>{"name", "dimensions", "storage class"} : std::vector<std::string>{"name"});
-      for (const auto& t : reg.query_dataset_types(split_commas(*globs))) {
-        if (!collections->empty() && !in_collections.count(t.name)) continue;
+      for (const auto& t : b->query_dataset_types({split_commas(*globs), split_commas(*collections)})) {
         if (*verbose) table.add_row({t.name, fmt::format("[{}]", fmt::join(t.dimensions.required(), ", ")), t.storage_class});
         else table.add_row({t.name});
       }
@@ -120,39 +113,54 @@ void add_dataset_commands(CLI::App& app) {
     cmd->add_flag("--show-uri", *show_uri, "Show the file of each dataset");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadOnly);
-      auto& reg = b->registry();
       std::int64_t cap = *limit == 0 ? 0 : std::abs(*limit);
-      bool more = false;
-      std::vector<std::string> explanation;
-      auto results = find_datasets(reg, split_commas(*globs), split_commas(*collections), *where, parse_binds(*binds),
-                                   *find_first, cap, split_commas(*order_by), &more, &explanation);
-      if (more && *limit < 0)
-        std::cerr << fmt::format("warning: more datasets are available than the limit of {}; use --limit 0 for all\n", cap);
+      butler::DatasetsRequest request;
+      request.dataset_types = split_commas(*globs);
+      request.collections = split_commas(*collections);
+      request.where = *where;
+      request.binds = parse_binds(*binds);
+      request.find_first = *find_first ? butler::FindFirst::kYes : butler::FindFirst::kNo;
+      request.order_by = butler::OrderBy::parse(split_commas(*order_by));
+      request.limit = cap;
+      auto results = b->query_datasets(request);
+      // One table per dataset type, printed as each type's rows end (rows stream type by type).
       bool printed = false;
-      for (auto& [type, refs] : results) {
-        if (refs.empty()) continue;
-        std::vector<std::string> columns{"type", "run", "id"};
-        auto keys = type.dimensions.data_id_keys();
-        columns.insert(columns.end(), keys.begin(), keys.end());
-        if (*show_uri) columns.emplace_back("URI");
-        Table table(columns);
-        for (const auto& ref : refs) {
-          std::vector<std::string> row{type.name, ref.run, ref.id.str()};
-          for (const auto& k : keys) {
-            auto it = ref.data_id.find(k);
-            row.push_back(it == ref.data_id.end() ? "" : value_text(it->second));
-          }
-          if (*show_uri) {
-            auto files = reg.stored_files(ref.id);
-            row.push_back(files.empty() ? "" : b->artifact_uri(files.front()));
-          }
-          table.add_row(std::move(row));
-        }
+      std::optional<Table> table;
+      std::string table_type;
+      auto flush = [&] {
+        if (!table) return;
         std::cout << "\n";
-        table.print(std::cout);
+        table->print(std::cout);
         printed = true;
+        table.reset();
+      };
+      std::vector<std::string> keys;
+      while (auto ref = results.next()) {
+        if (!table || ref->dataset_type != table_type) {
+          flush();
+          table_type = ref->dataset_type;
+          const auto& type = b->registry().get_dataset_type(ref->dataset_type);
+          keys = type.dimensions.data_id_keys();
+          std::vector<std::string> columns{"type", "run", "id"};
+          columns.insert(columns.end(), keys.begin(), keys.end());
+          if (*show_uri) columns.emplace_back("URI");
+          table.emplace(columns);
+        }
+        std::vector<std::string> row{ref->dataset_type, ref->run, ref->id.str()};
+        for (const auto& k : keys) {
+          auto it = ref->data_id.find(k);
+          row.push_back(it == ref->data_id.end() ? "" : value_text(it->second));
+        }
+        if (*show_uri) {
+          auto files = b->registry().stored_files(ref->id);
+          row.push_back(files.empty() ? "" : b->artifact_uri(files.front()));
+        }
+        table->add_row(std::move(row));
       }
-      if (!printed) print_no_results(explanation);
+      flush();
+      if (results.more() && *limit < 0)
+        std::cerr << fmt::format("warning: more datasets are available than the limit of {}; use --limit 0 for all\n", cap);
+      if (!printed) print_no_results(explain(results.why_empty()));
     });
   }
   // ---- query-data-ids
@@ -178,63 +186,33 @@ void add_dataset_commands(CLI::App& app) {
     cmd->add_option("--order-by", *order_by, "Dimensions or fields to sort by (-name for descending); default: by data ID");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadOnly);
-      auto& reg = b->registry();
-      auto names = split_commas(*dims);
-      if (names.empty() && datasets->empty()) throw InvalidArgumentError("give at least one dimension (e.g. visit detector)");
-      std::vector<std::string> types;
-      for (const auto& g : split_commas(*datasets)) {
-        if (g.find_first_of("*?[") != std::string::npos)
-          for (const auto& t : reg.query_dataset_types({g})) types.push_back(t.name);
-        else
-          types.push_back(reg.get_dataset_type(g).name);
-      }
       std::int64_t cap = *limit == 0 ? 0 : std::abs(*limit);
-      std::vector<std::string> keys;
+      butler::DataIdsRequest request;
+      request.dimensions = split_commas(*dims);
+      if (request.dimensions.empty() && datasets->empty())
+        throw InvalidArgumentError("give at least one dimension (e.g. visit detector)");
+      request.dataset_types = split_commas(*datasets);
+      request.collections = split_commas(*collections);
+      request.where = *where;
+      request.binds = parse_binds(*binds);
+      request.order_by = butler::OrderBy::parse(split_commas(*order_by));
+      request.limit = cap;
+      request.offset = *offset;
+      auto results = b->query_data_ids(request);
+      auto keys = results.dimensions().data_id_keys();
       std::vector<std::vector<std::string>> rows;
-      std::set<std::vector<std::string>> seen;
-      std::vector<std::string> explanation;
-      bool more = false;
-      // One query per dataset type (data IDs with a dataset of any of them), or one without.
-      std::vector<std::optional<std::string>> searches;
-      for (const auto& t : types) searches.emplace_back(t);
-      if (searches.empty()) searches.emplace_back(std::nullopt);
-      for (const auto& type : searches) {
-        query::QuerySpec spec;
-        spec.dimensions = names;
-        if (type)
-          spec.datasets = query::DatasetSearch{*type, collections->empty() ? std::vector<std::string>{"*"} : split_commas(*collections), false};
-        spec.where = *where;
-        spec.binds = parse_binds(*binds);
-        spec.order_by = split_commas(*order_by);
-        spec.offset = searches.size() == 1 ? *offset : 0;
-        spec.limit = searches.size() == 1 ? cap : 0;
-        if (names.empty() && type) spec.dimensions = reg.get_dataset_type(*type).dimensions.required();
-        auto result = query::run_query(reg, spec);
-        auto group = reg.universe().group(spec.dimensions);
-        if (keys.empty()) keys = group.data_id_keys();
-        more = more || result.more;
-        for (const auto& line : result.explanation) explanation.push_back(type ? *type + ": " + line : line);
-        for (const auto& r : result.rows) {
-          std::vector<std::string> row;
-          for (const auto& k : keys) {
-            auto it = r.data_id.find(k);
-            row.push_back(it == r.data_id.end() ? "" : value_text(it->second));
-          }
-          if (seen.insert(row).second) rows.push_back(std::move(row));
+      while (auto id = results.next()) {
+        std::vector<std::string> row;
+        for (const auto& k : keys) {
+          auto it = id->find(k);
+          row.push_back(it == id->end() ? "" : value_text(it->second));
         }
+        rows.push_back(std::move(row));
       }
-      if (searches.size() > 1) {  // several dataset types: offset and limit over the union
-        std::int64_t skip = std::min<std::int64_t>(*offset, static_cast<std::int64_t>(rows.size()));
-        rows.erase(rows.begin(), rows.begin() + skip);
-        if (cap > 0 && static_cast<std::int64_t>(rows.size()) > cap) {
-          rows.resize(static_cast<std::size_t>(cap));
-          more = true;
-        }
-      }
-      if (more && *limit < 0)
+      if (results.more() && *limit < 0)
         std::cerr << fmt::format("warning: more data IDs are available than the limit of {}; use --limit 0 for all\n", cap);
       if (rows.empty()) {
-        print_no_results(explanation);
+        print_no_results(explain(results.why_empty()));
         return;
       }
       Table table(keys);
@@ -268,32 +246,31 @@ void add_dataset_commands(CLI::App& app) {
     on_run(cmd, [=] {
       (void)no_check;  // accepted, unused: storage must outlive parsing
       auto b = Butler::open(*repo, Access::kReadOnly);
-      auto& reg = b->registry();
-      const auto& e = reg.universe().get(*element);
-      query::QuerySpec spec;
-      spec.records_of = *element;
-      spec.where = *where;
-      spec.binds = parse_binds(*binds);
-      spec.order_by = split_commas(*order_by);
-      spec.limit = *limit == 0 ? 0 : std::abs(*limit);
-      spec.offset = *offset;
+      butler::DimensionRecordsRequest request;
+      request.element = *element;
+      request.where = *where;
+      request.binds = parse_binds(*binds);
+      request.order_by = butler::OrderBy::parse(split_commas(*order_by));
+      request.limit = *limit == 0 ? 0 : std::abs(*limit);
+      request.offset = *offset;
       auto types = split_commas(*datasets);
       if (types.size() > 1) throw InvalidArgumentError("--datasets takes one dataset type here");
-      if (!types.empty())
-        spec.datasets = query::DatasetSearch{types[0], collections->empty() ? std::vector<std::string>{"*"} : split_commas(*collections), false};
-      auto result = query::run_query(reg, spec);
-      if (result.more && *limit < 0)
-        std::cerr << fmt::format("warning: more records are available than the limit of {}; use --limit 0 for all\n", spec.limit);
-      if (result.rows.empty()) {
-        print_no_results(result.explanation);
+      if (!types.empty()) request.dataset_type = types[0];
+      request.collections = split_commas(*collections);
+      auto results = b->query_dimension_records(request);
+      const auto& e = results.element();
+      auto records = results.all();
+      if (results.more() && *limit < 0)
+        std::cerr << fmt::format("warning: more records are available than the limit of {}; use --limit 0 for all\n", request.limit);
+      if (records.empty()) {
+        print_no_results(explain(results.why_empty()));
         return;
       }
       std::vector<std::string> columns;
       for (const auto& f : e.record_fields())
         columns.push_back(f.type == dimensions::FieldType::kTimespan ? "timespan (TAI)" : f.name);
       Table table(columns);
-      for (const auto& row : result.rows) {
-        const auto& r = *row.record;
+      for (const auto& r : records) {
         std::vector<std::string> cells;
         for (std::size_t i = 0; i < e.record_fields().size(); ++i) {
           if (e.record_fields()[i].type == dimensions::FieldType::kRegion && !std::holds_alternative<std::monostate>(r.values()[i]))
@@ -335,17 +312,18 @@ void add_dataset_commands(CLI::App& app) {
       if (purge->empty() && disassociate->empty() && !*unstore)
         throw InvalidArgumentError("say what to do: --purge RUN, --disassociate TAG or --unstore");
       auto b = Butler::open(*repo, *dry_run ? Access::kReadOnly : Access::kReadWrite);
-      auto& reg = b->registry();
-      auto search = split_commas(*collections);
-      if (!purge->empty() && search.empty()) search = {*purge};
-      if (search.empty()) throw InvalidArgumentError("give the COLLECTIONS to search");
-      std::vector<DatasetRef> all;
-      for (auto& [type, refs] : find_datasets(reg, split_commas(*types), search, *where, {}, !*find_all, 0))
-        all.insert(all.end(), refs.begin(), refs.end());
-      if (!purge->empty())
-        for (const auto& r : all)
-          if (r.run != *purge)
-            throw InvalidArgumentError(fmt::format("dataset {} is in run '{}', not '{}' given to --purge", r.id.str(), r.run, *purge));
+      butler::PruneRequest request;
+      request.collections = split_commas(*collections);
+      if (request.collections.empty() && purge->empty()) throw InvalidArgumentError("give the COLLECTIONS to search");
+      request.dataset_types = split_commas(*types);
+      request.where = *where;
+      request.find_first = *find_all ? butler::FindFirst::kNo : butler::FindFirst::kYes;
+      if (!purge->empty()) request.actions.insert(butler::PruneAction::kPurge);
+      if (*unstore) request.actions.insert(butler::PruneAction::kUnstore);
+      request.disassociate_from = split_commas(*disassociate);
+      if (!request.disassociate_from.empty()) request.actions.insert(butler::PruneAction::kDisassociate);
+      request.purge_run = *purge;
+      auto all = b->prune_selection(request);
       if (!*quiet) {
         Table table({"type", "run", "id"});
         for (const auto& r : all) table.add_row({r.dataset_type, r.run, r.id.str()});
@@ -357,14 +335,7 @@ void add_dataset_commands(CLI::App& app) {
         std::cout << "Aborted.\n";
         return;
       }
-      for (const auto& tag : split_commas(*disassociate)) reg.disassociate(tag, all);
-      std::vector<Uuid> ids;
-      for (const auto& r : all) ids.push_back(r.id);
-      if (!purge->empty()) {
-        b->remove_datasets(ids);
-      } else if (*unstore) {
-        b->unstore_datasets(ids);
-      }
+      b->prune(request, all);
     });
   }
 }

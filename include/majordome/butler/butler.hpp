@@ -12,6 +12,12 @@
 // opens the repository for writing removes the files of every abandoned token that no
 // dataset references. Deleted datasets' files go through a trash table and are removed
 // only after the deletion committed.
+//
+// Threads: a Butler (with its Registry's database connection) is used by one thread at a
+// time. Threads and server requests each open their own Butler on the same repository (the
+// FormatterRegistry, filled once, is shared read-only between them); the database and the
+// write journals keep concurrent writers consistent. Results and deferred handles belong to
+// the Butler that made them.
 #pragma once
 
 #include <filesystem>
