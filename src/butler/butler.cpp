@@ -511,7 +511,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
         records.push_back({ref.id, "", result.stored_path, p.file->formatter,
                            types.at(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
     }
-    registry::Transaction txn(registry_->db(), registry::TransactionMode::kWrite);
+    auto txn = registry_->transaction();
     registry_->register_collection(run, CollectionType::kRun);
     std::map<std::string, std::vector<DatasetRef>> by_type;
     for (const auto& p : plan)
@@ -533,7 +533,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
 }
 
 Butler::WriteBatch::WriteBatch(Butler& butler) : butler_(butler) {
-  txn_.emplace(butler_.registry_->db(), registry::TransactionMode::kWrite);
+  txn_.emplace(butler_.registry_->transaction());
   ++butler_.impl_->batch_depth;
   first_deferred_ = butler_.impl_->deferred.size();
 }

@@ -106,7 +106,7 @@ DatasetRef Butler::put(const InMemoryDataset& object, const std::string& dataset
     created.push_back(destination);
     auto info = datastore::artifact_info(
         destination, impl_->checksum ? datastore::ChecksumMode::kBlake2b : datastore::ChecksumMode::kNone);
-    registry::Transaction txn(registry_->db(), registry::TransactionMode::kWrite);
+    auto txn = registry_->transaction();
     registry_->register_collection(run, CollectionType::kRun);
     registry_->import_datasets(type->name, run, {ref}, false);
     registry_->insert_stored_files({{ref.id, "", relative, std::string(formatter.name()), storage_class.name,

@@ -368,7 +368,7 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
   };
   std::vector<Transfer> transfers;
 
-  registry::Transaction txn(registry_->db(), registry::TransactionMode::kWrite);
+  auto txn = registry_->transaction();
   for (const auto& t : types) registry_->register_dataset_type(t);
   for (const auto& c : collections) registry_->register_collection(c.name, c.type, c.doc);
   for (const auto& c : collections)

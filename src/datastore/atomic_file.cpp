@@ -29,6 +29,11 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::commit() {
+  // The caller's writer (cfitsio, a formatter) wrote the bytes without our primitives: its
+  // write is the step a failing disk makes fail, leaving a partial temporary behind.
+  if (written_by_caller_) {
+    if (int err = io_fault(IoStep::kWrite)) detail::throw_injected(err, "write", temporary_);
+  }
   int fd = ::open(temporary_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -50,6 +55,7 @@ void AtomicFile::commit() {
 
 void atomic_write(const std::filesystem::path& path, std::string_view bytes, WriteOptions options) {
   AtomicFile file(path, std::move(options));
+  file.written_by_caller_ = false;  // write_all() below is the write step
   int fd = ::open(file.temporary_path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) detail::throw_io_error(errno, "create", file.temporary_path());
   detail::FileDescriptor out(fd);

@@ -77,6 +77,9 @@ int io_fault(IoStep step) {
   if (armed_step.load(std::memory_order_relaxed) != static_cast<int>(step)) return 0;
   if (remaining.fetch_sub(1) != 1) return 0;
   armed_step.store(kNone);
+  // Said once, so that a test knows the fault was reached even when the code under test
+  // recovers from it (ingest-raws places a failed batch's files again one by one).
+  spdlog::warn("injected I/O fault: this {} fails (MAJORDOME_TEST_FAIL_IO)", io_step_name(step));
   return EIO;
 }
 

@@ -544,7 +544,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
       f.refs.push_back({p.id, kRawDatasetType, p.data_id, p.run});
       by_run[p.run].push_back(std::move(f));
     }
-    registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
+    auto txn = reg.transaction();
     if (!filters.empty()) reg.insert_records("physical_filter", filters, registry::Registry::OnConflict::kSkip);
     if (!day_obs.empty()) reg.insert_records("day_obs", day_obs, registry::Registry::OnConflict::kSkip);
     if (!groups.empty()) reg.insert_records("group", groups, registry::Registry::OnConflict::kSkip);

@@ -109,7 +109,7 @@ RegisterInstrumentResult register_instrument(registry::Registry& registry, std::
   result.detectors = camera.detectors().size();
   result.filters = camera.filters().size();
 
-  registry::Transaction txn(registry.db(), registry::TransactionMode::kWrite);
+  auto txn = registry.transaction();
   for (const auto& r : records) {
     try {
       if (registry.sync_record(r, update)) result.inserted = true;

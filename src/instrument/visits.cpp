@@ -368,7 +368,7 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
     progress->check_cancelled();  // the last chance to stop before anything is written
   }
 
-  registry::Transaction txn(reg.db(), registry::TransactionMode::kWrite);
+  auto txn = reg.transaction();
   for (const int system : result.visit_systems)
     reg.sync_record(make_record(universe.get("visit_system"),
                                 {{"instrument", instrument},

@@ -164,7 +164,7 @@ SqlValue Planner::typed_bind(const Bind& b, const std::string& text, const Expr&
 
 SqlValue Planner::text_value(const std::string& text) const {
   if (uuid_context_)
-    if (auto u = Uuid::parse(text)) return reg_.db().uuid_value(*u);
+    if (auto u = Uuid::parse(text)) return registry::sql_database(reg_).uuid_value(*u);
   return bind_value(text);
 }
 
@@ -248,7 +248,7 @@ std::string Planner::value(const Expr& e, bool time_context) {
     return "?";
   }
   if (const auto* u = e.as<UuidCall>()) {
-    params_.push_back(reg_.db().uuid_value(u->value));
+    params_.push_back(registry::sql_database(reg_).uuid_value(u->value));
     return "?";
   }
   if (const auto* p = e.as<Parens>()) return "(" + value(*p->inner, time_context) + ")";
@@ -448,7 +448,7 @@ std::string Planner::glob(const GlobCall& g, const Expr& at) {
   else if (const auto* b = g.pattern->as<Bind>()) pattern = bind_text(*b, *g.pattern);
   else fail(*g.pattern, "GLOB's pattern must be a string or a bind");
   // Rubin's GLOB: * and ? are wildcards, \* and \? literal, brackets literal.
-  bool sqlite = reg_.db().dialect() == registry::Dialect::kSqlite;
+  bool sqlite = registry::sql_database(reg_).dialect() == registry::Dialect::kSqlite;
   std::string out;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     char ch = pattern[i];

@@ -94,8 +94,8 @@ void Cursor::Impl::fetch_page() {
   } else {
     page.offset = base_offset + static_cast<std::int64_t>(rows_read_);
   }
-  auto statement = plan_sql(plan_, reg_.db().dialect(), page);
-  page_ = reg_.db().query(statement.sql, statement.params);
+  auto statement = plan_sql(plan_, registry::sql_database(reg_).dialect(), page);
+  page_ = registry::sql_database(reg_).query(statement.sql, statement.params);
   position_ = 0;
   ++statements_;
   rows_read_ += page_.rows.size();
@@ -171,7 +171,7 @@ const Row& Cursor::Impl::find_first_winner(const std::vector<Row>& group) {
     if (rank_of(group[i]) < rank_of(group[best])) best = i;
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (i == best || rank_of(group[i]) != rank_of(group[best])) continue;
-    if (!(reg_.db().uuid_from(group[i][col.dataset_id]) == reg_.db().uuid_from(group[best][col.dataset_id])))
+    if (!(registry::sql_database(reg_).uuid_from(group[i][col.dataset_id]) == registry::sql_database(reg_).uuid_from(group[best][col.dataset_id])))
       throw ConflictError(fmt::format("more than one '{}' dataset matches {} in collection '{}' (overlapping "
                                       "calibration validity ranges?); narrow the query",
                                       plan_.datasets->type.name, fmt::join(key_text(group[i]), ", "),
@@ -235,7 +235,7 @@ ResultRow Cursor::Impl::make_row(const Row& row, std::string& key) const {
   key.clear();
   if (plan_.datasets) {
     const auto& type = plan_.datasets->type;
-    Uuid id = reg_.db().uuid_from(row[col.dataset_id]);
+    Uuid id = registry::sql_database(reg_).uuid_from(row[col.dataset_id]);
     if (plan_.dedupe) key = id.str() + "/" + std::to_string(registry::as_int(row[col.collection]));
     registry::DatasetRef ref;
     ref.id = id;

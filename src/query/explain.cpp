@@ -90,7 +90,7 @@ std::vector<EmptyReason> explain_empty(registry::Registry& reg, const QuerySpec&
   }
   // Dimensions without records.
   for (const auto& element : plan.joined_elements) {
-    auto rows = reg.db().query(fmt::format("SELECT 1 FROM {} LIMIT 1", quote(reg.dimension_table(element))));
+    auto rows = registry::sql_database(reg).query(fmt::format("SELECT 1 FROM {} LIMIT 1", quote(reg.dimension_table(element))));
     if (rows.empty()) out.push_back({Kind::kNoRecords, {}, {element}, 0});
   }
   if (!out.empty()) return out;

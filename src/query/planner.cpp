@@ -273,7 +273,7 @@ void Planner::plan_dataset_search() {
   // that joins no other table yet, each arm ordered by it so that an index scan gives it
   // and a Merge Append merges them (text columns sort by bytes there too: schema v3).
   constexpr std::size_t kMaxArms = 16;
-  const bool sqlite = reg_.db().dialect() == registry::Dialect::kSqlite;
+  const bool sqlite = registry::sql_database(reg_).dialect() == registry::Dialect::kSqlite;
   const bool postgres_merge = !sqlite && plan_.relations.size() == 1 && spec_.order_by.empty() &&
                               plan_.dimensions.required() == dataset_->dimensions.required() && !dims.empty();
   if ((sqlite || postgres_merge) && !search.calibrations && !dataset_timespan_ && plain.size() > 1 &&

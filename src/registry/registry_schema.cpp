@@ -130,6 +130,8 @@ Registry::Registry(std::unique_ptr<Database> db, std::shared_ptr<const Universe>
 
 Registry::~Registry() = default;
 
+Database& sql_database(Registry& registry) { return *registry.db_; }
+
 namespace {
 
 // Schema v2 → v3 on PostgreSQL: every VARCHAR column becomes COLLATE "C" (varchar_type()).

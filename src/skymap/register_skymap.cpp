@@ -66,7 +66,7 @@ RegisterSkyMapResult register_skymap(registry::Registry& registry, const SkyMap&
   result.patch_nx_max = static_cast<int>(std::get<std::int64_t>(record.get("patch_nx_max")));
   result.patch_ny_max = static_cast<int>(std::get<std::int64_t>(record.get("patch_ny_max")));
 
-  registry::Transaction txn(registry.db(), registry::TransactionMode::kWrite);
+  auto txn = registry.transaction();
   if (auto existing = registry.find_record("skymap", {{"skymap", name}})) {
     if (existing->values() == record.values()) return result;  // already registered: a no-op
     const auto* old_hash = std::get_if<Bytes>(&existing->get("hash"));

@@ -9,6 +9,7 @@ root belongs to no dataset, and the command's datasets are there all or not at a
 same command succeeds without the fault (nothing half-done stands in its way)."""
 
 import pathlib
+import subprocess
 
 import pytest
 
@@ -101,3 +102,51 @@ def test_prune_purge(butler, make_repo, tmp_path, step):
     if result.returncode == 0:
         assert not ids(butler, repo)
     assert_consistent(butler, repo)
+
+
+@pytest.fixture(scope="module")
+def comcam_raws(butler_exe, tmp_path_factory) -> pathlib.Path:
+    """One simulated LSSTComCam exposure: 9 raw files with real-sized headers, tiny pixels."""
+    out = tmp_path_factory.mktemp("comcam")
+    p = subprocess.run([str(butler_exe.resolve()), "sim", "--camera", "LSSTComCam", "--out", str(out),
+                        "--exposures", "1", "--tiny"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    return out / "raw"
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_ingest_raws_copy(butler, make_repo, tmp_path, step, comcam_raws):
+    def prepare(repo):
+        butler("register-instrument", repo, "LSSTComCam")
+
+    def command(repo, env):
+        return butler("ingest-raws", repo, comcam_raws, "-t", "copy", "-j", "2", expect=None, env=env)
+
+    # ingest-raws places a failed batch's files again one by one, so a fault that fires once
+    # may be absorbed: every run must then either fail cleanly or ingest all nine raws, and the
+    # faults must be reached (the binary logs each one it injects).
+    repo = make_repo(step)
+    prepare(repo)
+    reached = 0
+    for n in range(1, MAX_RUNS + 1):
+        result = command(repo, {"MAJORDOME_TEST_FAIL_IO": f"{step}:{n}"})
+        butler("cleanup", repo)
+        assert_consistent(butler, repo)
+        present = ids(butler, repo)
+        if "injected I/O fault" not in result.stderr:  # every step of the command done before n
+            assert result.returncode == 0, result.output
+            assert len(present) == 9
+            break
+        reached += 1
+        if result.returncode == 0:
+            assert len(present) == 9, f"{step}:{n}: the command succeeded with {len(present)} of 9 raws"
+        else:
+            assert result.returncode in (EXIT["IoError"], EXIT["Conflict"]), result.output
+        butler("prune-datasets", repo, "LSSTComCam/raw/all", "--purge", "LSSTComCam/raw/all", "--no-confirm",
+               expect=None)
+        butler("cleanup", repo)
+        assert not ids(butler, repo)
+    else:
+        pytest.fail(f"{step}: faults still reached after {MAX_RUNS} runs")
+    if step in ("write", "sync", "rename", "mkdir"):
+        assert reached > 0, f"no {step} step was failed: the hook is not on this path"

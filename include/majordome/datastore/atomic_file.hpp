@@ -57,10 +57,14 @@ class AtomicFile {
   void commit();
 
  private:
+  friend void atomic_write(const std::filesystem::path& path, std::string_view bytes, WriteOptions options);
   std::filesystem::path destination_;
   std::filesystem::path temporary_;
   WriteOptions options_;
   bool committed_ = false;
+  // Whether the bytes came from the caller's writer (cfitsio, a formatter) rather than our
+  // own write primitive: commit() then counts them as one write step for io_faults.hpp.
+  bool written_by_caller_ = true;
 };
 
 // Writes `bytes` to `path` atomically (see AtomicFile), creating parent directories.

@@ -1,10 +1,13 @@
 // Injected I/O failures, for tests of what a failed write leaves behind.
 //
 // Every datastore I/O primitive (the writes of a file's bytes, fsyncs, renames into place,
-// hard and symbolic links, directory creation, removals) first calls io_fault(step). When a
+// hard and symbolic links, directory creation, removals) first calls io_fault(step). A file
+// whose bytes a caller's writer wrote into an AtomicFile (cfitsio, a formatter) counts as one
+// write step when the AtomicFile is committed. When a
 // fault is armed for that kind of step and its count comes due, the primitive fails as the
-// system call would with EIO, with a message that says the failure was injected. Nothing
-// else changes: the code under test takes the same error path as on a failing disk.
+// system call would with EIO, with a message that says the failure was injected, and a
+// warning "injected I/O fault" is logged. Nothing else changes: the code under test takes the
+// same error path as on a failing disk.
 //
 // A fault is armed by arm_io_fault() (unit tests) or, at the first datastore I/O of the
 // process, from the environment variable MAJORDOME_TEST_FAIL_IO=<step>:<n> (end-to-end tests

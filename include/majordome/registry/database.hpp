@@ -124,6 +124,9 @@ class Transaction {
   Transaction(Database& db, TransactionMode mode) : db_(db) { db_.begin(mode); }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
+  // The moved-from transaction no longer ends anything.
+  Transaction(Transaction&& other) noexcept : db_(other.db_), done_(other.done_) { other.done_ = true; }
+  Transaction& operator=(Transaction&&) = delete;
   ~Transaction() {
     if (!done_) {
       try {

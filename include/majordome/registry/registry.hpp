@@ -145,7 +145,6 @@ class Registry {
 
   const Universe& universe() const { return *universe_; }
   std::shared_ptr<const Universe> universe_ptr() const { return universe_; }
-  Database& db() { return *db_; }
   // A transaction on the registry's database: changes made until commit() stand or fall
   // together (nested ones join the enclosing one). Rolled back if destroyed uncommitted.
   Transaction transaction(TransactionMode mode = TransactionMode::kWrite) { return Transaction(*db_, mode); }
@@ -268,6 +267,7 @@ class Registry {
   std::int64_t dataset_type_id(const std::string& name);
 
  private:
+  friend Database& sql_database(Registry& registry);
   void forget_datasets(const std::vector<Uuid>& ids, const char* delete_sql);
   Registry(std::unique_ptr<Database> db, std::shared_ptr<const Universe> universe);
   void create_schema();
@@ -303,5 +303,11 @@ class Registry {
   struct Cache;
   std::unique_ptr<Cache> cache_;
 };
+
+// The SQL connection behind a registry, for the query module alone, which compiles the where
+// language to its own SELECTs (and for the registry's and query's own tests). Everything else
+// goes through Registry's methods and Registry::transaction(), so that SQL lives in two
+// modules; scripts/check-layering refuses a use anywhere else.
+Database& sql_database(Registry& registry);
 
 }  // namespace majordome::registry

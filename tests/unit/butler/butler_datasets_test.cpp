@@ -1,12 +1,16 @@
 // Butler::put / get through the formatter registry, on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
+#include <optional>
 #include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "butler_repo_fixture.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/datastore/io_faults.hpp"
 
 namespace majordome::butler {
 namespace {
@@ -255,6 +259,57 @@ TEST_P(ButlerDatasetsTest, ACalibrationIsFoundAtTheTimeOfTheExposureTheDataIdNam
   EXPECT_EQ(b->get_as<Json>("bias_summary", on, {"calib"})["epoch"], "january");
   on["exposure"] = std::int64_t{2};
   EXPECT_EQ(b->get_as<Json>("bias_summary", on, {"calib"})["epoch"], "february");
+}
+
+// Each I/O step of put() failed in turn (datastore/io_faults.hpp), as a full or failing disk
+// would: the put reports an IoError, the registry holds no dataset and, once the clean-up a
+// user runs (`butler cleanup`) is done, no file is left; with the fault gone the same put
+// succeeds. Then a removal whose file deletion fails still removes the dataset, and the file
+// goes at the next clean-up.
+TEST_P(ButlerDatasetsTest, PutAndRemoveFailedAtEachIoStepLeaveTheRepositoryConsistent) {
+  using datastore::IoStep;
+  auto b = open_with_types();
+  for (IoStep step : {IoStep::kWrite, IoStep::kSync, IoStep::kRename, IoStep::kMkdir, IoStep::kLink}) {
+    const std::string run = fmt::format("run_{}", datastore::io_step_name(step));
+    auto files_before = data_files();
+    int failures = 0;
+    for (int n = 1;; ++n) {
+      ASSERT_LT(n, 100) << "put still fails at " << datastore::io_step_name(step) << ":" << n;
+      datastore::arm_io_fault(step, n);
+      std::optional<DatasetRef> ref;
+      try {
+        ref = b->put(Json{{"step", n}}, "summary", kDetector1, run);
+      } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find("injected"), std::string::npos) << e.what();
+      }
+      datastore::disarm_io_fault();
+      if (ref) {
+        EXPECT_EQ(b->get_as<Json>(*ref), (Json{{"step", n}}));
+        EXPECT_EQ(data_files().size(), files_before.size() + 1);
+        break;
+      }
+      ++failures;
+      b->recover_interrupted_writes();
+      b->empty_trash();
+      EXPECT_EQ(data_files(), files_before) << datastore::io_step_name(step) << ":" << n;
+      EXPECT_THROW(b->get("summary", kDetector1, {run}), NotFoundError);
+    }
+    if (step != IoStep::kLink) {
+      EXPECT_GT(failures, 0) << "put never reached a " << datastore::io_step_name(step);
+    }
+  }
+  auto ref = b->find_dataset("summary", kDetector1, {"run_write"});
+  ASSERT_TRUE(ref);
+  fs::path file = b->get_uri(*ref).substr(7);
+  datastore::arm_io_fault(IoStep::kRemove, 1);
+  try {
+    b->remove_datasets({ref->id});
+  } catch (const IoError&) {  // the dataset went; its file waits in the trash
+  }
+  datastore::disarm_io_fault();
+  EXPECT_FALSE(b->exists(*ref));
+  b->empty_trash();
+  EXPECT_FALSE(fs::exists(file));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ButlerDatasetsTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),

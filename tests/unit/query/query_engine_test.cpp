@@ -116,7 +116,7 @@ TEST_P(QueryEngineTest, PlanNamesRelationsConstraintsAndPostFilters) {
   for (std::size_t i = 1; i < plan.relations.size(); ++i) EXPECT_FALSE(plan.relations[i].on.empty()) << plan.relations[i].alias;
   EXPECT_FALSE(plan.limit_in_sql());  // rows may be dropped by the exact test
   EXPECT_TRUE(keyset_pageable(plan));
-  auto statement = plan_sql(plan, r().db().dialect());
+  auto statement = plan_sql(plan, registry::sql_database(r()).dialect());
   EXPECT_NE(statement.sql.find("ORDER BY"), std::string::npos);
 
   auto found = plan_query(r(), raws(true));

@@ -49,7 +49,7 @@ std::vector<DimensionRecord> detectors(const Registry& r, std::int64_t first, st
   return out;
 }
 
-std::int64_t count(Registry& r, const std::string& sql) { return as_int(r.db().query(sql).rows.at(0).at(0)); }
+std::int64_t count(Registry& r, const std::string& sql) { return as_int(sql_database(r).query(sql).rows.at(0).at(0)); }
 
 std::string purpose_of(Registry& r, std::int64_t id) {
   auto record = r.find_record("detector", {{"instrument", std::string("Cam1")}, {"detector", id}});
@@ -69,7 +69,7 @@ void expect_conflict_naming(F&& f, const std::string& text) {
 }
 
 TEST_P(BulkInsertTest, InsertRowsSpansStatementsBeyondTheParameterLimit) {
-  auto& db = r().db();
+  auto& db = sql_database(r());
   db.execute_script("CREATE TABLE bulk_probe (a BIGINT PRIMARY KEY, b VARCHAR(16), c DOUBLE PRECISION)");
   // More rows of three columns than one statement can bind (65,535 parameters on PostgreSQL,
   // 250,000 in Debian's SQLite).
@@ -124,7 +124,7 @@ TEST_P(BulkInsertTest, AConflictInsideABatchNamesTheRecordAndLeavesNothing) {
   EXPECT_EQ(r().query_records("detector").size(), 4u);
   // Inside a caller's transaction, the failed call is undone and the transaction goes on.
   {
-    Transaction txn(r().db(), TransactionMode::kWrite);
+    Transaction txn(sql_database(r()), TransactionMode::kWrite);
     EXPECT_THROW(r().insert_records("detector", batch), ConflictError);
     r().insert_records("detector", detectors(r(), 10, 2));
     txn.commit();

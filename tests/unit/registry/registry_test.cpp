@@ -279,7 +279,7 @@ TEST_P(RegistryTest, SecondConnectionSeesCommittedWritesOnly) {
   load_base(r());
   auto other = reopen();
   {
-    Transaction txn(r().db(), TransactionMode::kWrite);
+    Transaction txn(sql_database(r()), TransactionMode::kWrite);
     r().register_collection("pending", CollectionType::kRun);
     EXPECT_FALSE(other->find_collection("pending"));
     // txn rolls back here
