@@ -99,6 +99,9 @@ Uuid read_uuid(const YAML::Node& node, const fs::path& file) {
 struct ImportedDataset {
   std::string dataset_type, run, path, formatter;
   std::vector<registry::DatasetRef> refs;
+  // Not in daf_butler's exports: given by migrate-from-rubin from the datastore records.
+  std::optional<std::int64_t> file_size;
+  std::optional<std::string> checksum;
 };
 
 // Day offset of an instrument's observing day (Rubin instruments start the day at noon UTC).
@@ -144,6 +147,11 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
   } catch (const YAML::Exception& e) {
     throw CorruptFileError(fmt::format("{} is not valid YAML: {}", file.string(), e.what()));
   }
+  import_document(directory, file, root, options);
+}
+
+void Butler::import_document(const fs::path& directory, const fs::path& file, const YAML::Node& root,
+                             const ImportOptions& options) {
   if (!root.IsMap() || !root["data"] || !root["data"].IsSequence())
     throw CorruptFileError(fmt::format("{} is not a butler export (no 'data' list)", file.string()));
   std::string version = root["version"] ? root["version"].as<std::string>() : "0";
@@ -295,7 +303,10 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
         std::string run = entry["run"].as<std::string>();
         for (const auto& rec : entry["records"]) {
           ImportedDataset d{dataset_type, run, rec["path"] ? rec["path"].as<std::string>() : "",
-                            rec["formatter"] && !rec["formatter"].IsNull() ? rec["formatter"].as<std::string>() : "", {}};
+                            rec["formatter"] && !rec["formatter"].IsNull() ? rec["formatter"].as<std::string>() : "", {},
+                            std::nullopt, std::nullopt};
+          if (rec["file_size"] && !rec["file_size"].IsNull()) d.file_size = rec["file_size"].as<std::int64_t>();
+          if (rec["checksum"] && !rec["checksum"].IsNull()) d.checksum = rec["checksum"].as<std::string>();
           std::vector<YAML::Node> ids, data_ids;
           if (rec["dataset_id"].IsSequence()) for (const auto& x : rec["dataset_id"]) ids.push_back(x);
           else ids.push_back(rec["dataset_id"]);
@@ -367,6 +378,7 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
     const ImportedDataset* dataset;
   };
   std::vector<Transfer> transfers;
+  std::vector<StoredFile> missing;  // files recorded without being there (record_missing_files)
 
   auto txn = registry_->transaction();
   for (const auto& t : types) registry_->register_dataset_type(t);
@@ -418,6 +430,14 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
         throw InvalidArgumentError(fmt::format("{}: dataset {} ({}): {}", file.string(), d.refs.front().id.str(),
                                                d.dataset_type, e.what()));
       }
+      if (!fs::exists(source) && options.record_missing_files) {
+        spdlog::debug("{}: file {} of dataset {} ({}) does not exist; recorded anyway", file.string(),
+                      source.string(), d.refs.front().id.str(), d.dataset_type);
+        for (const auto& ref : d.refs)
+          missing.push_back({ref.id, "", datastore::file_uri(source), d.formatter,
+                             registry_->get_dataset_type(ref.dataset_type).storage_class, d.checksum, d.file_size});
+        continue;
+      }
       if (!fs::exists(source))
         throw NotFoundError(fmt::format("file {} of dataset {} ({}) named in {} does not exist; import with "
                                         "--without-datastore to import the registry content only",
@@ -447,6 +467,7 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
     if (a.type == CollectionType::kTagged) registry_->associate(a.collection, refs);
     else registry_->certify(a.collection, refs, a.timespan);
   }
+  if (!missing.empty()) registry_->insert_stored_files(missing);
   if (transfers.empty()) {
     txn.commit();
     return;
@@ -484,6 +505,7 @@ void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, c
       // The size is known from the transfer; only a checksum needs the file read again.
       datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
       if (impl_->checksum) info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
+      if (!info.checksum) info.checksum = t->dataset->checksum;  // as the source recorded it
       for (const auto& ref : t->dataset->refs)
         stored.push_back({ref.id, "", result.stored_path, t->dataset->formatter,
                           registry_->get_dataset_type(ref.dataset_type).storage_class, info.checksum, info.size_bytes});

@@ -187,6 +187,32 @@ void add_butler_commands(CLI::App& app) {
       progress.finish();
     });
   }
+  // ---- migrate-from-rubin (majordome's own)
+  {
+    auto* cmd = app.add_subcommand(
+        "migrate-from-rubin",
+        "Make a majordome repository from a Rubin (daf_butler) repository read in place: the same collections, "
+        "dataset types, dataset IDs, data IDs and dimension records; the files stay where they are.");
+    auto source = std::make_shared<std::string>();
+    auto dest = std::make_shared<std::string>();
+    cmd->add_option("SOURCE", *source, "The Rubin repository (the folder holding its butler.yaml)")->required();
+    cmd->add_option("DEST", *dest, "The new majordome repository (a folder that does not exist yet, or is empty)")
+        ->required();
+    on_run(cmd, [=] {
+      auto r = Butler::migrate_from_rubin(*source, *dest);
+      if (r.already_done) {
+        std::cout << fmt::format("{} is already a migration of {}; nothing to do.\n", *dest, *source);
+        return;
+      }
+      std::cout << fmt::format("Migrated {} into {}: {} collection(s), {} dataset type(s), {} dataset(s), {} dimension "
+                               "record(s).\n",
+                               *source, *dest, r.collections, r.dataset_types, r.datasets, r.dimension_records);
+      if (r.missing_files)
+        std::cout << fmt::format("{} file(s) the Rubin registry records are not on disk; their datasets are kept "
+                                 "(butler retrieve-artifacts or get will report them missing).\n",
+                                 r.missing_files);
+    });
+  }
   // ---- export
   {
     auto* cmd = app.add_subcommand("export", "Export collections, datasets and records to DIRECTORY/export.yaml.");

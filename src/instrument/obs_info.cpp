@@ -1,5 +1,6 @@
 // ObservationInfo output: JSON in the shared expected.yaml conventions, a human table, and
 // the values of an exposure record.
+#include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -124,7 +125,10 @@ ExposureRecordValues exposure_record(const ObservationInfo& info, const std::str
   r.observation_reason = info.observation_reason.value_or("unknown");
   r.science_program = info.science_program.value_or("unknown");
   r.target_name = info.object.value_or("");
-  r.timespan = Timespan(info.datetime_begin->ns(), info.datetime_end->ns());
+  // A zero-length exposure (a bias) gets one nanosecond, as daf_butler pads an instantaneous
+  // Timespan: an empty timespan would overlap nothing and no calibration would be found for it.
+  const std::int64_t begin_ns = info.datetime_begin->ns();
+  r.timespan = Timespan(begin_ns, std::max(info.datetime_end->ns(), begin_ns + 1));
   if (info.tracking_radec) r.tracking_ra_deg = info.tracking_radec->ra_deg, r.tracking_dec_deg = info.tracking_radec->dec_deg;
   r.sky_angle_deg = info.boresight_rotation_angle_deg;
   if (info.altaz_begin) r.azimuth_deg = info.altaz_begin->az_deg, r.zenith_angle_deg = 90.0 - info.altaz_begin->alt_deg;

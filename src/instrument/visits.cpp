@@ -315,7 +315,8 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
     };
     if (!corners.empty())
       values["region"] = dimensions::Bytes{sphere::ConvexPolygon::convex_hull(corners).encode()};
-    if (begin < end) values["timespan"] = Timespan(begin, end);
+    // Padded to one nanosecond when instantaneous, as daf_butler does (see obs_info.cpp).
+    if (begin <= end) values["timespan"] = Timespan(begin, std::max(end, begin + 1));
     auto record = make_record(universe.get("visit"), values);
     bool write_regions = true;
     if (auto have = existing.find(id); have != existing.end()) {

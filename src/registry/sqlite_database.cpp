@@ -116,8 +116,9 @@ class SqliteStatement final : public Statement {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, bool create, int busy_timeout_ms) : path_(std::move(path)) {
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  SqliteDatabase(std::string path, bool create, int busy_timeout_ms, bool read_only = false) : path_(std::move(path)) {
+    int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | (create ? SQLITE_OPEN_CREATE : 0) |
+                SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
       std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -130,7 +131,8 @@ class SqliteDatabase final : public Database {
     }
     sqlite3_busy_timeout(db_, busy_timeout_ms);
     sqlite3_extended_result_codes(db_, 1);
-    execute_script("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    // Switching the journal mode writes to the file: a read-only database keeps its own.
+    if (!read_only) execute_script("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   }
 
   ~SqliteDatabase() override {
@@ -254,6 +256,10 @@ bool is_null(const SqlValue& v) { return std::holds_alternative<std::monostate>(
 
 std::unique_ptr<Database> open_sqlite(const std::string& path, bool create, int busy_timeout_ms) {
   return std::make_unique<SqliteDatabase>(path, create, busy_timeout_ms);
+}
+
+std::unique_ptr<Database> open_sqlite_read_only(const std::string& path) {
+  return std::make_unique<SqliteDatabase>(path, false, 300000, true);
 }
 
 }  // namespace majordome::registry

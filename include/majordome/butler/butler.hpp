@@ -36,6 +36,10 @@
 #include "majordome/datastore/in_memory_dataset.hpp"
 #include "majordome/registry/registry.hpp"
 
+namespace YAML {
+class Node;
+}
+
 namespace majordome::butler {
 
 using registry::CollectionType;
@@ -246,9 +250,28 @@ class Butler {
     bool skip_dimensions = false;
     bool without_datastore = false;
     std::vector<std::string> skip_elements;  // --skip-dimensions ELEMENT,…
+    // A file the export names that does not exist is refused (the default), or, when this is
+    // set, recorded anyway at its place with the size the export gives (a repository
+    // migrated in place: its registry knows files that were deleted or never copied).
+    bool record_missing_files = false;
   };
   void import_yaml(const std::filesystem::path& directory, const std::filesystem::path& export_file,
                    const ImportOptions& options);
+  // Makes a majordome repository at `destination` from a daf_butler (Rubin) repository read in
+  // place at `source` (its butler.yaml, its SQLite registry, its datastore records): the same
+  // collections, chains, calibration validity ranges, dataset types, dataset IDs, data IDs and
+  // dimension records, the files left where they are (direct). The repository is built beside
+  // `destination` and renamed into place: an interrupted run leaves no `destination`. Running
+  // it again on a repository it made from the same source does nothing (already_done).
+  // UnsupportedError names a registry manager or version this majordome does not read.
+  struct MigrationResult {
+    bool already_done = false;
+    std::size_t collections = 0, dataset_types = 0, datasets = 0, dimension_records = 0;
+    std::size_t missing_files = 0;  // recorded in the source, absent on disk, recorded here too
+  };
+  static MigrationResult migrate_from_rubin(const std::filesystem::path& source,
+                                            const std::filesystem::path& destination);
+
   struct ExportOptions {
     std::vector<std::string> collections;    // empty: all; globs allowed
     std::vector<std::string> dataset_types;  // empty: all; globs allowed
@@ -298,6 +321,9 @@ class Butler {
   void open_configured(const std::filesystem::path& root, Access access);
   void import_yaml_file(const std::filesystem::path& directory, const std::filesystem::path& file,
                         const ImportOptions& options);
+  // The import of a parsed export document; `file` names it in messages.
+  void import_document(const std::filesystem::path& directory, const std::filesystem::path& file,
+                       const YAML::Node& root, const ImportOptions& options);
   template <class T>
   static T take_as(InMemoryDataset object) {
     if (!object.holds<T>()) throw_wrong_type(typeid(T), object);

@@ -107,6 +107,9 @@ class Database {
 // Opens (creating if needed) an SQLite database file with WAL, foreign keys and a busy
 // timeout; `read_only` opens without creating.
 std::unique_ptr<Database> open_sqlite(const std::string& path, bool create, int busy_timeout_ms = 300000);
+// Opens an existing SQLite file for reading only: nothing is written to it, not even its
+// journal mode (someone else's registry, read in place).
+std::unique_ptr<Database> open_sqlite_read_only(const std::string& path);
 
 struct PostgresOptions {
   std::string url;        // postgresql://[user[:password]@]host[:port]/database[?parameters]
