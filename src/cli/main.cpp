@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "conventions.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/core/log.hpp"
 
@@ -16,11 +17,8 @@ namespace majordome::cli {
 int main(int argc, char** argv) {
   std::string invoked = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "majordome";
   CLI::App app;
-  std::string log_level = "warning";
-  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warning, error, critical")
-      ->capture_default_str();
-  bool long_log = false;
-  app.add_flag("--long-log", long_log, "Accepted for compatibility with Rubin's butler (no effect)");
+  LogOptions log;
+  add_global_options(app, log);
   app.require_subcommand(1);
 
   if (invoked == "butler") {
@@ -52,6 +50,12 @@ int main(int argc, char** argv) {
     add_query_commands(app);
   }
 
+  apply_conventions(app);
+
+  if (auto wrong = misnamed_command(app, argc, argv)) {
+    std::cerr << "Error: " << *wrong << "\n";
+    return 1;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -59,14 +63,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::cerr << "Error: " << explain_parse_error(app, e) << "\n";
     return 1;
   } catch (const Error& e) {
     std::cerr << "Error: " << e.what() << "\n";
     return exit_status(e.code());
   }
   try {
-    configure_logging(log_level);
+    configure_logging(log);
+    apply_options_files(app);
     run_selected(app);
   } catch (const Error& e) {
     std::cerr << "Error: " << e.what() << "\n";

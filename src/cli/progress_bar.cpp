@@ -1,5 +1,7 @@
 #include "progress_bar.hpp"
 
+#include "conventions.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,9 +37,9 @@ extern "C" void on_interrupt(int) {
 }  // namespace
 
 ProgressBar::ProgressBar(ProgressDisplay display, std::FILE* out)
-    : display_(display),
+    : display_(display == ProgressDisplay::kAuto ? global_progress_display() : display),
       out_(out),
-      bar_(display == ProgressDisplay::kBar || (display == ProgressDisplay::kAuto && ::isatty(::fileno(out)))) {}
+      bar_(display_ == ProgressDisplay::kBar || (display_ == ProgressDisplay::kAuto && ::isatty(::fileno(out)))) {}
 
 ProgressBar::~ProgressBar() {
   if (line_open_) {

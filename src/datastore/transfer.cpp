@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <utility>
 
@@ -201,8 +203,12 @@ std::string_view transfer_mode_name(TransferMode mode) {
 }
 
 std::optional<TransferMode> find_transfer_mode(std::string_view name) {
-  for (const auto& entry : kModeNames) {
-    if (entry.name == name) return entry.mode;
+  for (const auto& entry : kModeNames) {  // in any case, as Rubin reads them
+    if (entry.name.size() == name.size() &&
+        std::equal(name.begin(), name.end(), entry.name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return entry.mode;
   }
   return std::nullopt;
 }

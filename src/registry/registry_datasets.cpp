@@ -1,6 +1,7 @@
 // Datasets: insertion with reproducible IDs, find-first searches, TAGGED and CALIBRATION
 // associations, removal through the datastore trash.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -39,11 +40,13 @@ bool data_id_less(const DataId& a, const DataId& b, const std::vector<std::strin
 
 }  // namespace
 
-IdGenerationMode parse_id_generation_mode(std::string_view name) {
+IdGenerationMode parse_id_generation_mode(std::string_view given) {
+  std::string name(given);  // in any case, as Rubin reads it
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (name == "UNIQUE") return IdGenerationMode::kUnique;
   if (name == "DATAID_TYPE") return IdGenerationMode::kDataIdType;
   if (name == "DATAID_TYPE_RUN") return IdGenerationMode::kDataIdTypeRun;
-  throw InvalidArgumentError(fmt::format("unknown ID generation mode '{}'; use UNIQUE, DATAID_TYPE or DATAID_TYPE_RUN", name));
+  throw InvalidArgumentError(fmt::format("unknown ID generation mode '{}'; use UNIQUE, DATAID_TYPE or DATAID_TYPE_RUN", given));
 }
 
 Uuid make_dataset_id(IdGenerationMode mode, const std::string& dataset_type, const std::string& run,

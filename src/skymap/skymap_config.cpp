@@ -18,6 +18,7 @@
 
 #include "majordome/core/error.hpp"
 #include "majordome/core/rubin_config.hpp"
+#include "majordome/core/suggest.hpp"
 
 namespace majordome::skymap {
 
@@ -32,28 +33,12 @@ const std::vector<std::string>& known_keys() {
   return keys;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string closest_key(const std::string& key) {
   std::string best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (const auto& k : known_keys()) {
-    const auto d = edit_distance(key, k);
+    const auto d = edit_distance(key, k, CaseMatters::kNo);
     if (d < best_distance) {
       best_distance = d;
       best = k;

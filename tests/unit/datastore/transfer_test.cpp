@@ -60,7 +60,8 @@ TEST(TransferMode, NamesRoundTrip) {
   }
   EXPECT_EQ(transfer_mode_name(TransferMode::kNone), "none");
   EXPECT_FALSE(find_transfer_mode("none"));
-  EXPECT_FALSE(find_transfer_mode("Copy"));
+  EXPECT_EQ(find_transfer_mode("Copy"), TransferMode::kCopy);  // any case, as Rubin reads them
+  EXPECT_EQ(find_transfer_mode("DIRECT"), TransferMode::kDirect);
 }
 
 TEST(TransferMode, UnknownNameListsValidOnes) {
