@@ -4,6 +4,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <fmt/ranges.h>
 
 #include "majordome/butler/butler.hpp"
@@ -40,6 +41,9 @@ std::vector<std::string> Butler::edit_chain(const ChainRequest& request) {
   auto& reg = *registry_;
   auto txn = reg.transaction(registry::TransactionMode::kWrite);
   auto kids = request.children;
+  if (request.flatten && (request.edit == ChainEdit::kRemove || request.edit == ChainEdit::kPop))
+    throw InvalidArgumentError("--flatten applies to the children a chain is given (redefine, extend, prepend), not "
+                               "to remove or pop");
   if (request.edit == ChainEdit::kRedefine || request.edit == ChainEdit::kExtend || request.edit == ChainEdit::kPrepend)
     if (!reg.find_collection(request.parent)) reg.register_collection(request.parent, CollectionType::kChained, request.doc);
   if (request.flatten) {
@@ -51,8 +55,9 @@ std::vector<std::string> Butler::edit_chain(const ChainRequest& request) {
   std::vector<std::string> result;
   switch (request.edit) {
     case ChainEdit::kRedefine: result = kids; break;
-    case ChainEdit::kExtend:
-      result = current;
+    case ChainEdit::kExtend:  // as Rubin: the given children go last, moved there if already in
+      for (const auto& c : current)
+        if (!contains(kids, c)) result.push_back(c);
       for (const auto& k : kids)
         if (!contains(result, k)) result.push_back(k);
       break;
@@ -61,9 +66,9 @@ std::vector<std::string> Butler::edit_chain(const ChainRequest& request) {
       for (const auto& c : current)
         if (!contains(kids, c)) result.push_back(c);
       break;
-    case ChainEdit::kRemove:
+    case ChainEdit::kRemove:  // as Rubin, a name that is not a child is ignored (and said)
       for (const auto& k : kids)
-        if (!contains(current, k)) throw NotFoundError(fmt::format("'{}' is not a child of '{}'", k, request.parent));
+        if (!contains(current, k)) spdlog::warn("'{}' is not a child of '{}'; nothing to remove", k, request.parent);
       for (const auto& c : current)
         if (!contains(kids, c)) result.push_back(c);
       break;

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -64,16 +65,26 @@ void add_butler_commands(CLI::App& app) {
     auto subset = std::make_shared<std::string>();
     auto file = std::make_shared<std::string>();
     cmd->add_option("REPO", *repo)->required();
-    cmd->add_option("--subset", *subset, "Only this part of the configuration (e.g. registry)");
+    cmd->add_option("-s,--subset", *subset,
+                    "Only this part of the configuration: a key path such as registry.db, or as Rubin writes it "
+                    "with a leading delimiter (.registry.db, /registry/db)");
     cmd->add_option("--file", *file, "Write to this file instead of standard output");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadOnly);
       std::string text = b->config_yaml();
       if (!subset->empty()) {
         YAML::Node node = YAML::Load(text);
-        for (std::stringstream ss(*subset); std::getline(ss, text, '.');) {
-          if (!node[text]) throw NotFoundError(fmt::format("the configuration has no '{}'", *subset));
-          node = node[text];
+        // Rubin's Config keys: a leading non-alphanumeric character is the delimiter.
+        std::string path = *subset;
+        char delimiter = '.';
+        if (!std::isalnum(static_cast<unsigned char>(path.front())) && path.front() != '_') {
+          delimiter = path.front();
+          path.erase(0, 1);
+        }
+        for (std::stringstream ss(path); std::getline(ss, text, delimiter);) {
+          const YAML::Node child = node.IsMap() ? node[text] : YAML::Node();
+          if (!child) throw NotFoundError(fmt::format("the configuration has no '{}'", *subset));
+          node.reset(child);
         }
         YAML::Emitter out;
         out << node;
@@ -102,13 +113,17 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("DATASET_TYPE", *type)->required();
     cmd->add_option("RUN", *run)->required();
-    cmd->add_option("TABLE_FILE", *table_file, "ECSV or CSV with a file column (first column, or named URI/path) and data ID columns")->required();
+    cmd->add_option("TABLE_FILE", *table_file,
+                    "ECSV or CSV: the file column (a column named URI, path, file or filename, else the first "
+                    "column, as Rubin reads it) and data ID columns")
+        ->required();
     cmd->add_option("--prefix", *prefix, "Folder that relative file paths in the table are inside (default: the current "
                     "directory); 'move' takes only files inside it");
     cmd->add_option("-t,--transfer", *transfer, "auto, copy, move, link, hardlink, symlink, relsymlink, direct, split")->capture_default_str();
     cmd->add_option("--formatter", *formatter, "Formatter name recorded with the files");
     cmd->add_option("--id-generation-mode", *id_mode, "UNIQUE, DATAID_TYPE or DATAID_TYPE_RUN")->capture_default_str();
     cmd->add_option("--data-id", *data_id, "KEY=VALUE added to every data ID (e.g. instrument=HSC)");
+    add_track_file_attrs_flag(cmd);
     const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
       datastore::parse_transfer_mode(*transfer);  // fail before opening anything
@@ -116,7 +131,11 @@ void add_butler_commands(CLI::App& app) {
       auto b = Butler::open(*repo, Access::kReadWrite);
       auto& reg = b->registry();
       auto dataset_type = reg.get_dataset_type(*type);
-      auto rows = read_table_file(*table_file);
+      const auto table = read_table_file(*table_file);
+      std::string file_column = table.columns.front();  // Rubin: the first column, whatever its name
+      for (const auto& c : table.columns)
+        if (c == "URI" || c == "uri" || c == "path" || c == "file" || c == "filename") file_column = c;
+      const auto& rows = table.rows;
       registry::DataId common;
       for (const auto& item : split_commas(*data_id))
         for (auto& [k, v] : dimensions::parse_data_id(item)) common[k] = v;
@@ -125,18 +144,20 @@ void add_butler_commands(CLI::App& app) {
         std::string path;
         registry::DataId id = common;
         for (const auto& [column, value] : row) {
-          if (column == "URI" || column == "uri" || column == "path" || column == "file" || column == "filename") {
+          if (column == file_column) {
             path = value;
           } else if (dataset_type.dimensions.contains(column)) {
             id[column] = value;
           } else if (reg.universe().is_dimension(column)) {
             id[column] = value;
           } else {
-            throw InvalidArgumentError(fmt::format("table column '{}' is neither a file column (URI, path, file) nor a "
-                                                   "dimension of '{}' ({})", column, *type, dataset_type.dimensions.str()));
+            throw InvalidArgumentError(fmt::format("table column '{}' is neither the file column ('{}') nor a "
+                                                   "dimension of '{}' ({})", column, file_column, *type,
+                                                   dataset_type.dimensions.str()));
           }
         }
-        if (path.empty()) throw InvalidArgumentError(fmt::format("{} has no URI/path/file column", *table_file));
+        if (path.empty())
+          throw InvalidArgumentError(fmt::format("{}: a row has an empty file column '{}'", *table_file, file_column));
         if (path.rfind("file://", 0) == 0) path = datastore::path_from_file_uri(path).string();
         butler::FileDataset f;
         f.path = path;
@@ -172,6 +193,7 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("-t,--transfer", *transfer)->capture_default_str();
     cmd->add_option("-s,--skip-dimensions", *skip, "Dimension elements whose records are not imported");
     cmd->add_flag("--without-datastore", *without, "Import registry content only, not the files");
+    add_track_file_attrs_flag(cmd);
     const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
       datastore::parse_transfer_mode(*transfer);
@@ -254,7 +276,7 @@ void add_butler_commands(CLI::App& app) {
     cmd->add_option("--where", *where);
     cmd->add_flag("!--preserve-path,--no-preserve-path", *no_preserve, "Flatten into DESTINATION instead of keeping datastore paths");
     cmd->add_option("-t,--transfer", *transfer, "copy, link, hardlink, symlink or relsymlink")->capture_default_str();
-    cmd->add_flag("--clobber", *clobber, "Overwrite existing files");
+    cmd->add_flag("--clobber,!--no-clobber", *clobber, "Overwrite existing files");
     on_run(cmd, [=] {
       datastore::parse_transfer_mode(*transfer);  // fail before opening anything
       auto b = Butler::open(*repo, Access::kReadOnly);

@@ -44,6 +44,11 @@ std::shared_ptr<ProgressDisplay> add_progress_option(CLI::App* command) {
   return display;
 }
 
+void add_track_file_attrs_flag(CLI::App* command) {
+  command->add_flag_function("--track-file-attrs,!--no-track-file-attrs", [](std::int64_t) {},
+                             "Accepted for Rubin compatibility: majordome records every file's size either way");
+}
+
 // Options given as "a,b c" become ["a", "b", "c"].
 std::vector<std::string> split_commas(const std::vector<std::string>& items) {
   std::vector<std::string> out;
@@ -173,7 +178,7 @@ void print_query_collections(registry::Registry& reg, const std::vector<std::str
 }
 
 // Reads an ECSV or CSV table: the header row names the columns.
-std::vector<std::map<std::string, std::string>> read_table_file(const fs::path& path) {
+TextTable read_table_file(const fs::path& path) {
   std::ifstream in(path);
   if (!in) throw NotFoundError(fmt::format("table file {} does not exist or cannot be read", path.string()));
   std::vector<std::string> header;
@@ -224,7 +229,7 @@ std::vector<std::map<std::string, std::string>> read_table_file(const fs::path& 
     rows.push_back(std::move(row));
   }
   if (header.empty()) throw CorruptFileError(fmt::format("{} has no header row", path.string()));
-  return rows;
+  return {header, std::move(rows)};
 }
 
 

@@ -23,6 +23,10 @@ namespace majordome::cli {
 // terminal, a log line every few seconds otherwise). Read the result when the command runs.
 std::shared_ptr<ProgressDisplay> add_progress_option(CLI::App* command);
 
+// Rubin's --track-file-attrs/--no-track-file-attrs, accepted: majordome records every file's
+// size either way (known from the transfer; a checksum only when the repository asks for one).
+void add_track_file_attrs_flag(CLI::App* command);
+
 // Options given as "a,b c" become ["a", "b", "c"].
 std::vector<std::string> split_commas(const std::vector<std::string>& items);
 // --bind NAME=VALUE items; InvalidArgumentError for another form.
@@ -36,7 +40,11 @@ std::vector<std::string> explain(const std::vector<query::EmptyReason>& reasons)
 void print_no_results(const std::vector<std::string>& explanation);
 void print_query_collections(registry::Registry& reg, const std::vector<std::string>& globs,
                              const std::string& chains_mode, const std::vector<std::string>& types);
-// Reads an ECSV or CSV table: the header row names the columns.
-std::vector<std::map<std::string, std::string>> read_table_file(const std::filesystem::path& path);
+// An ECSV or CSV table: the header row names the columns.
+struct TextTable {
+  std::vector<std::string> columns;                       // in file order
+  std::vector<std::map<std::string, std::string>> rows;   // column → value
+};
+TextTable read_table_file(const std::filesystem::path& path);
 
 }  // namespace majordome::cli

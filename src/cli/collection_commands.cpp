@@ -46,7 +46,7 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_option("--mode", *mode, "redefine, extend, remove, prepend or pop")
         ->check(CLI::IsMember({"redefine", "extend", "remove", "prepend", "pop"}))
         ->capture_default_str();
-    cmd->add_flag("--flatten", *flatten, "Store the flattened list of the children's collections");
+    cmd->add_flag("--flatten,!--no-flatten", *flatten, "Store the flattened list of the children's collections");
     cmd->add_option("--doc", *doc, "Documentation string for a new chain");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
@@ -69,6 +69,10 @@ void add_collection_commands(CLI::App& app) {
         }
       } else {
         request.children = split_commas(*children);
+        if (request.children.empty() && request.edit != butler::ChainEdit::kRemove)
+          throw InvalidArgumentError(fmt::format("Must provide children when defining a collection chain in mode {} "
+                                                 "(to empty '{}', use --mode remove with its children)",
+                                                 *mode, *parent));
       }
       auto result = b->edit_chain(request);
       std::cout << "[" << fmt::format("{}", fmt::join(result, ", ")) << "]\n";
@@ -104,7 +108,7 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_option("--collections", *collections);
     cmd->add_option("-d,--dataset-type", *types);
     cmd->add_option("--where", *where);
-    cmd->add_flag("--find-first", *find_first);
+    cmd->add_flag("--find-first,!--no-find-first", *find_first, "Only the first dataset per data ID in collection order");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
       butler::DatasetsRequest datasets;
@@ -150,7 +154,9 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("COLLECTION", *globs, "RUN names or globs")->required();
     cmd->add_flag("!--confirm,--no-confirm", *no_confirm, "Do not ask for confirmation");
-    cmd->add_flag("--force", *force, "Also remove the runs from the chains that contain them");
+    cmd->add_flag("--force", *force,
+                  "With --no-confirm, also remove the runs from the chains that contain them (a confirmed removal "
+                  "always does)");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
       auto runs = b->run_summaries(split_commas(*globs));
@@ -165,11 +171,18 @@ void add_collection_commands(CLI::App& app) {
         names.push_back(r.run.name);
       }
       table.print(std::cout, Align::kLeft);
+      std::set<std::string> parents;
+      for (const auto& n : names)
+        for (const auto& p : b->registry().chain_parents(n)) parents.insert(p);
+      if (!parents.empty())
+        std::cout << fmt::format("They will be removed from these chains: {}\n", fmt::join(parents, ", "));
       if (!*no_confirm && !confirm("Continue removing these runs and all their datasets?")) {
         std::cout << "Aborted.\n";
         return;
       }
-      b->remove_runs(names, *force);
+      // As Rubin: a confirmed removal unlinks the runs from their chains; without the
+      // question, --force must say so.
+      b->remove_runs(names, *force || !*no_confirm);
     });
   }
   {

@@ -43,7 +43,7 @@ void add_dataset_commands(CLI::App& app) {
     cmd->add_option("DATASET_TYPE", *name)->required();
     cmd->add_option("STORAGE_CLASS", *sc)->required();
     cmd->add_option("DIMENSIONS", *dims, "Dimensions (none for a dimensionless type)");
-    cmd->add_flag("--is-calibration", *calib, "The dataset type is a calibration (certified with validity ranges)");
+    cmd->add_flag("--is-calibration,!--no-is-calibration", *calib, "The dataset type is a calibration (certified with validity ranges)");
     on_run(cmd, [=] {
       auto b = Butler::open(*repo, Access::kReadWrite);
       auto& reg = b->registry();

@@ -105,9 +105,10 @@ void add_instrument_commands(CLI::App& app) {
     cmd->add_option("--regex", *regex,
                     "Regular expression the names of files found in directories must contain (default \\.fit[s]?\\b)");
     cmd->add_flag("--fail-fast", *fail_fast, "Stop at the first file that cannot be ingested");
+    add_track_file_attrs_flag(cmd);
     cmd->add_option("--output-run", *output_run, "RUN collection for the raws (default <INSTRUMENT>/raw/all)");
-    cmd->add_flag("--no-search-indexes", *no_index,
-                  "Read every file's header even where an _index.json metadata index is present");
+    cmd->add_flag("!--search-indexes,--no-search-indexes", *no_index,
+                  "Use _index.json metadata indexes where present (default), or read every file's header");
     const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
       if (*jobs < 1) throw InvalidArgumentError(fmt::format("-j/--processes must be at least 1, got {}", *jobs));
@@ -171,13 +172,14 @@ void add_instrument_commands(CLI::App& app) {
     cmd->add_option("--collections", *collections, "Collections with the raws (default <INSTRUMENT>/raw/all)");
     cmd->add_option("--where", *where,
                     "Only the exposures this expression selects (e.g. \"exposure.day_obs = 20241125\")");
-    auto* update = cmd->add_flag("--update-records", *update_records,
-                                 "Replace visits already defined differently (and their detector regions)");
-    cmd->add_flag("--skip-conflicting", *skip_conflicting,
-                  "Leave visits already defined differently as they are, with a warning")
-        ->excludes(update);
+    cmd->add_flag("--update-records,!--no-update-records", *update_records,
+                  "Replace visits already defined differently (and their detector regions)");
+    cmd->add_flag("--skip-conflicting,!--no-skip-conflicting", *skip_conflicting,
+                  "Leave visits already defined differently as they are, with a warning");
     const auto display = add_progress_option(cmd);
     on_run(cmd, [=] {
+      if (*update_records && *skip_conflicting)
+        throw InvalidArgumentError("--update-records and --skip-conflicting ask for opposite things; give one");
       instrument::DefineVisitsOptions options;
       for (const auto& f : *config_files) instrument::apply_define_visits_config_file(options, f);
       for (const auto& c : *config) instrument::apply_define_visits_override(options, c);
@@ -222,14 +224,20 @@ void add_instrument_commands(CLI::App& app) {
     auto collection = std::make_shared<std::string>();
     auto transfer = std::make_shared<std::string>("copy");
     cmd->add_option("REPO", *repo)->required();
+    auto positional_labels = std::make_shared<std::vector<std::string>>();
+    auto prefix = std::make_shared<std::string>();
     cmd->add_option("INSTRUMENT", *instrument_name, "Instrument name or Rubin class name")->required();
+    cmd->add_option("LABELS", *positional_labels, "Label(s) of the collections, as --label");
     cmd->add_option("--label", *labels, "Label(s) of the collections, usually the ticket (e.g. DM-48650)");
+    cmd->add_option("--prefix", *prefix, "Start of the collection names instead of the instrument name");
     cmd->add_option("--collection", *collection, "CALIBRATION collection name (default <INSTRUMENT>/calib/<label>)");
     cmd->add_option("-t,--transfer", *transfer, "How the data files go into the datastore")->capture_default_str();
     on_run(cmd, [=] {
       instrument::CuratedOptions options;
-      options.labels = *labels;
+      options.labels = *positional_labels;
+      options.labels.insert(options.labels.end(), labels->begin(), labels->end());
       options.collection = *collection;
+      options.prefix = *prefix;
       options.transfer = *transfer;
       if (options.labels.empty() && options.collection.empty())
         throw InvalidArgumentError("write-curated-calibrations needs --label (usually the ticket, e.g. --label "

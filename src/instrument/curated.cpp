@@ -93,7 +93,7 @@ CuratedResult write_curated_calibrations(butler::Butler& butler, std::string_vie
   const Camera camera = load_instrument_camera(info);
   const auto curated = find_curated_files(instrument);
 
-  const std::string base = instrument + "/calib" + (options.labels.empty() ? "" : "/" + fmt::format("{}", fmt::join(options.labels, "/")));
+  const std::string base = (options.prefix.empty() ? instrument : options.prefix) + "/calib" + (options.labels.empty() ? "" : "/" + fmt::format("{}", fmt::join(options.labels, "/")));
   result.calibration_collection = options.collection.empty() ? base : options.collection;
   if (auto c = reg.find_collection(result.calibration_collection))
     throw ConflictError(fmt::format("collection '{}' already exists ({}); curated calibrations are written once per "

@@ -159,3 +159,31 @@ def test_global_progress_options(butler, tmp_path):
     assert "/s" not in quiet.stderr, quiet.stderr
     none = butler("--no-progress", "ingest-files", repo, "refcat", "c", src / "t.csv", "--prefix", src)
     assert "/s" not in none.stderr
+
+
+def test_procedure_steps_as_rubin_writes_them(butler, refcats, tmp_path):
+    """Table D of cli_compat.md: the commands of the user procedures, spelled as Rubin spells them."""
+    # ingest-files: the file column is the first one, whatever its name.
+    src = tmp_path / "first"
+    src.mkdir()
+    (src / "f.dat").write_text("f\n")
+    (src / "t.csv").write_text(f"myfile,htm7\nf.dat,{HTM7_BASE + 5}\n")
+    butler("ingest-files", refcats, "refcat", "firstcol", src / "t.csv", "--prefix", src, "--no-track-file-attrs")
+    assert len(table_rows(butler("query-datasets", refcats, "refcat", "--collections", "firstcol").stdout)) == 1
+    # config-dump --subset with Rubin's leading delimiter, and -s.
+    assert butler("config-dump", refcats, "--subset", ".datastore.root").stdout.strip() == str(refcats)
+    assert butler("config-dump", refcats, "-s", "/datastore/root").stdout.strip() == str(refcats)
+    # The negated forms scripts spell out.
+    butler("register-dataset-type", refcats, "other", "SimpleCatalog", "htm7", "--no-is-calibration")
+    assert "other" in butler("query-dataset-types", refcats).stdout
+    butler("associate", refcats, "tagged", "--collections", "refcats", "-d", "refcat", "--no-find-first")
+    assert len(table_rows(butler("query-datasets", refcats, "refcat", "--collections", "tagged").stdout)) == 2
+    butler("collection-chain", refcats, "flatchain", "refcats", "--no-flatten")
+    out = tmp_path / "out"
+    butler("retrieve-artifacts", refcats, out, "--collections", "refcats", "--no-clobber")
+    r = butler("retrieve-artifacts", refcats, out, "--collections", "refcats", "--no-clobber", expect=EXIT["Conflict"])
+    assert "exists" in r.stderr
+    for command, flag in [("import", "--track-file-attrs"), ("ingest-raws", "--no-track-file-attrs"),
+                          ("ingest-raws", "--search-indexes"), ("define-visits", "--no-update-records"),
+                          ("define-visits", "--no-skip-conflicting")]:
+        assert flag in butler(command, "--help").stdout, (command, flag)

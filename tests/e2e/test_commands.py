@@ -22,6 +22,13 @@ def chain(butler, repo, parent, *args):
     return [c for c in out[1:-1].split(", ") if c]
 
 
+def children(butler, repo, parent):
+    """A chain's children, in order, from query-collections --chains table."""
+    lines = butler("query-collections", repo, parent, "--chains", "table").stdout.splitlines()
+    start = lines[0].index("Children")  # one child per line, the first beside the chain's name
+    return [line[start:].strip() for line in lines[2:] if line[start:].strip()]
+
+
 def dataset_type_names(butler, repo, *args):
     return [r["name"] for r in table_rows(butler("query-dataset-types", repo, *args).stdout)]
 
@@ -207,6 +214,9 @@ def test_collection_chain_modes(butler, repo):
         butler("associate", repo, t, "--collections", "imported_g", "-d", "bias", "--where", "detector = 1")
     assert chain(butler, repo, "ch", "ta", "tb", "--doc", "a chain") == ["ta", "tb"]
     assert chain(butler, repo, "ch", "tc", "--mode", "extend") == ["ta", "tb", "tc"]
+    # As Rubin: a child extended again moves to the end.
+    assert chain(butler, repo, "ch", "ta", "--mode", "extend") == ["tb", "tc", "ta"]
+    assert chain(butler, repo, "ch", "ta,tb,tc", "--mode", "redefine") == ["ta", "tb", "tc"]
     assert chain(butler, repo, "ch", "td", "--mode", "prepend") == ["td", "ta", "tb", "tc"]
     assert chain(butler, repo, "ch", "tb", "--mode", "remove") == ["td", "ta", "tc"]
     assert chain(butler, repo, "ch", "--mode", "pop") == ["ta", "tc"]          # default: position 0
@@ -216,14 +226,20 @@ def test_collection_chain_modes(butler, repo):
     assert chain(butler, repo, "outer", "inner", "tc") == ["inner", "tc"]
     # --flatten stores the children's own collections, depth first, first occurrence wins.
     assert chain(butler, repo, "flat", "outer", "ta", "--flatten") == ["tb", "imported_r", "tc", "ta"]
+    # As Rubin, removing a collection that is not a child changes nothing (and says so).
+    r = butler("collection-chain", repo, "ch", "td", "--mode", "remove")
+    assert "td" in r.stderr and "not a child" in r.stderr and r.stdout.strip() == "[ta, tb, tc]"
     # Bad requests name the problem and change nothing.
-    r = butler("collection-chain", repo, "ch", "td", "--mode", "remove", expect=EXIT["NotFound"])
-    assert "td" in r.stderr and "ch" in r.stderr
     r = butler("collection-chain", repo, "ch", "--mode", "pop", "7", expect=EXIT["InvalidArgument"])
     assert "7" in r.stderr
     r = butler("collection-chain", repo, "ch", "nosuch", expect=EXIT["NotFound"])
     assert "nosuch" in r.stderr
-    assert chain(butler, repo, "ch", "--mode", "extend") == ["ta", "tb", "tc"]
+    for mode in ("redefine", "extend", "prepend"):  # no children: refused, as Rubin does
+        r = butler("collection-chain", repo, "ch", "--mode", mode, expect=EXIT["InvalidArgument"])
+        assert "Must provide children" in r.stderr
+    r = butler("collection-chain", repo, "ch", "ta", "--mode", "remove", "--flatten", expect=EXIT["InvalidArgument"])
+    assert "--flatten" in r.stderr
+    assert children(butler, repo, "ch") == ["ta", "tb", "tc"]
 
 
 def test_query_collections_views(butler, repo):
@@ -276,9 +292,11 @@ def test_remove_runs_and_collections(butler, repo):
     assert table_rows(r.stdout)[0] == {"Run": "imported_r", "Datasets": "7"}  # datasets.yaml: 3 bias + 4 flat
     assert "imported_r" not in collections(butler, repo)
     assert datasets(butler, repo, "bias", "--collections", "tag1") == []
-    # --force takes the run out of its chains.
-    butler("remove-runs", repo, "imported_g", "--no-confirm", "--force")
-    assert chain(butler, repo, "chain1", "--mode", "extend") == ["tag1"]
+    # As Rubin, a confirmed removal takes the run out of its chains (they are named first); without
+    # the question, --force must say so (refused above).
+    r = butler("remove-runs", repo, "imported_g", input="y\n")
+    assert "removed from these chains: chain1" in r.stdout
+    assert children(butler, repo, "chain1") == ["tag1"]
     assert datasets(butler, repo) == []
 
     # remove-collections: non-RUN only; a chain member needs --remove-from-parents.

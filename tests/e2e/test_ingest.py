@@ -193,7 +193,8 @@ def test_define_visits_default_where_and_conflicts(butler, repo, comcam, tmp_pat
     assert f"{len(exposures)} updated" in r.stdout
     names = {v["name"] for v in table_rows(butler("query-dimension-records", repo, "visit").stdout)}
     assert names == {e["group"] for e in exposures}
-    butler("define-visits", "--update-records", "--skip-conflicting", repo, "LSSTComCam", expect=EXIT["usage"])
+    butler("define-visits", "--update-records", "--skip-conflicting", repo, "LSSTComCam", expect=EXIT["InvalidArgument"])
+    butler("define-visits", "--no-update-records", "--skip-conflicting", repo, "LSSTComCam")  # the negated forms
 
 
 def test_define_visits_by_group_metadata(butler, repo, comcam, tmp_path):
@@ -242,6 +243,10 @@ def test_write_curated_calibrations(butler, repo):
     assert len(rows(butler("query-datasets", repo, "camera", "--collections", "LATISS/calib/DM-48650"))) == 1
     butler("write-curated-calibrations", repo, "LATISS", "--label", "DM-48650", expect=EXIT["Conflict"])
     butler("write-curated-calibrations", repo, "LATISS", expect=EXIT["InvalidArgument"])
+    # Rubin's positional labels, and --prefix instead of the instrument name.
+    r = butler("write-curated-calibrations", repo, "LATISS", "DM-1", "--prefix", "u/me")
+    assert "u/me/calib/DM-1" in r.stdout
+    assert len(rows(butler("query-datasets", repo, "defects", "--collections", "u/me/calib/DM-1"))) == 2
 
 
 def test_real_rubin_raws(butler, repo):

@@ -64,9 +64,9 @@ enum class Access { kReadOnly, kReadWrite };
 // How edit_chain() changes a CHAINED collection's children.
 enum class ChainEdit {
   kRedefine,  // the children become `children`
-  kExtend,    // `children` are appended (those already in the chain stay where they are)
+  kExtend,    // `children` are appended (those already in the chain move to the end, as Rubin)
   kPrepend,   // `children` come first, the others follow
-  kRemove,    // `children` are removed (each must be a child)
+  kRemove,    // `children` are removed (one that is not a child is ignored with a warning, as Rubin)
   kPop        // the children at `positions` are removed (default: the first; negative from the end)
 };
 

@@ -25,6 +25,7 @@ namespace majordome::instrument {
 struct CuratedOptions {
   std::vector<std::string> labels;  // at least one unless `collection` is given
   std::string collection;           // overrides the CALIBRATION collection name
+  std::string prefix;               // replaces the instrument name at the start of the collection names
   std::string transfer = "copy";    // how the data files are put into the datastore
 };
 

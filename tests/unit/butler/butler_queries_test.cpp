@@ -121,7 +121,21 @@ TEST_P(ButlerQueriesTest, CollectionOperationsAreEachOneTransaction) {
   EXPECT_EQ(b->edit_chain({.parent = "chain", .children = {"r1", "r2"}}), (std::vector<std::string>{"r1", "r2"}));
   EXPECT_EQ(b->edit_chain({.parent = "chain", .edit = ChainEdit::kPop, .positions = {-1}}),
             (std::vector<std::string>{"r1"}));
-  EXPECT_THROW(b->edit_chain({.parent = "chain", .children = {"r2"}, .edit = ChainEdit::kRemove}), NotFoundError);
+  // As Rubin: removing a collection that is not a child changes nothing.
+  EXPECT_EQ(b->edit_chain({.parent = "chain", .children = {"r2"}, .edit = ChainEdit::kRemove}),
+            (std::vector<std::string>{"r1"}));
+  // A refused edit changes nothing either; extend moves a child already there to the end.
+  EXPECT_THROW(b->edit_chain({.parent = "chain", .children = {"r2", "nosuch"}, .edit = ChainEdit::kExtend}),
+               NotFoundError);
+  EXPECT_EQ(b->registry().chain_children("chain"), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(b->edit_chain({.parent = "chain", .children = {"r2"}, .edit = ChainEdit::kExtend}),
+            (std::vector<std::string>{"r1", "r2"}));
+  EXPECT_EQ(b->edit_chain({.parent = "chain", .children = {"r1"}, .edit = ChainEdit::kExtend}),
+            (std::vector<std::string>{"r2", "r1"}));
+  EXPECT_THROW(b->edit_chain({.parent = "chain", .children = {"r1"}, .edit = ChainEdit::kRemove, .flatten = true}),
+               InvalidArgumentError);
+  EXPECT_EQ(b->edit_chain({.parent = "chain", .edit = ChainEdit::kPop, .positions = {0}}),
+            (std::vector<std::string>{"r1"}));
 
   auto tagged = b->associate("tag", {.dataset_types = {"b"}});
   EXPECT_EQ(tagged.size(), 1u);
