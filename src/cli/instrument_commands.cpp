@@ -169,7 +169,9 @@ void add_instrument_commands(CLI::App& app) {
                     "Config overrides file: config.groupExposures.name=\"one-to-one-and-by-counter\" (default)|"
                     "\"one-to-one\"|\"by-group-metadata\", config.computeVisitRegions.padding=N");
     cmd->add_option("-c,--config", *config, "One override KEY=VALUE (e.g. groupExposures.name=by-group-metadata)");
-    cmd->add_option("--collections", *collections, "Collections with the raws (default <INSTRUMENT>/raw/all)");
+    cmd->add_option("--collections", *collections,
+                    "As Rubin: collections to find the camera in (majordome uses the instrument's own camera "
+                    "description; they are checked to exist)");
     cmd->add_option("--where", *where,
                     "Only the exposures this expression selects (e.g. \"exposure.day_obs = 20241125\")");
     cmd->add_flag("--update-records,!--no-update-records", *update_records,

@@ -28,7 +28,7 @@ std::optional<T> field(const DimensionRecord& r, std::string_view name) {
   return std::nullopt;
 }
 
-// One visit to write: its exposures (sorted by id) and the detectors that have raws.
+// One visit to write: its exposures (sorted by id) and the detectors that get regions.
 struct VisitPlan {
   std::int64_t id = 0;
   std::string name;
@@ -133,37 +133,24 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
   const Camera camera = load_instrument_camera(get_instrument(instrument));
   const auto& universe = reg.universe();
 
-  // Exposure → detectors with raws, from the collections.
-  const std::vector<std::string> collections =
-      options.collections.empty() ? std::vector<std::string>{default_raw_run(instrument)} : options.collections;
-  if (!reg.find_dataset_type(kRawDatasetType))
-    throw NotFoundError(fmt::format("no raws in this repository (no 'raw' dataset type); ingest them first with "
-                                    "`butler ingest-raws`"));
-  std::map<std::int64_t, std::set<std::int64_t>> raws;
-  for (const auto& c : collections) reg.get_collection(c);  // NotFoundError naming a missing collection
-  for (const auto& c : reg.flatten(collections)) {
-    if (c.type == registry::CollectionType::kCalibration) continue;
-    for (const auto& ref : reg.datasets_in_collection(c.name, kRawDatasetType)) {
-      if (std::get<std::string>(ref.data_id.at("instrument")) != instrument) continue;
-      raws[std::get<std::int64_t>(ref.data_id.at("exposure"))].insert(std::get<std::int64_t>(ref.data_id.at("detector")));
-    }
-  }
-  if (raws.empty())
-    throw NotFoundError(fmt::format("no {} raws in collection(s) {}; ingest raws first or give --collections",
-                                    instrument, fmt::join(collections, ", ")));
-
+  // As Rubin: --collections names where the camera is looked up; majordome's camera is the
+  // instrument's own description, so they are only checked to exist (a typo is an error).
+  for (const auto& c : options.collections) reg.get_collection(c);
   std::map<std::int64_t, DimensionRecord> exposures;
   for (auto& r : reg.query_records("exposure", {{"instrument", instrument}}))
     exposures.emplace(std::get<std::int64_t>(r.get("id")), std::move(r));
+  if (exposures.empty())
+    throw NotFoundError(fmt::format("{} has no exposure records; ingest its raws first with `butler ingest-raws`",
+                                    instrument));
+  // Every detector of the camera gets its region in every visit, as Rubin computes them.
+  std::set<std::int64_t> all_detectors;
+  for (const auto& d : camera.detectors()) all_detectors.insert(d.id);
 
   // The science exposures with a pointing, in id order.
   std::vector<const DimensionRecord*> science;
-  for (const auto& [exposure_id, detectors] : raws) {
+  for (const auto& [exposure_id, e] : exposures) {
     if (options.only_exposures && !options.only_exposures->count(exposure_id)) continue;
     ++result.exposures;
-    const auto it = exposures.find(exposure_id);
-    if (it == exposures.end()) continue;  // cannot happen: raws require their exposure
-    const auto& e = it->second;
     const auto can_see_sky = field<bool>(e, "can_see_sky");
     const bool on_sky = can_see_sky ? *can_see_sky : field<std::string>(e, "observation_type") == "science";
     if (!on_sky) {
@@ -195,7 +182,7 @@ DefineVisitsResult define_visits(registry::Registry& reg, std::string_view instr
     v.name = std::move(name);
     v.exposures = std::move(members);
     v.systems = std::move(systems);
-    for (const auto* e : v.exposures) v.detectors.insert(raws.at(id_of(*e)).begin(), raws.at(id_of(*e)).end());
+    v.detectors = all_detectors;
   };
   switch (options.grouping) {
     case VisitGrouping::kOneToOne:

@@ -269,3 +269,18 @@ def test_ingest_raws_regex_selects_files_in_directories(butler, repo, comcam):
         == {"4"}
     r = butler("ingest-raws", "--regex", "(", repo, comcam / "raw", expect=EXIT["InvalidArgument"])
     assert "--regex '('" in r.stderr and "not a valid regular expression" in r.stderr
+
+
+def test_define_visits_as_rubin_defines_them(butler, repo, comcam):
+    """Visits come from the exposure records, every camera detector gets its region, and
+    --collections names where Rubin looks for the camera (checked to exist)."""
+    butler("register-instrument", repo, "LSSTComCam")
+    butler("ingest-raws", "-t", "direct", "--regex", r"_R22_S11\.fits$", repo, comcam / "raw")  # one detector
+    r = butler("define-visits", repo, "LSSTComCam", "--collections", "nosuch", expect=EXIT["NotFound"])
+    assert "nosuch" in r.stderr
+    butler("write-curated-calibrations", repo, "LSSTComCam", "DM-1")
+    butler("define-visits", repo, "LSSTComCam", "--collections", "LSSTComCam/calib/DM-1")
+    visits = {v["id"] for v in table_rows(butler("query-dimension-records", repo, "visit").stdout)}
+    assert len(visits) == 4
+    regions = table_rows(butler("query-dimension-records", repo, "visit_detector_region").stdout)
+    assert len(regions) == 4 * 9  # all nine ComCam detectors, not only the one with raws

@@ -46,14 +46,16 @@ VisitGrouping parse_visit_grouping(std::string_view name);
 
 struct DefineVisitsOptions {
   VisitGrouping grouping = VisitGrouping::kOneToOneAndByCounter;  // Rubin's default
-  // Only these exposures (e.g. those a --where expression selects); nullopt: all with raws.
+  // Only these exposures (e.g. those a --where expression selects); nullopt: every exposure
+  // record of the instrument (as Rubin: raws are not needed, the records are).
   std::optional<std::set<std::int64_t>> only_exposures;
   // A visit already defined differently: replace it (its detector regions too) rather than
   // fail (update_records), or leave it and warn (skip_conflicting).
   bool update_records = false;
   bool skip_conflicting = false;
-  // Collections searched for raws (their detectors get visit_detector_region rows); empty:
-  // <INSTRUMENT>/raw/all.
+  // Rubin's --collections: where the camera is looked up. majordome's camera is the
+  // instrument's own description (every detector of it gets a visit_detector_region), so they
+  // are only checked to exist.
   std::vector<std::string> collections;
   // Detector boxes are grown by this many pixels on every side before they are mapped to
   // the sky (Rubin's computeVisitRegions padding), so regions cover pointing errors.
