@@ -70,6 +70,8 @@ std::optional<fs::path> sqlite_file(const YAML::Node& config, const fs::path& ro
   return fs::path(db.substr(std::string("sqlite:///").size() - 1));
 }
 
+}  // namespace
+
 std::unique_ptr<registry::Database> open_database(const YAML::Node& config, const fs::path& root, bool create) {
   std::string db = replace_root(config["registry"]["db"].as<std::string>(), root);
   if (db.rfind("sqlite:///", 0) == 0) {
@@ -92,8 +94,6 @@ std::unique_ptr<registry::Database> open_database(const YAML::Node& config, cons
   throw InvalidConfigError(fmt::format("registry.db '{}' is not a database URL this majordome supports; use "
                                        "sqlite:///PATH or postgresql://HOST:PORT/DATABASE", redact_url(db)));
 }
-
-}  // namespace
 
 // ---- moves that survive failures
 

@@ -42,6 +42,11 @@ bool remove_unreferenced(Registry& registry, const std::filesystem::path& root, 
 // such paths go into the write journal: recovery must never remove a file the writer did
 // not create (a file already at the path, or a source used in place).
 bool will_create(const std::filesystem::path& destination);
+
+// The registry database a repository configuration names (registry.db, with <butlerRoot> as
+// `root`): SQLite, or PostgreSQL with registry.namespace and db-auth credentials.
+std::unique_ptr<registry::Database> open_database(const YAML::Node& config, const std::filesystem::path& root,
+                                                  bool create);
 // Removes files a failed write placed, unless the registry references them (an ambiguous
 // commit failure may have committed); never throws.
 void discard_placed_files(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "butler_impl.hpp"
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/core/time.hpp"
@@ -152,8 +154,29 @@ YAML::Node field_node(const SqlValue& value, const dimensions::FieldSpec* spec) 
 struct Source {
   fs::path root;            // the repository folder (<butlerRoot>)
   fs::path datastore_root;  // where relative datastore paths start
-  fs::path sqlite;          // the registry file
+  fs::path sqlite;          // the registry file, when it is SQLite
+  YAML::Node config;        // butler.yaml
 };
+
+// daf_butler's PostgreSQL timespan column (int8range text: "[a,b)", "(,b)", "[a,)", "(,)",
+// "empty") as the begin and end columns SQLite registries have (NULL: unbounded).
+std::pair<SqlValue, SqlValue> split_range(const SqlValue& value) {
+  if (std::holds_alternative<std::monostate>(value)) return {std::monostate{}, std::monostate{}};
+  const std::string range = std::get<std::string>(value);
+  if (range == "empty") return {std::int64_t{1}, std::int64_t{1}};  // begin == end: empty
+  const auto comma = range.find(',');
+  if (range.size() < 3 || comma == std::string::npos)
+    throw CorruptFileError(fmt::format("'{}' is not a daf_butler timespan range", range));
+  auto bound = [&](std::string text, bool upper) -> SqlValue {
+    if (text.empty()) return std::monostate{};
+    std::int64_t v = std::stoll(text);
+    // int8range is canonical [a,b); anything else is adjusted to it.
+    if (!upper && range.front() == '(') ++v;
+    if (upper && range.back() == ']') ++v;
+    return v;
+  };
+  return {bound(range.substr(1, comma - 1), false), bound(range.substr(comma + 1, range.size() - comma - 2), true)};
+}
 
 // Reads SOURCE/butler.yaml: where the registry and the datastore are.
 Source read_butler_yaml(const fs::path& given) {
@@ -189,17 +212,17 @@ Source read_butler_yaml(const fs::path& given) {
     throw UnsupportedError(fmt::format("{}: datastore root {} is not a local folder; migrate-from-rubin reads "
                                        "file datastores", config.string(), root));
   s.datastore_root = fs::absolute(root).lexically_normal();
-  std::string db = y["registry"] && y["registry"]["db"] ? resolve(y["registry"]["db"].as<std::string>())
-                                                        : "sqlite:///" + (s.root / "gen3.sqlite3").string();
+  if (!y["registry"] || !y["registry"]["db"]) y["registry"]["db"] = "sqlite:///<butlerRoot>/gen3.sqlite3";
+  s.config = y;
+  const std::string db = resolve(y["registry"]["db"].as<std::string>());
   if (db.rfind("sqlite:///", 0) == 0) {
     s.sqlite = db.substr(std::string("sqlite:///").size() - 1);
-  } else {
-    auto scheme = db.substr(0, db.find(':'));
-    throw UnsupportedError(fmt::format("{}: the registry is a {} database; migrate-from-rubin reads SQLite "
-                                       "registries in this version", config.string(), scheme));
+    if (!fs::exists(s.sqlite))
+      throw NotFoundError(fmt::format("{}: registry file {} does not exist", config.string(), s.sqlite.string()));
+  } else if (db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0) {
+    throw UnsupportedError(fmt::format("{}: the registry is a {} database; migrate-from-rubin reads SQLite and "
+                                       "PostgreSQL registries", config.string(), db.substr(0, db.find(':'))));
   }
-  if (!fs::exists(s.sqlite))
-    throw NotFoundError(fmt::format("{}: registry file {} does not exist", config.string(), s.sqlite.string()));
   return s;
 }
 
@@ -284,15 +307,16 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
     entry["type"] = "dimension";
     entry["element"] = element;
     YAML::Node records(YAML::NodeType::Sequence);
-    std::optional<std::size_t> begin, end;
+    std::optional<std::size_t> begin, end, range;
     for (std::size_t c = 0; c < rs.columns.size(); ++c) {
       if (rs.columns[c] == "timespan_begin") begin = c;
       if (rs.columns[c] == "timespan_end") end = c;
+      if (rs.columns[c] == "timespan") range = c;
     }
     for (const auto& row : rs.rows) {
       YAML::Node rec(YAML::NodeType::Map);
       for (std::size_t c = 0; c < rs.columns.size(); ++c) {
-        if (c == begin || c == end) continue;
+        if (c == begin || c == end || c == range) continue;
         const dimensions::FieldSpec* spec = nullptr;
         if (ours)
           for (const auto& f : ours->record_fields())
@@ -300,6 +324,10 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
         rec[rs.columns[c]] = field_node(row[c], spec);
       }
       if (begin && end) rec["timespan"] = timespan_node(row[*begin], row[*end]);
+      if (range) {
+        const auto [b, e] = split_range(row[*range]);
+        rec["timespan"] = timespan_node(b, e);
+      }
       records.push_back(rec);
       ++out.counts.dimension_records;
     }
@@ -487,12 +515,14 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
       ranges;  // collection → (begin, end) text → (timespan, ids)
   for (const auto& table : calib_tables) {
     auto rs = rubin.table(table, {"id"});
-    const auto id = column(rs, "dataset_id"), coll = column(rs, "collection_id"), b = column(rs, "timespan_begin"),
-               e = column(rs, "timespan_end");
+    const auto id = column(rs, "dataset_id"), coll = column(rs, "collection_id");
+    const bool one_column = std::find(rs.columns.begin(), rs.columns.end(), "timespan") != rs.columns.end();
     for (const auto& row : rs.rows) {
-      auto key = std::make_pair(text(row[b]), text(row[e]));
+      const auto [b, e] = one_column ? split_range(row[column(rs, "timespan")])
+                                     : std::pair(row[column(rs, "timespan_begin")], row[column(rs, "timespan_end")]);
+      auto key = std::make_pair(text(b), text(e));
       auto& slot = ranges[integer(row[coll])][key];
-      if (slot.second.empty()) slot.first = timespan_node(row[b], row[e]);
+      if (slot.second.empty()) slot.first = timespan_node(b, e);
       slot.second.push_back(dataset_id(row[id]));
     }
   }
@@ -542,7 +572,8 @@ Butler::MigrationResult Butler::migrate_from_rubin(const fs::path& source_path, 
                                       dest.string(), source.root.string()));
   }
   // Read everything before anything is created: a registry this reader refuses leaves nothing.
-  registry::RubinRegistryReader rubin(registry::open_sqlite_read_only(source.sqlite.string()));
+  registry::RubinRegistryReader rubin(source.sqlite.empty() ? open_database(source.config, source.root, false)
+                                                            : registry::open_sqlite_read_only(source.sqlite.string()));
   auto universe = dimensions::Universe::make_default();
   Built built = build_document(rubin, source, *universe);
 
@@ -556,7 +587,7 @@ Butler::MigrationResult Butler::migrate_from_rubin(const fs::path& source_path, 
       ImportOptions options;
       options.transfer = "direct";
       options.record_missing_files = true;
-      b->import_document(source.datastore_root, source.root / "gen3.sqlite3", built.document, options);
+      b->import_document(source.datastore_root, source.root / "butler.yaml", built.document, options);
       b->registry().set_attribute(kSourceAttribute, source_id);
     }
     if (fs::exists(dest)) fs::remove(dest);  // the empty folder the user made

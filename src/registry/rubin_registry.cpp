@@ -18,7 +18,10 @@ const std::string& checked_identifier(const std::string& name, const std::string
 
 }  // namespace
 
-RubinRegistryReader::RubinRegistryReader(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+RubinRegistryReader::RubinRegistryReader(std::unique_ptr<Database> db) : db_(std::move(db)) {
+  // Someone else's registry: nothing this session does may write to it.
+  if (db_->dialect() == Dialect::kPostgres) db_->execute("SET default_transaction_read_only = on");
+}
 RubinRegistryReader::~RubinRegistryReader() = default;
 
 std::string RubinRegistryReader::describe() const { return db_->describe(); }

@@ -25,7 +25,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXIT, SHARED_DATA, Tagged, export, table_rows
+from conftest import EXIT, SHARED_DATA, Tagged, export, psql, table_rows
 
 RUBIN_REPOS = SHARED_DATA / "registry" / "rubin_repos"
 COLLECTION_TYPES = {1: "RUN", 2: "TAGGED", 3: "CHAINED", 4: "CALIBRATION"}
@@ -57,10 +57,10 @@ def uuid_of(hex32: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def compare_with_source(source: pathlib.Path, doc: dict) -> None:
+def compare_with_source(source: pathlib.Path, doc: dict, registry: pathlib.Path | None = None) -> None:
     """Asserts that the export `doc` of a migrated repository holds everything the Rubin
-    registry at `source` holds."""
-    con = sqlite3.connect(f"file:{source / 'gen3.sqlite3'}?mode=ro", uri=True)
+    registry at `source` holds (its SQLite file, or `registry` with the same content)."""
+    con = sqlite3.connect(f"file:{registry or source / 'gen3.sqlite3'}?mode=ro", uri=True)
     q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
     entries = doc["data"]
 
@@ -404,3 +404,78 @@ def test_ingesting_their_raws_reproduces_their_exposure_rows(butler, tmp_path, n
                 assert got == value, (eid, col)
         assert (tai_ns(mine["datetime_begin"]), tai_ns(mine["datetime_end"])) == \
             (row["timespan_begin"], row["timespan_end"]), eid
+
+
+# ---------------------------------------------------------------------------- a Rubin registry in PostgreSQL
+
+def _pg_literal(value, column: str, pg_type: str) -> str:
+    if value is None:
+        return "NULL"
+    if pg_type == "BYTEA":
+        return f"'\\x{value.hex()}'::bytea"
+    if pg_type == "UUID":
+        return f"'{uuid_of(value)}'::uuid"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def copy_to_postgres(sqlite_file: pathlib.Path, url: str, schema: str) -> None:
+    """The tables of a daf_butler SQLite registry as daf_butler lays them out in PostgreSQL: dataset
+    IDs as UUID, blobs as BYTEA, each timespan_begin/timespan_end pair as one int8range column
+    `timespan` (NULL bounds: unbounded, as daf_butler's _RangeTimespanType writes them)."""
+    con = sqlite3.connect(sqlite_file)
+    statements = [f'CREATE SCHEMA "{schema}"', f'SET search_path TO "{schema}"']
+    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        info = list(con.execute(f"PRAGMA table_info({table})"))
+        columns, types = [], {}
+        for _, name, declared, *_ in info:
+            declared = declared.upper()
+            if name in ("timespan_begin", "timespan_end"):
+                continue
+            if name in ("dataset_id",) or (table == "dataset" and name == "id"):
+                types[name] = "UUID"
+            elif "BLOB" in declared:
+                types[name] = "BYTEA"
+            elif "INT" in declared:
+                types[name] = "BIGINT"
+            elif "FLOAT" in declared:
+                types[name] = "DOUBLE PRECISION"
+            elif "BOOL" in declared:
+                types[name] = "BOOLEAN"
+            elif "TIMESTAMP" in declared:
+                types[name] = "TIMESTAMP"
+            else:
+                types[name] = "TEXT"
+            columns.append(name)
+        spans = any(c[1] == "timespan_begin" for c in info)
+        ddl = [f'"{c}" {types[c]}' for c in columns] + (["timespan INT8RANGE"] if spans else [])
+        statements.append(f'CREATE TABLE "{table}" ({", ".join(ddl)})')
+        cur = con.execute(f"SELECT * FROM {table}")
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            r = dict(zip(names, row))
+            values = [_pg_literal(r[c], c, types[c]) for c in columns]
+            if spans:
+                b, e = rubin_span(r["timespan_begin"], r["timespan_end"])
+                values.append(f"'[{'' if b is None else b},{'' if e is None else e})'::int8range")
+            names_sql = ", ".join(f'"{c}"' for c in columns) + (", timespan" if spans else "")
+            statements.append(f'INSERT INTO "{table}" ({names_sql}) VALUES ({", ".join(values)})')
+    con.close()
+    psql(url, ";\n".join(statements) + ";")
+
+
+def test_a_rubin_registry_in_postgresql_migrates_with_nothing_lost(butler, tmp_path, postgres_url):
+    source = make_rubin_repo(tmp_path / "rubin")
+    schema = f"rubin_{tmp_path.name[-8:].lower().replace('-', '_')}"
+    try:
+        copy_to_postgres(source / "gen3.sqlite3", postgres_url, schema)
+        truth = (source / "gen3.sqlite3").rename(tmp_path / "truth.sqlite3")  # only PostgreSQL is left to read
+        (source / "butler.yaml").write_text(BUTLER_YAML.replace("sqlite:///<butlerRoot>/gen3.sqlite3", postgres_url)
+                                            + f"  namespace: {schema}\n")
+        before = psql(postgres_url, f'SELECT count(*) FROM "{schema}".dataset')
+        butler("migrate-from-rubin", source, tmp_path / "mine")
+        compare_with_source(source, export(butler, tmp_path / "mine", tmp_path / "export"), truth)
+        assert psql(postgres_url, f'SELECT count(*) FROM "{schema}".dataset') == before
+    finally:
+        psql(postgres_url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
