@@ -117,8 +117,32 @@ void print_no_results(const std::vector<std::string>& explanation) {
 }
 
 void print_query_collections(registry::Registry& reg, const std::vector<std::string>& globs,
-                             const std::string& chains_mode, const std::vector<std::string>& types) {
+                             const std::string& chains_mode, const std::vector<std::string>& types,
+                             bool show_dataset_types, const std::vector<std::string>& exclude_dataset_types) {
   std::string mode = chains_mode;
+  // With --show-dataset-types, a last column lists the collection's dataset types, one per line.
+  auto header = [&](std::vector<std::string> columns) {
+    if (show_dataset_types) columns.emplace_back("Dataset Types");
+    return Table(columns);
+  };
+  auto emit = [&](Table& table, std::vector<std::string> cells, const std::string& collection) {
+    if (!show_dataset_types) {
+      table.add_row(cells);
+      return;
+    }
+    std::vector<std::string> shown;
+    for (const auto& t : reg.collection_summary(collection).dataset_types) {
+      bool excluded = false;
+      for (const auto& g : exclude_dataset_types) excluded = excluded || ::fnmatch(g.c_str(), t.c_str(), 0) == 0;
+      if (!excluded) shown.push_back(t);
+    }
+    if (shown.empty()) shown.emplace_back("");
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      std::vector<std::string> row = i == 0 ? cells : std::vector<std::string>(cells.size(), "");
+      row.push_back(shown[i]);
+      table.add_row(row);
+    }
+  };
   std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   std::optional<CollectionType> type_filter;
   std::vector<registry::CollectionRecord> all;
@@ -132,23 +156,26 @@ void print_query_collections(registry::Registry& reg, const std::vector<std::str
   auto type_name = [](CollectionType t) { return std::string(registry::collection_type_name(t)); };
   if (mode == "TABLE" || mode == "INVERSE-TABLE") {
     bool inverse = mode == "INVERSE-TABLE";
-    Table table({"Name", "Type", inverse ? "Parents" : "Children"});
+    Table table = header({"Name", "Type", inverse ? "Parents" : "Children"});
     for (const auto& c : all) {
       std::vector<std::string> related = inverse ? reg.chain_parents(c.name)
                                                  : (c.type == CollectionType::kChained ? reg.chain_children(c.name)
                                                                                        : std::vector<std::string>{});
       if (related.empty()) related.emplace_back("");
-      for (std::size_t i = 0; i < related.size(); ++i)
-        table.add_row({i == 0 ? c.name : "", i == 0 ? type_name(c.type) : "", related[i]});
+      for (std::size_t i = 0; i < related.size(); ++i) {
+        std::vector<std::string> cells{i == 0 ? c.name : "", i == 0 ? type_name(c.type) : "", related[i]};
+        if (i == 0) emit(table, cells, c.name);
+        else table.add_row(show_dataset_types ? std::vector<std::string>{"", "", related[i], ""} : cells);
+      }
     }
     table.print(std::cout, Align::kLeft);
   } else if (mode == "TREE" || mode == "INVERSE-TREE") {
     bool inverse = mode == "INVERSE-TREE";
-    Table table({"Name", "Type"});
+    Table table = header({"Name", "Type"});
     std::function<void(const std::string&, int, std::set<std::string>&)> add = [&](const std::string& name, int depth,
                                                                                   std::set<std::string>& path) {
       auto c = reg.get_collection(name);
-      table.add_row({std::string(2 * static_cast<std::size_t>(depth), ' ') + name, type_name(c.type)});
+      emit(table, {std::string(2 * static_cast<std::size_t>(depth), ' ') + name, type_name(c.type)}, name);
       if (!path.insert(name).second) return;
       std::vector<std::string> next = inverse ? reg.chain_parents(name)
                                               : (c.type == CollectionType::kChained ? reg.chain_children(name)
@@ -162,14 +189,14 @@ void print_query_collections(registry::Registry& reg, const std::vector<std::str
     }
     table.print(std::cout, Align::kLeft);
   } else if (mode == "FLATTEN") {
-    Table table({"Name", "Type"});
+    Table table = header({"Name", "Type"});
     std::vector<std::string> names;
     for (const auto& c : all) names.push_back(c.name);
-    for (const auto& c : reg.flatten(names)) table.add_row({c.name, type_name(c.type)});
+    for (const auto& c : reg.flatten(names)) emit(table, {c.name, type_name(c.type)}, c.name);
     table.print(std::cout, Align::kLeft);
   } else if (mode == "NO-CHILDREN") {
-    Table table({"Name", "Type"});
-    for (const auto& c : all) table.add_row({c.name, type_name(c.type)});
+    Table table = header({"Name", "Type"});
+    for (const auto& c : all) emit(table, {c.name, type_name(c.type)}, c.name);
     table.print(std::cout, Align::kLeft);
   } else {
     throw InvalidArgumentError(fmt::format("--chains '{}' is not one of TABLE, INVERSE-TABLE, TREE, INVERSE-TREE, "

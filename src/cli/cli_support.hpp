@@ -38,8 +38,12 @@ std::string value_text(const registry::DataIdValue& v);
 std::vector<std::string> explain(const std::vector<query::EmptyReason>& reasons);
 // "No results." and the reasons, as Rubin's commands print an empty result.
 void print_no_results(const std::vector<std::string>& explanation);
+// With `show_dataset_types`, a last column lists each collection's dataset types (those
+// matching no glob of `exclude_dataset_types`).
 void print_query_collections(registry::Registry& reg, const std::vector<std::string>& globs,
-                             const std::string& chains_mode, const std::vector<std::string>& types);
+                             const std::string& chains_mode, const std::vector<std::string>& types,
+                             bool show_dataset_types = false,
+                             const std::vector<std::string>& exclude_dataset_types = {});
 // An ECSV or CSV table: the header row names the columns.
 struct TextTable {
   std::vector<std::string> columns;                       // in file order

@@ -89,9 +89,17 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_option("GLOB", *globs);
     cmd->add_option("--chains", *chains, "TABLE, INVERSE-TABLE, TREE, INVERSE-TREE, FLATTEN or NO-CHILDREN")->capture_default_str();
     cmd->add_option("--collection-type", *types, "Only collections of these types");
+    auto show_types = std::make_shared<bool>(false);
+    auto exclude = std::make_shared<std::vector<std::string>>();
+    cmd->add_flag("-t,--show-dataset-types", *show_types, "Also list the dataset types in each collection");
+    cmd->add_option("--exclude-dataset-types", *exclude,
+                    "With -t, dataset types (globs, comma-separated or repeated) not to list");
     on_run(cmd, [=] {
+      if (!exclude->empty() && !*show_types)
+        throw InvalidArgumentError("--exclude-dataset-types applies with -t/--show-dataset-types only");
       auto b = Butler::open(*repo, Access::kReadOnly);
-      print_query_collections(b->registry(), split_commas(*globs), *chains, split_commas(*types));
+      print_query_collections(b->registry(), split_commas(*globs), *chains, split_commas(*types), *show_types,
+                              split_commas(*exclude));
     });
   }
   // ---- associate
@@ -109,9 +117,13 @@ void add_collection_commands(CLI::App& app) {
     cmd->add_option("-d,--dataset-type", *types);
     cmd->add_option("--where", *where);
     cmd->add_flag("--find-first,!--no-find-first", *find_first, "Only the first dataset per data ID in collection order");
+    auto limit = std::make_shared<std::int64_t>(0);
+    cmd->add_option("--limit", *limit, "At most this many datasets (0: all)")->capture_default_str();
     on_run(cmd, [=] {
+      if (*limit < 0) throw InvalidArgumentError("associate --limit takes 0 (all) or a positive number");
       auto b = Butler::open(*repo, Access::kReadWrite);
       butler::DatasetsRequest datasets;
+      datasets.limit = *limit;
       datasets.dataset_types = split_commas(*types);
       datasets.collections = split_commas(*collections);
       datasets.where = *where;

@@ -187,3 +187,16 @@ def test_procedure_steps_as_rubin_writes_them(butler, refcats, tmp_path):
                           ("ingest-raws", "--search-indexes"), ("define-visits", "--no-update-records"),
                           ("define-visits", "--no-skip-conflicting")]:
         assert flag in butler(command, "--help").stdout, (command, flag)
+
+
+def test_query_collections_shows_dataset_types_and_associate_limits(butler, refcats):
+    r = butler("query-collections", refcats, "-t", "--chains", "no-children")
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["Name", "Type", "Dataset", "Types"]
+    assert any(line.split() == ["refcats", "RUN", "refcat"] for line in lines), r.stdout
+    hidden = butler("query-collections", refcats, "-t", "--exclude-dataset-types", "ref*", "--chains", "no-children")
+    assert "refcat\n" not in hidden.stdout and not any(l.split()[-1:] == ["refcat"] for l in hidden.stdout.splitlines())
+    r = butler("query-collections", refcats, "--exclude-dataset-types", "x", expect=EXIT["InvalidArgument"])
+    assert "--show-dataset-types" in r.stderr
+    butler("associate", refcats, "one", "--collections", "refcats", "-d", "refcat", "--limit", "1")
+    assert len(table_rows(butler("query-datasets", refcats, "refcat", "--collections", "one").stdout)) == 1
