@@ -519,6 +519,28 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   remove_moved_sources(moved_sources);
 }
 
+fs::path Butler::export_calibrations(const fs::path& directory, const ExportOptions& options) {
+  if (options.collections.empty())
+    throw InvalidArgumentError("export-calibs needs the CALIBRATION collections to export");
+  ExportOptions calibs = options;
+  calibs.collections.clear();
+  for (const auto& c : registry_->query_collections(options.collections)) {
+    if (c.type != CollectionType::kCalibration)
+      throw InvalidArgumentError(fmt::format("collection '{}' is a {} collection, not a CALIBRATION one; "
+                                             "export-calibs exports calibration collections (use export for others)",
+                                             printable(c.name), registry::collection_type_name(c.type)));
+    calibs.collections.push_back(c.name);
+  }
+  if (calibs.collections.empty())
+    throw NotFoundError(fmt::format("no collection matches {}", fmt::join(options.collections, ", ")));
+  if (calibs.dataset_types.empty())
+    for (const auto& t : registry_->query_dataset_types())
+      if (t.is_calibration) calibs.dataset_types.push_back(t.name);
+  if (calibs.dataset_types.empty())
+    throw NotFoundError("this repository has no calibration dataset types to export");
+  return export_yaml(directory, calibs);
+}
+
 fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& options) {
   auto& u = registry_->universe();
   auto mode = options.transfer;
@@ -551,6 +573,18 @@ fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& opt
   std::vector<registry::DatasetType> types;
   for (const auto& t : registry_->query_dataset_types())
     if (wanted_type(t.name)) types.push_back(t);
+  // The runs holding the datasets of the TAGGED and CALIBRATION collections exported: without
+  // them the export would name datasets it does not hold, and could not be imported.
+  {
+    std::set<std::string> runs;
+    for (const auto& [name, c] : chosen) {
+      if (c.type != CollectionType::kTagged && c.type != CollectionType::kCalibration) continue;
+      for (const auto& t : types)
+        for (const auto& ref : registry_->datasets_in_collection(name, t.name)) runs.insert(ref.run);
+    }
+    for (const auto& run : runs)
+      if (!chosen.count(run)) chosen[run] = registry_->get_collection(run);
+  }
 
   fs::create_directories(directory);
   YAML::Emitter out;

@@ -235,6 +235,31 @@ void add_butler_commands(CLI::App& app) {
                                  r.missing_files);
     });
   }
+  // ---- export-calibs
+  {
+    auto* cmd = app.add_subcommand("export-calibs", "Export calibration collections (their certified datasets, runs "
+                                                    "and validity ranges) to DIRECTORY/export.yaml, as Rubin's.");
+    auto repo = std::make_shared<std::string>();
+    auto directory = std::make_shared<std::string>();
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto types = std::make_shared<std::vector<std::string>>();
+    auto transfer = std::make_shared<std::string>("copy");
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("DIRECTORY", *directory, "Where export.yaml and the files go")->required();
+    cmd->add_option("COLLECTIONS", *collections, "CALIBRATION collections (globs)")->required();
+    cmd->add_option("-d,--dataset-type", *types, "Only these dataset types (default: every calibration type)");
+    cmd->add_option("-t,--transfer", *transfer, "copy (auto is copy), link, symlink, hardlink or none")
+        ->capture_default_str();
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadOnly);
+      Butler::ExportOptions options;
+      options.collections = split_commas(*collections);
+      options.dataset_types = split_commas(*types);
+      options.transfer = *transfer == "auto" ? "copy" : *transfer;
+      auto path = b->export_calibrations(*directory, options);
+      std::cerr << "Wrote " << path.string() << "\n";
+    });
+  }
   // ---- export
   {
     auto* cmd = app.add_subcommand("export", "Export collections, datasets and records to DIRECTORY/export.yaml.");

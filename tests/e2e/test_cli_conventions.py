@@ -200,3 +200,36 @@ def test_query_collections_shows_dataset_types_and_associate_limits(butler, refc
     assert "--show-dataset-types" in r.stderr
     butler("associate", refcats, "one", "--collections", "refcats", "-d", "refcat", "--limit", "1")
     assert len(table_rows(butler("query-datasets", refcats, "refcat", "--collections", "one").stdout)) == 1
+
+
+def test_export_calibs_exports_what_an_import_needs(butler, tmp_path):
+    """Rubin's export-calibs: the certified datasets, their runs and validity ranges, importable
+    into an empty repository; and `export` of a CALIBRATION or TAGGED collection alone brings
+    the runs of its datasets too."""
+    repo = tmp_path / "repo"
+    butler("create", repo)
+    src = tmp_path / "src"
+    src.mkdir()
+    rows = ["path,htm7"]
+    for i in range(3):
+        (src / f"c{i}.dat").write_text(f"calib {i}\n")
+        rows.append(f"c{i}.dat,{HTM7_BASE + i}")
+    (src / "t.csv").write_text("\n".join(rows) + "\n")
+    butler("register-dataset-type", repo, "calibcat", "SimpleCatalog", "htm7", "--is-calibration")
+    butler("ingest-files", repo, "calibcat", "calib/run1", src / "t.csv", "--prefix", src, "-t", "copy")
+    butler("certify-calibrations", repo, "calib/run1", "calib", "calibcat", "--begin-date", "2020-01-01T00:00:00",
+           "--end-date", "2030-01-01T00:00:00")
+    butler("associate", repo, "picked", "--collections", "calib/run1", "-d", "calibcat", "--limit", "1")
+    for command, collection, n in [("export-calibs", "calib", 3), ("export", "picked", 1)]:
+        out = tmp_path / f"{command}-out"
+        args = [command, repo, out, collection] if command == "export-calibs" else \
+            [command, repo, out, "--collections", collection, "-t", "copy"]
+        butler(*args)
+        fresh = tmp_path / f"{command}-fresh"
+        butler("create", fresh)
+        butler("import", fresh, out)
+        rows = table_rows(butler("query-datasets", fresh, "calibcat", "--collections", collection).stdout)
+        assert len(rows) == n, (command, rows)
+        assert all(r["run"] == "calib/run1" for r in rows)
+    r = butler("export-calibs", repo, tmp_path / "bad", "calib/run1", expect=EXIT["InvalidArgument"])
+    assert "RUN collection" in r.stderr

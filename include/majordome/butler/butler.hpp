@@ -277,8 +277,13 @@ class Butler {
     std::vector<std::string> dataset_types;  // empty: all; globs allowed
     std::string transfer = "none";           // "copy" puts the files under the directory
   };
-  // Writes <directory>/export.yaml (and the files when transferring); returns its path.
+  // Writes <directory>/export.yaml (and the files when transferring); returns its path. The
+  // runs holding the datasets of exported TAGGED and CALIBRATION collections are exported too.
   std::filesystem::path export_yaml(const std::filesystem::path& directory, const ExportOptions& options);
+  // Rubin's export-calibs: the CALIBRATION collections matching `collections` (globs; another
+  // type is an InvalidArgumentError naming it), with their certified datasets of
+  // `dataset_types` (default: every calibration type), their runs and validity ranges.
+  std::filesystem::path export_calibrations(const std::filesystem::path& directory, const ExportOptions& options);
 
   // ---- Queries (queries.hpp) ---------------------------------------------------------
   DatasetResults query_datasets(const DatasetsRequest& request);
