@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <random>
 #include <set>
@@ -68,9 +69,18 @@ std::size_t column(const ResultSet& rs, const std::string& name) {
   throw CorruptFileError(fmt::format("a Rubin registry table lacks its '{}' column", name));
 }
 
+// An integer from its decimal text; CorruptFileError for anything else.
+std::int64_t parse_integer(std::string_view text) {
+  std::int64_t v = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty())
+    throw CorruptFileError(fmt::format("a Rubin registry holds '{}' where daf_butler writes an integer", text));
+  return v;
+}
+
 std::int64_t integer(const SqlValue& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (const auto* s = std::get_if<std::string>(&v)) return std::stoll(*s);
+  if (const auto* s = std::get_if<std::string>(&v)) return parse_integer(*s);
   throw CorruptFileError("a Rubin registry holds a non-integer where daf_butler writes an integer");
 }
 
@@ -79,6 +89,15 @@ std::string text(const SqlValue& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
   if (const auto* b = std::get_if<registry::Blob>(&v)) return std::string(b->bytes.begin(), b->bytes.end());
   return "";
+}
+
+// A row the registry's own tables name: CorruptFileError when it is not there (a registry edited
+// by hand, with its foreign keys off).
+template <class Map>
+const typename Map::mapped_type& named(const Map& map, const typename Map::key_type& key, std::string_view what) {
+  auto it = map.find(key);
+  if (it == map.end()) throw CorruptFileError(fmt::format("the Rubin registry names {} {}, which it does not hold", what, key));
+  return it->second;
 }
 
 bool null_value(const SqlValue& v) { return std::holds_alternative<std::monostate>(v); }
@@ -152,6 +171,7 @@ YAML::Node field_node(const SqlValue& value, const dimensions::FieldSpec* spec) 
 }
 
 struct Source {
+  std::string records_table = "file_datastore_records";  // datastore.records.table
   fs::path root;            // the repository folder (<butlerRoot>)
   fs::path datastore_root;  // where relative datastore paths start
   fs::path sqlite;          // the registry file, when it is SQLite
@@ -162,14 +182,14 @@ struct Source {
 // "empty") as the begin and end columns SQLite registries have (NULL: unbounded).
 std::pair<SqlValue, SqlValue> split_range(const SqlValue& value) {
   if (std::holds_alternative<std::monostate>(value)) return {std::monostate{}, std::monostate{}};
-  const std::string range = std::get<std::string>(value);
+  const std::string range = text(value);
   if (range == "empty") return {std::int64_t{1}, std::int64_t{1}};  // begin == end: empty
   const auto comma = range.find(',');
   if (range.size() < 3 || comma == std::string::npos)
     throw CorruptFileError(fmt::format("'{}' is not a daf_butler timespan range", range));
-  auto bound = [&](std::string text, bool upper) -> SqlValue {
-    if (text.empty()) return std::monostate{};
-    std::int64_t v = std::stoll(text);
+  auto bound = [&](const std::string& digits, bool upper) -> SqlValue {
+    if (digits.empty()) return std::monostate{};
+    std::int64_t v = parse_integer(digits);
     // int8range is canonical [a,b); anything else is adjusted to it.
     if (!upper && range.front() == '(') ++v;
     if (upper && range.back() == ']') ++v;
@@ -212,6 +232,8 @@ Source read_butler_yaml(const fs::path& given) {
     throw UnsupportedError(fmt::format("{}: datastore root {} is not a local folder; migrate-from-rubin reads "
                                        "file datastores", config.string(), root));
   s.datastore_root = fs::absolute(root).lexically_normal();
+  if (y["datastore"] && y["datastore"]["records"] && y["datastore"]["records"]["table"])
+    s.records_table = y["datastore"]["records"]["table"].as<std::string>();
   if (!y["registry"] || !y["registry"]["db"]) y["registry"]["db"] = "sqlite:///<butlerRoot>/gen3.sqlite3";
   s.config = y;
   const std::string db = resolve(y["registry"]["db"].as<std::string>());
@@ -281,6 +303,10 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
   } catch (const nlohmann::json::exception& e) {
     throw CorruptFileError(fmt::format("{}: its dimension configuration is not JSON: {}", where, e.what()));
   }
+  if (!universe.is_object() || (universe.contains("version") && !universe["version"].is_number_integer()) ||
+      (universe.contains("namespace") && !universe["namespace"].is_string()))
+    throw CorruptFileError(fmt::format("{}: its dimension configuration has no integer version and string namespace",
+                                       where));
   const std::string ns = universe.value("namespace", "daf_butler");
   const int version = universe.value("version", 0);
   if (ns != u.namespace_name() || version > u.version())
@@ -350,7 +376,7 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
       for (const auto& row : chain.rows) children[integer(row[parent])].push_back({integer(row[position]), integer(row[child])});
     }
     for (const auto& row : collections.rows) {
-      const auto& [cname, ctype] = collection_by_id.at(integer(row[id]));
+      const auto& [cname, ctype] = named(collection_by_id, integer(row[id]), "collection");
       YAML::Node c;
       c["type"] = ctype == "RUN" ? "run" : "collection";
       c["name"] = string_node(cname);
@@ -413,8 +439,8 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
     std::optional<std::int64_t> size;
   };
   std::map<std::string, FileRecord> files;
-  if (rubin.has_table("file_datastore_records")) {
-    auto rs = rubin.table("file_datastore_records", {"dataset_id"});
+  if (rubin.has_table(source.records_table)) {
+    auto rs = rubin.table(source.records_table, {"dataset_id"});
     const auto id = column(rs, "dataset_id"), path = column(rs, "path"), formatter = column(rs, "formatter"),
                component = column(rs, "component"), checksum = column(rs, "checksum"), size = column(rs, "file_size");
     for (const auto& row : rs.rows) {
@@ -441,6 +467,10 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
     const auto id = column(rs, "id"), type = column(rs, "dataset_type_id"), run = column(rs, "run_id");
     for (const auto& row : rs.rows) datasets[dataset_id(row[id])] = {integer(row[type]), integer(row[run])};
   }
+  if (!datasets.empty() && !rubin.has_table(source.records_table))
+    throw UnsupportedError(fmt::format("{} holds datasets but no datastore records table '{}' (butler.yaml "
+                                       "datastore.records.table); their files cannot be found",
+                                       where, source.records_table));
   std::map<std::string, ResultSet> tag_tables;
   for (const auto& [type_id, t] : types)
     if (!tag_tables.count(t.tags)) tag_tables[t.tags] = rubin.table(t.tags, {"collection_id", "dataset_id"});
@@ -458,7 +488,7 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
         tagged[collection].push_back(ds);
         continue;
       }
-      const auto& t = types.at(type_id);
+      const auto& t = named(types, type_id, "dataset type");
       YAML::Node data_id(YAML::NodeType::Map);
       for (const auto& dim : t.dimensions) {
         const auto c = column(rs, dim);
@@ -487,14 +517,14 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
   for (const auto& [key, records] : by_type_run) {
     YAML::Node e;
     e["type"] = "dataset";
-    e["dataset_type"] = string_node(types.at(key.first).name);
-    e["run"] = string_node(collection_by_id.at(key.second).first);
+    e["dataset_type"] = string_node(named(types, key.first, "dataset type").name);
+    e["run"] = string_node(named(collection_by_id, key.second, "collection").first);
     e["records"] = records;
     data.push_back(e);
     out.counts.datasets += records.size();
   }
   for (const auto& [collection, ids] : tagged) {
-    const auto& [name, type] = collection_by_id.at(collection);
+    const auto& [name, type] = named(collection_by_id, collection, "collection");
     if (type != "TAGGED")
       throw CorruptFileError(fmt::format("{}: {} collection '{}' holds datasets of another run", where, type, name));
     YAML::Node e;
@@ -529,7 +559,7 @@ Built build_document(registry::RubinRegistryReader& rubin, const Source& source,
   for (const auto& [collection, by_range] : ranges) {
     YAML::Node e;
     e["type"] = "associations";
-    e["collection"] = string_node(collection_by_id.at(collection).first);
+    e["collection"] = string_node(named(collection_by_id, collection, "collection").first);
     e["collection_type"] = "CALIBRATION";
     YAML::Node list(YAML::NodeType::Sequence);
     for (const auto& [key, value] : by_range) {
@@ -556,10 +586,15 @@ std::string random_suffix() {
 
 Butler::MigrationResult Butler::migrate_from_rubin(const fs::path& source_path, const fs::path& destination) {
   const Source source = read_butler_yaml(source_path);
-  const fs::path dest = fs::absolute(destination).lexically_normal();
+  fs::path dest = fs::absolute(destination).lexically_normal();
+  if (!dest.has_filename()) dest = dest.parent_path();  // "out/" is "out"
+  if (fs::exists(dest) && fs::equivalent(dest, source.root))
+    throw InvalidArgumentError(fmt::format("DEST {} is the Rubin repository itself; give a new folder", dest.string()));
   const std::string source_id = fs::weakly_canonical(source.root).string();
   if (fs::exists(dest)) {
-    if (fs::exists(dest / "butler.yaml")) {
+    // Only a majordome repository (it has its private folder) is opened: a Rubin one, or
+    // anything else, is not touched.
+    if (fs::exists(dest / "butler.yaml") && fs::is_directory(dest / ".majordome")) {
       auto existing = Butler::open(dest, Access::kReadOnly);
       if (existing->registry().attribute(kSourceAttribute) == source_id) {
         MigrationResult done;

@@ -520,19 +520,19 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
 }
 
 fs::path Butler::export_calibrations(const fs::path& directory, const ExportOptions& options) {
-  if (options.collections.empty())
-    throw InvalidArgumentError("export-calibs needs the CALIBRATION collections to export");
+  // As Rubin: the matches, chains flattened, keep their CALIBRATION collections (default: all).
+  const std::vector<std::string> globs = options.collections.empty() ? std::vector<std::string>{"*"} : options.collections;
   ExportOptions calibs = options;
   calibs.collections.clear();
-  for (const auto& c : registry_->query_collections(options.collections)) {
-    if (c.type != CollectionType::kCalibration)
-      throw InvalidArgumentError(fmt::format("collection '{}' is a {} collection, not a CALIBRATION one; "
-                                             "export-calibs exports calibration collections (use export for others)",
-                                             printable(c.name), registry::collection_type_name(c.type)));
-    calibs.collections.push_back(c.name);
-  }
+  std::vector<std::string> matched;
+  for (const auto& c : registry_->query_collections(globs)) matched.push_back(c.name);
+  if (matched.empty()) throw NotFoundError(fmt::format("no collection matches {}", fmt::join(globs, ", ")));
+  for (const auto& c : registry_->flatten(matched))
+    if (c.type == CollectionType::kCalibration) calibs.collections.push_back(c.name);
   if (calibs.collections.empty())
-    throw NotFoundError(fmt::format("no collection matches {}", fmt::join(options.collections, ", ")));
+    throw InvalidArgumentError(fmt::format("no CALIBRATION collection in {} (chains flattened); export-calibs exports "
+                                           "calibration collections (use export for others)",
+                                           fmt::join(globs, ", ")));
   if (calibs.dataset_types.empty())
     for (const auto& t : registry_->query_dataset_types())
       if (t.is_calibration) calibs.dataset_types.push_back(t.name);
@@ -575,15 +575,20 @@ fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& opt
     if (wanted_type(t.name)) types.push_back(t);
   // The runs holding the datasets of the TAGGED and CALIBRATION collections exported: without
   // them the export would name datasets it does not hold, and could not be imported.
+  // Such a run brings only those datasets, not all of its own (as Rubin's saveDatasets).
+  std::map<std::string, std::set<Uuid>> partial_runs;
   {
-    std::set<std::string> runs;
+    std::map<std::string, std::set<Uuid>> referenced;
     for (const auto& [name, c] : chosen) {
       if (c.type != CollectionType::kTagged && c.type != CollectionType::kCalibration) continue;
       for (const auto& t : types)
-        for (const auto& ref : registry_->datasets_in_collection(name, t.name)) runs.insert(ref.run);
+        for (const auto& ref : registry_->datasets_in_collection(name, t.name)) referenced[ref.run].insert(ref.id);
     }
-    for (const auto& run : runs)
-      if (!chosen.count(run)) chosen[run] = registry_->get_collection(run);
+    for (auto& [run, ids] : referenced) {
+      if (chosen.count(run)) continue;
+      chosen[run] = registry_->get_collection(run);
+      partial_runs[run] = std::move(ids);
+    }
   }
 
   fs::create_directories(directory);
@@ -677,7 +682,9 @@ fs::path Butler::export_yaml(const fs::path& directory, const ExportOptions& opt
     std::map<std::string, std::vector<registry::DatasetRef>> by_run;
     for (const auto& [name, c] : chosen) {
       if (c.type != CollectionType::kRun) continue;
-      for (auto& ref : registry_->datasets_in_collection(name, t.name)) by_run[name].push_back(std::move(ref));
+      const auto partial = partial_runs.find(name);
+      for (auto& ref : registry_->datasets_in_collection(name, t.name))
+        if (partial == partial_runs.end() || partial->second.count(ref.id)) by_run[name].push_back(std::move(ref));
     }
     out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "dataset_type";
     out << YAML::Key << "name" << YAML::Value << t.name;

@@ -246,7 +246,8 @@ void add_butler_commands(CLI::App& app) {
     auto transfer = std::make_shared<std::string>("copy");
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("DIRECTORY", *directory, "Where export.yaml and the files go")->required();
-    cmd->add_option("COLLECTIONS", *collections, "CALIBRATION collections (globs)")->required();
+    cmd->add_option("COLLECTIONS", *collections,
+                    "Collections (globs, default all; chains flattened) whose CALIBRATION collections are exported");
     cmd->add_option("-d,--dataset-type", *types, "Only these dataset types (default: every calibration type)");
     cmd->add_option("-t,--transfer", *transfer, "copy (auto is copy), link, symlink, hardlink or none")
         ->capture_default_str();

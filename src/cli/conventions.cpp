@@ -49,7 +49,10 @@ std::string command_path(const CLI::App* app) {
 std::vector<std::string> values_of(const YAML::Node& node) {
   std::vector<std::string> out;
   if (node.IsSequence()) {
-    for (const auto& item : node) out.push_back(item.as<std::string>());
+    for (const auto& item : node) {
+      if (!item.IsScalar()) throw InvalidArgumentError("an options-file list may hold only scalars");
+      out.push_back(item.as<std::string>());
+    }
   } else if (node.IsScalar()) {
     out.push_back(node.as<std::string>());
   } else if (!node.IsNull()) {
@@ -75,6 +78,9 @@ void fill_from_options_file(CLI::App& command, const std::string& file) {
     throw InvalidArgumentError(fmt::format("options file '{}': '{}' must map option names to values", file,
                                            command.get_name()));
   for (const auto& kv : entries) {
+    if (!kv.first.IsScalar())
+      throw InvalidArgumentError(fmt::format("options file '{}': an option name under '{}' is not text", file,
+                                             command.get_name()));
     std::string key = kv.first.as<std::string>();
     std::replace(key.begin(), key.end(), '_', '-');  // click parameter names use '_'
     CLI::Option* opt = command.get_option_no_throw("--" + key);
@@ -86,7 +92,12 @@ void fill_from_options_file(CLI::App& command, const std::string& file) {
                                              hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
     }
     if (opt->count() > 0) continue;  // the command line wins
-    std::vector<std::string> values = values_of(kv.second);
+    std::vector<std::string> values;
+    try {
+      values = values_of(kv.second);
+    } catch (const InvalidArgumentError& e) {
+      throw InvalidArgumentError(fmt::format("options file '{}': --{}: {}", file, key, e.what()));
+    }
     try {
       if (opt->get_expected_min() == 0) {  // a flag: true/false
         if (values.size() != 1)

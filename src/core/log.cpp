@@ -45,7 +45,8 @@ class JsonFormatter final : public spdlog::formatter {
     j["levelname"] = level;  // as Python's logging names it: WARNING, INFO…
     j["message"] = std::string(msg.payload.data(), msg.payload.size());
     j["asctime"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}", fmt::localtime(std::chrono::system_clock::to_time_t(msg.time)));
-    const std::string line = j.dump() + "\n";
+    // Invalid UTF-8 (a Latin-1 file name in a message) is replaced, never the record lost.
+    const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(line.data(), line.data() + line.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(labels_); }

@@ -94,6 +94,9 @@ def test_options_file(butler, refcats, tmp_path):
     bad.write_text("query-datasets:\n  colections: refcats\n")
     r = butler("query-datasets", "-@", bad, refcats, "refcat", expect=EXIT["InvalidArgument"])
     assert "has no option '--colections'" in r.stderr and "did you mean '--collections'?" in r.stderr
+    bad.write_text("query-datasets:\n  collections: [{a: b}]\n")
+    r = butler("query-datasets", "-@", bad, refcats, "refcat", expect=EXIT["InvalidArgument"])
+    assert "--collections" in r.stderr
     r = butler("query-datasets", "-@", tmp_path / "nowhere.yaml", refcats, "refcat", expect=EXIT["NotFound"])
     assert "nowhere.yaml" in r.stderr
     # Every command that runs something takes it.
@@ -217,10 +220,13 @@ def test_export_calibs_exports_what_an_import_needs(butler, tmp_path):
     (src / "t.csv").write_text("\n".join(rows) + "\n")
     butler("register-dataset-type", repo, "calibcat", "SimpleCatalog", "htm7", "--is-calibration")
     butler("ingest-files", repo, "calibcat", "calib/run1", src / "t.csv", "--prefix", src, "-t", "copy")
-    butler("certify-calibrations", repo, "calib/run1", "calib", "calibcat", "--begin-date", "2020-01-01T00:00:00",
+    # Two of the three are certified, in a CALIBRATION collection reached through a chain.
+    butler("associate", repo, "two", "--collections", "calib/run1", "-d", "calibcat", "--limit", "2")
+    butler("certify-calibrations", repo, "two", "calib", "calibcat", "--begin-date", "2020-01-01T00:00:00",
            "--end-date", "2030-01-01T00:00:00")
+    butler("collection-chain", repo, "defaults", "calib")
     butler("associate", repo, "picked", "--collections", "calib/run1", "-d", "calibcat", "--limit", "1")
-    for command, collection, n in [("export-calibs", "calib", 3), ("export", "picked", 1)]:
+    for command, collection, n in [("export-calibs", "defaults", 2), ("export", "picked", 1)]:
         out = tmp_path / f"{command}-out"
         args = [command, repo, out, collection] if command == "export-calibs" else \
             [command, repo, out, "--collections", collection, "-t", "copy"]
@@ -228,8 +234,11 @@ def test_export_calibs_exports_what_an_import_needs(butler, tmp_path):
         fresh = tmp_path / f"{command}-fresh"
         butler("create", fresh)
         butler("import", fresh, out)
-        rows = table_rows(butler("query-datasets", fresh, "calibcat", "--collections", collection).stdout)
+        shown = "calib" if command == "export-calibs" else collection
+        rows = table_rows(butler("query-datasets", fresh, "calibcat", "--collections", shown).stdout)
         assert len(rows) == n, (command, rows)
         assert all(r["run"] == "calib/run1" for r in rows)
+        # The run comes with those datasets only, not all three of its own.
+        assert len(table_rows(butler("query-datasets", fresh, "calibcat", "--collections", "calib/run1").stdout)) == n
     r = butler("export-calibs", repo, tmp_path / "bad", "calib/run1", expect=EXIT["InvalidArgument"])
-    assert "RUN collection" in r.stderr
+    assert "no CALIBRATION collection" in r.stderr

@@ -354,6 +354,33 @@ def test_refusals_leave_no_destination(butler, tmp_path):
     butler("migrate-from-rubin", broken, tmp_path / "out", expect=EXIT["NotFound"])
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    # A value of the wrong kind where daf_butler writes an integer: named, not a crash.
+    garbled = make_rubin_repo(tmp_path / "garbled")
+    con = sqlite3.connect(garbled / "gen3.sqlite3")
+    con.execute("UPDATE dataset SET run_id = 'one' WHERE id = ?", (RAW_ID,))
+    con.commit()
+    con.close()
+    r = butler("migrate-from-rubin", garbled, tmp_path / "out", expect=EXIT["CorruptFile"])
+    assert "'one'" in r.stderr
+    assert not (tmp_path / "out").exists()
+    # The Rubin repository itself, or another Rubin repository, as DEST: refused, untouched.
+    before = digest(good)
+    butler("migrate-from-rubin", good, good, expect=EXIT["InvalidArgument"])
+    butler("migrate-from-rubin", good, broken, expect=EXIT["Conflict"])
+    assert digest(good) == before
+    # A datastore records table under another name (butler.yaml datastore.records.table).
+    renamed = make_rubin_repo(tmp_path / "renamed")
+    con = sqlite3.connect(renamed / "gen3.sqlite3")
+    con.execute("ALTER TABLE file_datastore_records RENAME TO posix_datastore_records")
+    con.commit()
+    con.close()
+    r = butler("migrate-from-rubin", renamed, tmp_path / "out", expect=EXIT["Unsupported"])
+    assert "file_datastore_records" in r.stderr
+    (renamed / "butler.yaml").write_text(BUTLER_YAML.replace("table: file_datastore_records",
+                                                             "table: posix_datastore_records"))
+    butler("migrate-from-rubin", renamed, f"{tmp_path / 'out'}/")  # a trailing separator is the same folder
+    same = make_rubin_repo(tmp_path / "same")  # the same content, with the table under its usual name
+    compare_with_source(renamed, export(butler, tmp_path / "out", tmp_path / "exp"), same / "gen3.sqlite3")
 
 
 # ---------------------------------------------------------------------------- the real ones

@@ -278,11 +278,12 @@ class Butler {
     std::string transfer = "none";           // "copy" puts the files under the directory
   };
   // Writes <directory>/export.yaml (and the files when transferring); returns its path. The
-  // runs holding the datasets of exported TAGGED and CALIBRATION collections are exported too.
+  // datasets of exported TAGGED and CALIBRATION collections come with their runs (holding just
+  // those datasets unless the run itself is exported).
   std::filesystem::path export_yaml(const std::filesystem::path& directory, const ExportOptions& options);
-  // Rubin's export-calibs: the CALIBRATION collections matching `collections` (globs; another
-  // type is an InvalidArgumentError naming it), with their certified datasets of
-  // `dataset_types` (default: every calibration type), their runs and validity ranges.
+  // Rubin's export-calibs: the CALIBRATION collections among those matching `collections`
+  // (globs, default all; chains flattened), with their certified datasets of `dataset_types`
+  // (default: every calibration type), those datasets' runs and the validity ranges.
   std::filesystem::path export_calibrations(const std::filesystem::path& directory, const ExportOptions& options);
 
   // ---- Queries (queries.hpp) ---------------------------------------------------------
