@@ -160,8 +160,7 @@ void apply_conventions(CLI::App& app) {
   for (auto* sub : subcommands) apply_conventions(*sub);
 }
 
-std::optional<std::string> misnamed_command(const CLI::App& given, int argc, const char* const* argv) {
-  auto& app = const_cast<CLI::App&>(given);
+std::optional<std::string> misnamed_command(CLI::App& app, int argc, const char* const* argv) {
   CLI::App* at = &app;
   for (int i = 1; i < argc; ++i) {
     const std::string token = argv[i];
@@ -197,8 +196,7 @@ void apply_options_files(CLI::App& app) {
   for (const auto& f : file->results()) fill_from_options_file(*command, f);
 }
 
-std::string explain_parse_error(const CLI::App& given, const CLI::ParseError& error) {
-  auto& app = const_cast<CLI::App&>(given);
+std::string explain_parse_error(CLI::App& app, const CLI::ParseError& error) {
   CLI::App* command = selected(app);
   std::string message = error.what();
   if (dynamic_cast<const CLI::ExtrasError*>(&error) == nullptr) return fmt::format("{}: {}", command_path(command), message);

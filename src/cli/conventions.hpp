@@ -33,13 +33,13 @@ void apply_conventions(CLI::App& app);
 
 // Before parsing: the message for a command name that is not one (with the nearest one and
 // where to find the list), or nullopt when the command path is fine.
-std::optional<std::string> misnamed_command(const CLI::App& app, int argc, const char* const* argv);
+std::optional<std::string> misnamed_command(CLI::App& app, int argc, const char* const* argv);
 
 // After parsing: fills the options the command line left unset from the options file given
 // with -@, if any. InvalidArgumentError names an option the command does not have.
 void apply_options_files(CLI::App& app);
 
 // A parse error as a user should read it: an unknown option gets the nearest valid one.
-std::string explain_parse_error(const CLI::App& app, const CLI::ParseError& error);
+std::string explain_parse_error(CLI::App& app, const CLI::ParseError& error);
 
 }  // namespace majordome::cli

@@ -18,20 +18,25 @@ from conftest import EXIT, table_rows
 HTM7_BASE = 131072
 
 
+def shard_table(folder: pathlib.Path, n: int, first: int = 0, file_column: str = "path") -> pathlib.Path:
+    """`n` small files in `folder` and the ingest-files table naming them with htm7 pixels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [f"{file_column},htm7"]
+    for i in range(first, first + n):
+        (folder / f"s{i}.dat").write_text(f"shard {i}\n")
+        rows.append(f"s{i}.dat,{HTM7_BASE + i}")
+    (folder / "table.csv").write_text("\n".join(rows) + "\n")
+    return folder / "table.csv"
+
+
 @pytest.fixture
 def refcats(butler, tmp_path) -> pathlib.Path:
-    """A SQLite repository with two refcat shards in run 'refcats' (and an empty run 'other')."""
+    """A SQLite repository with two refcat shards in run 'refcats'."""
     repo = tmp_path / "repo"
     butler("create", repo)
-    src = tmp_path / "src"
-    src.mkdir()
-    rows = ["path,htm7"]
-    for i in range(2):
-        (src / f"s{i}.dat").write_text(f"shard {i}\n")
-        rows.append(f"s{i}.dat,{HTM7_BASE + i}")
-    (src / "table.csv").write_text("\n".join(rows) + "\n")
+    table = shard_table(tmp_path / "src", 2)
     butler("register-dataset-type", repo, "refcat", "SimpleCatalog", "htm7")
-    butler("ingest-files", repo, "refcat", "refcats", src / "table.csv", "--prefix", src, "-t", "copy")
+    butler("ingest-files", repo, "refcat", "refcats", table, "--prefix", table.parent, "-t", "copy")
     return repo
 
 
@@ -211,15 +216,9 @@ def test_export_calibs_exports_what_an_import_needs(butler, tmp_path):
     the runs of its datasets too."""
     repo = tmp_path / "repo"
     butler("create", repo)
-    src = tmp_path / "src"
-    src.mkdir()
-    rows = ["path,htm7"]
-    for i in range(3):
-        (src / f"c{i}.dat").write_text(f"calib {i}\n")
-        rows.append(f"c{i}.dat,{HTM7_BASE + i}")
-    (src / "t.csv").write_text("\n".join(rows) + "\n")
+    table = shard_table(tmp_path / "src", 3)
     butler("register-dataset-type", repo, "calibcat", "SimpleCatalog", "htm7", "--is-calibration")
-    butler("ingest-files", repo, "calibcat", "calib/run1", src / "t.csv", "--prefix", src, "-t", "copy")
+    butler("ingest-files", repo, "calibcat", "calib/run1", table, "--prefix", table.parent, "-t", "copy")
     # Two of the three are certified, in a CALIBRATION collection reached through a chain.
     butler("associate", repo, "two", "--collections", "calib/run1", "-d", "calibcat", "--limit", "2")
     butler("certify-calibrations", repo, "two", "calib", "calibcat", "--begin-date", "2020-01-01T00:00:00",
