@@ -9,6 +9,8 @@ find_package(CLI11 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)  # gunzipping FITS files so their headers are checked before cfitsio sees them
 find_package(SQLite3 REQUIRED)
+find_package(CURL REQUIRED)     # WebDAV and HTTP resources (datastore/webdav.cpp)
+find_package(pugixml REQUIRED)  # WebDAV PROPFIND answers
 find_package(PostgreSQL REQUIRED)
 pkg_check_modules(ERFA REQUIRED IMPORTED_TARGET erfa)
 pkg_check_modules(CFITSIO IMPORTED_TARGET cfitsio)

@@ -17,11 +17,13 @@
 #include "write_token.hpp"
 #include "majordome/butler/db_auth.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/core/executor.hpp"
 #include "majordome/core/redact.hpp"
 #include "majordome/datastore/atomic_file.hpp"
 #include "majordome/datastore/checksum.hpp"
 #include "majordome/datastore/datastore_path.hpp"
 #include "majordome/datastore/remove_artifact.hpp"
+#include "majordome/datastore/resource.hpp"
 #include "majordome/datastore/transfer.hpp"
 
 namespace majordome::butler {
@@ -401,9 +403,11 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   // Resolve every ref (type, expanded data ID, ID) before touching any file.
   struct Planned {
     const FileDataset* file;
-    fs::path source;
+    fs::path source;  // a remote file's URI
     std::vector<DatasetRef> refs;
     fs::path destination;
+    std::optional<datastore::ResourcePath> remote;
+    std::int64_t remote_size = 0;
   };
   std::vector<Planned> plan;
   std::map<std::string, DatasetType> types;
@@ -422,14 +426,43 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       for (const auto& ref : f.refs) ids_by_type[ref.dataset_type].push_back(ref.data_id);
     for (const auto& [name, ids] : ids_by_type) registry_->prefetch_records(ids, type_of(name).dimensions, record_cache);
   }
+  // Remote files are looked up first, several at a time: one round trip each.
+  std::vector<std::optional<datastore::ResourceInfo>> remote_info(files.size());
+  {
+    std::vector<std::size_t> remote;
+    for (std::size_t i = 0; i < files.size(); ++i)
+      if (datastore::is_remote_uri(files[i].path.native())) remote.push_back(i);
+    if (!remote.empty()) {
+      Executor executor(static_cast<int>(std::min<std::size_t>(remote.size(), 8)));
+      executor.for_each(remote.size(), [&](std::size_t k) {
+        remote_info[remote[k]] = datastore::stat_resource(datastore::ResourcePath::parse(files[remote[k]].path.native()));
+      });
+    }
+  }
   for (const auto& f : files) {
-    fs::path source = options.source_folder ? datastore::resolve_source(f.path.string(), *options.source_folder) : f.path;
-    if (!fs::exists(source))
-      throw NotFoundError(fmt::format("file to ingest does not exist: {}", printable(source.string())));
-    impl_->check_source(source, mode, root_, &folders);
-    if (mode == datastore::TransferMode::kMove && options.source_folder)
-      datastore::check_move_source(source, *options.source_folder);
-    Planned p{&f, source, {}, {}};
+    Planned p{&f, {}, {}, {}};
+    if (datastore::is_remote_uri(f.path.native())) {
+      // A file on a server: used where it is (direct, split) or copied in (copy, auto).
+      p.remote = datastore::ResourcePath::parse(f.path.native());
+      if (mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kSplit &&
+          mode != datastore::TransferMode::kCopy && mode != datastore::TransferMode::kAuto)
+        throw InvalidArgumentError(fmt::format("transfer mode '{}' cannot take {}: a remote file is copied (copy, auto) "
+                                               "or used where it is (direct, split)",
+                                               options.transfer, p.remote->str()));
+      const auto& info = *remote_info[static_cast<std::size_t>(&f - files.data())];
+      if (!info.exists || info.is_directory)
+        throw NotFoundError(fmt::format("file to ingest does not exist: {}", p.remote->str()));
+      p.remote_size = info.size;
+      p.source = p.remote->uri();
+    } else {
+      p.source = options.source_folder ? datastore::resolve_source(f.path.string(), *options.source_folder) : f.path;
+      if (!fs::exists(p.source))
+        throw NotFoundError(fmt::format("file to ingest does not exist: {}", printable(p.source.string())));
+      impl_->check_source(p.source, mode, root_, &folders);
+      if (mode == datastore::TransferMode::kMove && options.source_folder)
+        datastore::check_move_source(p.source, *options.source_folder);
+    }
+    const fs::path& source = p.source;
     for (auto ref : f.refs) {
       const auto& type = type_of(ref.dataset_type);
       DataId conformed = registry_->conform_data_id(ref.data_id, type.dimensions);
@@ -446,13 +479,13 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     }
     if (p.refs.empty()) throw InvalidArgumentError(fmt::format("no dataset given for file {}", source.string()));
     std::string ext;
-    for (auto e = source.filename().string(); e.find('.') != std::string::npos;) {
+    for (auto e = p.remote ? p.remote->name() : source.filename().string(); e.find('.') != std::string::npos;) {
       ext = e.substr(e.find('.'));  // keeps ".fits.gz" whole
       break;
     }
     // direct, none and split leave files where they are, as auto does with a file already in
     // the datastore: no datastore path to make.
-    const bool in_place = mode == datastore::TransferMode::kAuto && datastore::inside_root(source, root_);
+    const bool in_place = mode == datastore::TransferMode::kAuto && !p.remote && datastore::inside_root(source, root_);
     if (creates_files && !in_place) {
       const auto& ref = p.refs.front();
       p.destination = impl_->destination(root_, template_path(ref, types.at(ref.dataset_type)), ext,
@@ -492,7 +525,12 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       datastore::PlacementBatch batch(topts);
       for (const auto& p : plan) {
         if (progress) progress->check_cancelled();
-        results.push_back(stage_file(batch, p.source, p.destination, mode, moved_sources));
+        if (p.remote && p.destination.empty())  // direct or split: the record holds the URI
+          results.push_back({datastore::TransferMode::kDirect, {}, p.remote->uri(), p.remote_size});
+        else if (p.remote)
+          results.push_back(batch.add_download(*p.remote, p.destination));
+        else
+          results.push_back(stage_file(batch, p.source, p.destination, mode, moved_sources));
         if (progress) progress->advance();
       }
       batch.place();
@@ -506,7 +544,8 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       const auto& result = results[i];
       // The size is known from the transfer; only a checksum needs the file read again.
       datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
-      if (impl_->checksum) info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
+      if (impl_->checksum && !result.artifact.empty())
+        info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
       for (const auto& ref : p.refs)
         records.push_back({ref.id, "", result.stored_path, p.file->formatter,
                            types.at(ref.dataset_type).storage_class, info.checksum, info.size_bytes});
@@ -574,6 +613,17 @@ fs::path Butler::retrieve_artifact(const StoredFile& file, const fs::path& direc
       fs::weakly_canonical(fs::absolute(directory)) == fs::weakly_canonical(root_))
     throw InvalidArgumentError(fmt::format("the destination {} is inside the repository (or holds it); retrieve "
                                            "artifacts into a folder of their own", directory.string()));
+  if (datastore::is_remote_uri(file.path)) {
+    // A file on a server is copied down (there is nothing local to link to).
+    const auto remote = datastore::ResourcePath::parse(file.path);
+    if (mode != TransferMode::kCopy)
+      throw InvalidArgumentError(fmt::format("{} is on a server: retrieve it with --transfer copy", remote.str()));
+    const fs::path target = directory / remote.name();
+    datastore::AtomicFile out(target, {overwrite ? datastore::Overwrite::kReplace : datastore::Overwrite::kRefuse, {}});
+    datastore::download_resource(remote, out.temporary_path());
+    out.commit();
+    return target;
+  }
   const bool is_uri = file.path.find("://") != std::string::npos;
   fs::path source = is_uri ? datastore::path_from_file_uri(file.path) : fs::path(artifact_uri(file));
   fs::path relative = preserve_path && !is_uri && file.path.front() != '/' ? fs::path(file.path) : source.filename();

@@ -12,6 +12,7 @@
 #include "butler_impl.hpp"
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/datastore/resource.hpp"
 #include "majordome/datastore/atomic_file.hpp"
 #include "majordome/datastore/checksum.hpp"
 #include "write_token.hpp"
@@ -182,17 +183,24 @@ InMemoryDataset Butler::get(const DatasetRef& given, const ReadParameters& param
                                              accepted.empty() ? "" : fmt::format("; it takes: {}", fmt::join(accepted, ", "))));
     request.parameters.emplace(name, value);
   }
-  std::string uri = artifact_uri(*file);
-  if (uri.find("://") != std::string::npos && uri.rfind("file://", 0) != 0)
-    throw UnsupportedError(fmt::format("cannot read {}: only local files are supported so far", printable(uri)));
-  fs::path path = uri.rfind("file://", 0) == 0 ? fs::path(uri.substr(7)) : fs::path(uri);
-  std::error_code ec;
-  if (!fs::exists(path, ec))
-    throw NotFoundError(fmt::format("the file of dataset {} (ID {}) is missing: {}; the repository has lost it "
-                                    "(restore it, or remove the dataset with prune-datasets)",
-                                    ref.dataset_type, ref.id.str(), printable(path.string())));
+  const auto location = datastore::ResourcePath::parse(artifact_uri(*file));
+  auto missing = [&] {
+    return NotFoundError(fmt::format("the file of dataset {} (ID {}) is missing: {}; the repository has lost it "
+                                     "(restore it, or remove the dataset with prune-datasets)",
+                                     ref.dataset_type, ref.id.str(), printable(location.str())));
+  };
+  if (location.is_local()) {
+    std::error_code ec;
+    if (!fs::exists(location.local_path(), ec)) throw missing();
+  }
   const auto& formatter = formatters_->formatter_for_read(file->formatter, storage_class.name);
-  return formatter.read(path, storage_class, request);
+  std::optional<datastore::LocalCopy> local;
+  try {
+    local.emplace(location);  // a remote file is read from a temporary copy
+  } catch (const NotFoundError&) {
+    throw missing();
+  }
+  return formatter.read(local->path(), storage_class, request);
 }
 
 Butler::DeferredDatasetHandle Butler::get_deferred(const DatasetRef& ref) {
@@ -211,10 +219,7 @@ Butler::DeferredDatasetHandle Butler::get_deferred(const std::string& dataset_ty
 bool Butler::exists(const DatasetRef& ref) {
   if (!registry_->get_dataset(ref.id)) return false;
   for (const auto& file : registry_->stored_files(ref.id)) {
-    std::string uri = artifact_uri(file);
-    if (uri.find("://") != std::string::npos && uri.rfind("file://", 0) != 0) return true;  // remote: recorded
-    std::error_code ec;
-    if (!fs::exists(uri.rfind("file://", 0) == 0 ? fs::path(uri.substr(7)) : fs::path(uri), ec)) return false;
+    if (!datastore::stat_resource(datastore::ResourcePath::parse(artifact_uri(file))).exists) return false;
   }
   return !registry_->stored_files(ref.id).empty();
 }

@@ -15,6 +15,7 @@
 
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "majordome/datastore/resource.hpp"
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/datastore/transfer.hpp"
@@ -153,7 +154,8 @@ void add_dataset_commands(CLI::App& app) {
         }
         if (*show_uri) {
           auto files = b->registry().stored_files(ref->id);
-          row.push_back(files.empty() ? "" : b->artifact_uri(files.front()));
+          // As Rubin prints them: "file:///…" or the server's URI, never a bare path.
+          row.push_back(files.empty() ? "" : datastore::ResourcePath::parse(b->artifact_uri(files.front())).uri());
         }
         table->add_row(std::move(row));
       }

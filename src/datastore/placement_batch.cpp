@@ -1,5 +1,8 @@
 #include "majordome/datastore/placement_batch.hpp"
 
+#include "majordome/datastore/io_faults.hpp"
+#include "majordome/datastore/resource.hpp"
+
 #include "majordome/core/error.hpp"
 #include "posix_file.hpp"
 #include "staging.hpp"
@@ -57,6 +60,26 @@ TransferResult PlacementBatch::add(const fs::path& source, const fs::path& desti
 
 void PlacementBatch::add_bytes(const fs::path& destination, std::string_view bytes) {
   check_open("add_bytes");
+  stage_content(destination, [&](int fd, const fs::path& temporary) { detail::write_all(fd, bytes, temporary); });
+}
+
+TransferResult PlacementBatch::add_download(const ResourcePath& source, const fs::path& destination) {
+  check_open("add_download");
+  const fs::path dest = stage_content(destination, [&](int, const fs::path& temporary) {
+    if (int err = io_fault(IoStep::kWrite))
+      throw IoError(fmt::format("writing {}: {} (injected I/O fault)", temporary.string(), detail::errno_message(err)));
+    download_resource(source, temporary);
+  });
+  std::error_code ec;
+  const auto size = static_cast<std::int64_t>(fs::file_size(staged_.back().temporary, ec));
+  std::string stored = file_uri(dest);
+  if (!root_.empty())
+    if (auto rel = detail::relative_inside(dest, root_)) stored = rel->generic_string();
+  return TransferResult{TransferMode::kCopy, dest, std::move(stored), size};
+}
+
+fs::path PlacementBatch::stage_content(const fs::path& destination,
+                                       const std::function<void(int fd, const fs::path& temporary)>& write) {
   fs::path dest = destination.is_relative() && !root_.empty() ? root_ / destination : destination;
   dest = detail::absolute_normal(dest);
   if (!dest.has_filename() || !dest.has_relative_path())
@@ -79,13 +102,14 @@ void PlacementBatch::add_bytes(const fs::path& destination, std::string_view byt
       temporary);
   if (err != 0) detail::throw_io_error(err, "create a temporary file for", dest);
   detail::TemporaryGuard guard(temporary);
-  detail::write_all(out.get(), bytes, temporary);
+  write(out.get(), temporary);
   detail::start_writeback(out.get());
   out.close(temporary);
   staged_.push_back({temporary, dest, true});
   guard.release();
   destinations_.insert(dest);
   directories_.insert(dest.parent_path());
+  return dest;
 }
 
 void PlacementBatch::place() {

@@ -1,7 +1,13 @@
 // Reading headers for translation: FITS files and the three dump encodings.
 #include "majordome/instrument/header_source.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -11,6 +17,7 @@
 #include "header_json.hpp"
 #include "header_yaml.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/datastore/resource.hpp"
 #include "majordome/image/fits_file.hpp"
 
 namespace majordome::instrument {
@@ -159,7 +166,157 @@ image::Header parse_header_dump(const std::string& text, const std::string& what
   }
 }
 
+namespace {
+
+constexpr std::size_t kBlock = 2880;
+constexpr std::size_t kCard = 80;
+
+// The bytes of the header that starts at `offset` of a remote FITS file, read a few blocks
+// at a time until its END card (empty if the file ends there: no such HDU).
+std::string remote_fits_header(const datastore::ResourcePath& file, std::int64_t offset, std::string first) {
+  constexpr std::size_t kChunk = 10 * kBlock;
+  std::string bytes = std::move(first);
+  for (std::size_t scanned = 0;;) {
+    for (; scanned + kCard <= bytes.size(); scanned += kCard) {
+      const std::string_view card(bytes.data() + scanned, kCard);
+      if (card.substr(0, 8) == "END     ") {
+        const std::size_t end = (scanned / kBlock + 1) * kBlock;
+        if (bytes.size() < end) bytes += datastore::read_resource_range(file, offset + bytes.size(), end - bytes.size());
+        bytes.resize(std::min(bytes.size(), end));
+        return bytes;
+      }
+    }
+    if (bytes.size() > 1000 * kBlock)
+      throw CorruptFileError(fmt::format("{}: no END card in the first {} bytes of a header", file.str(), bytes.size()));
+    std::string more = datastore::read_resource_range(file, offset + static_cast<std::int64_t>(bytes.size()), kChunk);
+    if (more.empty()) {
+      if (bytes.empty()) return bytes;
+      throw CorruptFileError(fmt::format("{}: the file ends inside a header (no END card)", file.str()));
+    }
+    bytes += more;
+  }
+}
+
+// The size in bytes of the data that follows `header` (FITS 4.4.1), padded to whole blocks.
+std::int64_t fits_data_size(const std::string& header, const std::string& what) {
+  std::map<std::string, std::int64_t> ints;
+  for (std::size_t i = 0; i + kCard <= header.size(); i += kCard) {
+    const std::string_view card(header.data() + i, kCard);
+    if (card.substr(8, 2) != "= ") continue;
+    std::string key(card.substr(0, 8));
+    key.erase(key.find_last_not_of(' ') + 1);
+    if (key != "BITPIX" && key != "PCOUNT" && key != "GCOUNT" && !key.starts_with("NAXIS")) continue;
+    std::string value(card.substr(10, 70));
+    value = value.substr(0, value.find('/'));
+    try {
+      ints[key] = std::stoll(value);
+    } catch (const std::exception&) {
+      throw CorruptFileError(fmt::format("{}: {} is not an integer", what, key));
+    }
+  }
+  const std::int64_t naxis = ints.count("NAXIS") ? ints["NAXIS"] : 0;
+  if (naxis == 0) return 0;
+  std::int64_t count = 1;
+  for (std::int64_t k = 1; k <= naxis; ++k) count *= ints[fmt::format("NAXIS{}", k)];
+  const std::int64_t gcount = ints.count("GCOUNT") ? ints["GCOUNT"] : 1;
+  const std::int64_t pcount = ints.count("PCOUNT") ? ints["PCOUNT"] : 0;
+  const std::int64_t bits = std::abs(ints["BITPIX"]);
+  const std::int64_t bytes = bits / 8 * gcount * (pcount + count);
+  return (bytes + kBlock - 1) / kBlock * kBlock;
+}
+
+// A remote FITS file's primary and first extension headers, fetched with ranged reads (a few
+// tens of KB, whatever the pixels weigh), put where they belong in a sparse local file, and
+// read from there as a local file's are (so compressed extensions are read as cfitsio sees
+// them).
+image::Header remote_fits(const datastore::ResourcePath& file, std::string first) {
+  const std::string primary = remote_fits_header(file, 0, first);
+  const std::int64_t next = static_cast<std::int64_t>(primary.size()) + fits_data_size(primary, file.str());
+  // What the first read brought past the primary header is the start of the extension's.
+  std::string ahead = next < static_cast<std::int64_t>(first.size()) ? first.substr(static_cast<std::size_t>(next)) : "";
+  const std::string extension = remote_fits_header(file, next, std::move(ahead));
+  std::string pattern = (std::filesystem::temp_directory_path() / "majordome-header-XXXXXX").string();
+  std::vector<char> templ(pattern.begin(), pattern.end());
+  templ.push_back('\0');
+  const int fd = ::mkstemp(templ.data());
+  if (fd < 0) throw IoError(fmt::format("cannot make a temporary file to read {}: {}", file.str(), std::strerror(errno)));
+  const std::filesystem::path local(templ.data());
+  struct Cleanup {
+    int fd;
+    std::filesystem::path path;
+    ~Cleanup() {
+      ::close(fd);
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
+  } cleanup{fd, local};
+  auto put = [&](const std::string& bytes, std::int64_t at) {
+    if (::pwrite(fd, bytes.data(), bytes.size(), at) != static_cast<ssize_t>(bytes.size()))
+      throw IoError(fmt::format("cannot write a temporary file to read {}: {}", file.str(), std::strerror(errno)));
+  };
+  put(primary, 0);
+  if (!extension.empty()) {
+    put(extension, next);
+    // The extension's data, as a hole: cfitsio may look at where the HDU ends.
+    const std::int64_t end = next + static_cast<std::int64_t>(extension.size()) + fits_data_size(extension, file.str());
+    if (::ftruncate(fd, end) != 0)
+      throw IoError(fmt::format("cannot size a temporary file to read {}: {}", file.str(), std::strerror(errno)));
+  } else if (next > static_cast<std::int64_t>(primary.size())) {
+    if (::ftruncate(fd, next) != 0)
+      throw IoError(fmt::format("cannot size a temporary file to read {}: {}", file.str(), std::strerror(errno)));
+  }
+  try {
+    return from_fits(local);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (auto at = message.find(local.string()); at != std::string::npos) message.replace(at, local.string().size(), file.str());
+    throw Error(e.code(), message);
+  }
+}
+
+image::Header read_remote_header(const datastore::ResourcePath& file, HeaderFormat& format) {
+  std::string first = datastore::read_resource_range(file, 0, 10 * kBlock);
+  if (first.empty() && !datastore::stat_resource(file).exists)
+    throw NotFoundError(fmt::format("{}: no such file", file.str()));
+  const bool gzip = first.size() >= 2 && static_cast<unsigned char>(first[0]) == 0x1f &&
+                    static_cast<unsigned char>(first[1]) == 0x8b;
+  if (first.starts_with("SIMPLE  =")) {
+    format = HeaderFormat::kFits;
+    return remote_fits(file, std::move(first));
+  }
+  if (gzip) {  // the whole file is needed to gunzip it
+    format = HeaderFormat::kFits;
+    const auto local = std::filesystem::temp_directory_path() /
+                       fmt::format("majordome-header-{}-{}.fits.gz", ::getpid(), std::hash<std::string>{}(file.uri()));
+    struct Remove {
+      std::filesystem::path p;
+      ~Remove() {
+        std::error_code ec;
+        std::filesystem::remove(p, ec);
+      }
+    } remove{local};
+    datastore::download_resource(file, local);
+    return from_fits(local);
+  }
+  std::string text = datastore::read_resource(file);
+  if (text.find('\0') != std::string::npos)
+    throw CorruptFileError(
+        fmt::format("{}: neither a FITS file nor a YAML/JSON header dump (binary content)", file.str()));
+  auto non_blank = text.find_first_not_of(" \t\r\n");
+  format = non_blank != std::string::npos && text[non_blank] == '{'                ? HeaderFormat::kJson
+           : text.find("!<lsst.daf.base.PropertyList>") != std::string::npos ? HeaderFormat::kPropertyListYaml
+                                                                             : HeaderFormat::kPlainYaml;
+  return parse_header_dump(text, file.str());
+}
+
+}  // namespace
+
 image::Header read_header_file(const std::filesystem::path& path, HeaderFormat& format) {
+  if (datastore::ResourcePath::looks_like_uri(path.string())) {
+    const auto location = datastore::ResourcePath::parse(path.string());
+    if (location.is_remote()) return read_remote_header(location, format);
+    return read_header_file(location.local_path(), format);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!std::filesystem::exists(path)) throw NotFoundError(fmt::format("{}: no such file", path.string()));

@@ -18,6 +18,7 @@
 #include "majordome/instrument/register.hpp"
 #include "majordome/instrument/translator.hpp"
 #include "header_json.hpp"
+#include "majordome/datastore/resource.hpp"
 
 namespace majordome::instrument {
 
@@ -80,7 +81,18 @@ void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) 
   if (!meta.ok && meta.reason.empty()) meta.reason = "unknown error";
 }
 
+// A file ingest-raws found on a remote server: its name is the URI.
+bool is_remote(const fs::path& file) { return datastore::is_remote_uri(file.native()); }
+
 bool same_file_content(const fs::path& a, const fs::path& b) {
+  if (is_remote(a) || is_remote(b)) {
+    if (a.native() == b.native()) return true;
+    const auto ra = datastore::ResourcePath::parse(a.native()), rb = datastore::ResourcePath::parse(b.native());
+    if (ra == rb) return true;
+    const auto sa = datastore::stat_resource(ra), sb = datastore::stat_resource(rb);
+    if (!sa.exists || !sb.exists || sa.size != sb.size) return false;
+    return datastore::read_resource(ra) == datastore::read_resource(rb);
+  }
   std::error_code ec;
   if (fs::equivalent(a, b, ec)) return true;
   const auto ca = fs::weakly_canonical(a, ec);
@@ -168,8 +180,27 @@ std::vector<fs::path> find_raw_files(const std::vector<fs::path>& locations, con
     throw InvalidArgumentError(fmt::format("--regex '{}' is not a valid regular expression: {}", regex, e.what()));
   }
   std::vector<fs::path> out;
-  for (const auto& location : locations) {
+  for (const auto& given : locations) {
     std::error_code ec;
+    fs::path location = given;
+    if (datastore::ResourcePath::looks_like_uri(given.native())) {
+      const auto resource = datastore::ResourcePath::parse(given.native());
+      if (resource.is_local()) {
+        location = resource.local_path();
+      } else {
+        // A remote folder is listed (PROPFIND); its files keep their URIs as names.
+        const auto info = datastore::stat_resource(resource);
+        if (!info.exists)
+          throw NotFoundError(fmt::format("{} does not exist (give raw files or folders holding them)", resource.str()));
+        if (!info.is_directory) {
+          out.emplace_back(resource.uri());
+          continue;
+        }
+        for (const auto& entry : datastore::list_resource_files(resource))
+          if (std::regex_search(entry.path.name(), pattern)) out.emplace_back(entry.path.uri());
+        continue;
+      }
+    }
     if (fs::is_directory(location, ec)) {
       // Listed from its absolute, normal path, every entry's path is absolute and normal too.
       fs::path top = fs::absolute(location).lexically_normal();
@@ -308,6 +339,12 @@ MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files, Executor
 RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>& locations,
                             const RawIngestOptions& options) {
   RawIngestResult result;
+  for (const auto& location : locations)
+    if (datastore::is_remote_uri(location.native()) && options.transfer != "copy" && options.transfer != "auto" &&
+        options.transfer != "direct" && options.transfer != "split")
+      throw InvalidArgumentError(fmt::format("-t {} cannot take raws from {}: files on a server are copied in (copy, "
+                                             "auto) or used where they are (direct, split)",
+                                             options.transfer, location.string()));
   const auto files = find_raw_files(locations, options.regex);
   result.files = files.size();
   Executor executor(std::max(1, options.jobs));

@@ -143,6 +143,50 @@ def skip_unless_strict(reason: str):
     pytest.skip(reason)
 
 
+@dataclass
+class WebDav:
+    """A WebDAV server over TLS (scripts/webdav-test-server): its URL, the folder it serves,
+    and the environment that trusts it and authenticates to it as Rubin's tools do."""
+    url: str      # "davs://127.0.0.1:PORT/"
+    dir: pathlib.Path
+    env: dict
+
+    @property
+    def served(self) -> pathlib.Path:
+        return self.dir / "root"
+
+    def access_log(self) -> list[str]:
+        return (self.dir / "access.log").read_text().splitlines()
+
+
+def webdav_at(url: str, directory: pathlib.Path) -> WebDav:
+    return WebDav(url, directory, {"LSST_HTTP_AUTH_BEARER_TOKEN": str(directory / "token"),
+                                   "LSST_HTTP_CACERT_BUNDLE": str(directory / "ca.pem")})
+
+
+@pytest.fixture(scope="session")
+def webdav() -> WebDav:
+    """The server `make test` starts (shared by every test: never stop it; see private_webdav)."""
+    url, directory = os.environ.get("MAJORDOME_TEST_WEBDAV_URL"), os.environ.get("MAJORDOME_TEST_WEBDAV_DIR")
+    if not url or not directory:
+        skip_unless_strict("MAJORDOME_TEST_WEBDAV_URL is not set; `make test` (scripts/run-tests) starts a throwaway "
+                           "WebDAV server and sets it")
+    return webdav_at(url, pathlib.Path(directory))
+
+
+@pytest.fixture
+def private_webdav(tmp_path, webdav):
+    """A server of this test's own, which it may stop and restart; it sends at most 400 KB/s
+    per response after the first 64 KB."""
+    script = SOURCE_DIR / "scripts" / "webdav-test-server"
+    directory = tmp_path / "webdav"
+    # Responses slowed after their first 64 KB: a test can stop the server mid-transfer.
+    url = subprocess.run([str(script), "start", str(directory)], capture_output=True, text=True, check=True,
+                         timeout=60, env={**os.environ, "WEBDAV_LIMIT_RATE": "400k"}).stdout.strip()
+    yield webdav_at(url, directory)
+    subprocess.run([str(script), "stop", str(directory)], timeout=60)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     url = os.environ.get("MAJORDOME_TEST_POSTGRES_URL")

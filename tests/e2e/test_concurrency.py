@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import threading
 
-from conftest import EXIT, assert_consistent, datasets, import_registry, table_rows
+from conftest import EXIT, assert_consistent, datasets, import_registry, table_rows, uri_path
 
 
 def clean_failures(backend):
@@ -77,7 +77,7 @@ def test_two_writers_register_and_ingest(butler, repo, tmp_path, backend):
     uris = assert_consistent(butler, repo)
     for r in rows:
         _, w, i = r["type"].split("_")
-        with open(uris[r["id"]]) as f:
+        with open(uri_path(uris[r["id"]])) as f:
             assert f.read() == f"{w} {i} {r['detector']}"
 
 
@@ -128,7 +128,7 @@ def test_racing_for_the_same_data_id(butler, repo, tmp_path, backend):
             errors
         winner = "ab"[codes.index(0)]
         [row] = datasets(butler, repo, "thing", "--collections", f"run{i}", "--show-uri")
-        with open(row["URI"]) as f:
+        with open(uri_path(row["URI"])) as f:
             assert f.read() == f"{winner}{i}"
     check_integrity(repo)
     assert_consistent(butler, repo)

@@ -17,12 +17,14 @@
 // caller must have journalled so that recovery removes them (see butler's write journal).
 #pragma once
 
+#include "majordome/datastore/resource.hpp"
 #include "majordome/datastore/transfer.hpp"
 
 #include <sys/types.h>
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -66,6 +68,11 @@ class PlacementBatch {
   // REQUIRES: place() not called before.
   void add_bytes(const std::filesystem::path& destination, std::string_view bytes);
 
+  // Stages the content of the (local or remote) file `source`, downloaded now, as the
+  // content of `destination` (as add_bytes). Returns the result of a kCopy.
+  // REQUIRES: place() not called before.
+  TransferResult add_download(const ResourcePath& source, const std::filesystem::path& destination);
+
   // Number of files staged (and, after place(), placed).
   std::size_t size() const { return staged_.size(); }
 
@@ -89,6 +96,10 @@ class PlacementBatch {
     ino_t inode = 0;
   };
   void check_open(std::string_view what) const;
+  // Creates a temporary for `destination`, lets `write` fill it, stages it; returns the
+  // absolute destination.
+  std::filesystem::path stage_content(const std::filesystem::path& destination,
+                                      const std::function<void(int fd, const std::filesystem::path& temporary)>& write);
   void stage_directories(const std::vector<std::filesystem::path>& created);
   void roll_back() noexcept;
 
