@@ -16,6 +16,8 @@
 #include "write_token.hpp"
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
+#include "majordome/core/executor.hpp"
+#include "majordome/datastore/resource.hpp"
 #include "majordome/datastore/atomic_file.hpp"
 #include "majordome/datastore/checksum.hpp"
 #include "majordome/datastore/remove_artifact.hpp"
@@ -118,7 +120,12 @@ std::int64_t day_obs_of(TaiTime begin, const std::string& instrument) {
 }  // namespace
 
 void Butler::import_yaml(const fs::path& directory, const fs::path& export_file, const ImportOptions& options) {
-  fs::path file = export_file.is_absolute() || fs::exists(export_file) ? export_file : directory / export_file;
+  fs::path file = export_file.is_absolute() || fs::exists(export_file) || datastore::is_remote_uri(export_file.native())
+                      ? export_file
+                      : directory / export_file;
+  if (datastore::is_remote_uri(directory.native()) && !export_file.is_absolute() &&
+      !datastore::is_remote_uri(export_file.native()) && !fs::exists(export_file))
+    file = datastore::ResourcePath::parse(directory.native()).join(export_file.generic_string()).uri();
   try {
     import_yaml_file(directory, file, options);
   } catch (const YAML::Exception& e) {  // a value of the wrong kind where the format wants another
@@ -127,23 +134,23 @@ void Butler::import_yaml(const fs::path& directory, const fs::path& export_file,
 }
 
 void Butler::import_yaml_file(const fs::path& directory, const fs::path& file, const ImportOptions& options) {
-  if (!fs::exists(file)) throw NotFoundError(fmt::format("export file {} does not exist", file.string()));
+  const auto location = datastore::ResourcePath::parse(file.native());
+  if (!datastore::stat_resource(location).exists)
+    throw NotFoundError(fmt::format("export file {} does not exist", location.str()));
+  const std::string text = datastore::read_resource(location);
   // YAML has no end marker, so a file cut short at a line boundary can still parse; but every
   // writer (daf_butler's and ours) ends the file with a line break, and a file cut anywhere
   // else lacks it. Refuse it rather than import part of an export.
   {
-    std::ifstream in(file, std::ios::binary | std::ios::ate);
-    auto size = static_cast<std::streamoff>(in.tellg());
-    char last = '\n';
-    if (size > 0 && in.seekg(-1, std::ios::end)) in.get(last);
-    if (size == 0 || last != '\n')
+    const auto size = text.size();
+    if (size == 0 || text.back() != '\n')
       throw CorruptFileError(fmt::format("{} {}: it looks truncated (cut while being written or copied); export or "
                                          "copy it again in full (or, if it is complete, end it with a newline)",
                                          file.string(), size == 0 ? "is empty" : "does not end with a line break"));
   }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file.string());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw CorruptFileError(fmt::format("{} is not valid YAML: {}", file.string(), e.what()));
   }
@@ -376,6 +383,8 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   struct Transfer {
     fs::path source, destination;
     const ImportedDataset* dataset;
+    std::optional<datastore::ResourcePath> remote;  // a file on a server (source is its URI)
+    std::int64_t remote_size = 0;
   };
   std::vector<Transfer> transfers;
   std::vector<StoredFile> missing;  // files recorded without being there (record_missing_files)
@@ -419,8 +428,65 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   }
   if (with_files) {
     RepositoryFiles::FolderCache folders;  // the checks of this import resolve each folder once
+    // Files on a server (the export's folder is a davs:// URL, or a path is a URI): looked up
+    // several at a time, then recorded where they are (direct, split) or copied in.
+    const bool remote_folder = datastore::is_remote_uri(directory.native());
+    std::vector<std::optional<datastore::ResourcePath>> remote(datasets.size());
+    std::vector<datastore::ResourceInfo> remote_info(datasets.size());
+    {
+      std::vector<std::size_t> todo;
+      for (std::size_t i = 0; i < datasets.size(); ++i) {
+        const auto& d = datasets[i];
+        if (d.path.empty() || !(remote_folder || datastore::is_remote_uri(d.path))) continue;
+        const auto where = [&] {
+          if (datastore::ResourcePath::looks_like_uri(d.path)) return datastore::ResourcePath::parse(d.path);
+          const auto folder = datastore::ResourcePath::parse(directory.native());
+          const auto joined = folder.join(d.path);
+          if (d.path.front() == '/' || !joined.relative_to(folder))
+            throw InvalidArgumentError(fmt::format("{}: dataset {} ({}): path '{}' leaves the export's folder {}",
+                                                   file.string(), d.refs.front().id.str(), d.dataset_type,
+                                                   printable(d.path), folder.str()));
+          return joined;
+        }();
+        if (where.is_local()) continue;
+        if (mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kSplit &&
+            mode != datastore::TransferMode::kCopy && mode != datastore::TransferMode::kAuto)
+          throw InvalidArgumentError(fmt::format("--transfer {} cannot take {}: files on a server are copied in (copy, "
+                                                 "auto) or used where they are (direct, split)",
+                                                 options.transfer, where.str()));
+        remote[i] = where;
+        todo.push_back(i);
+      }
+      Executor executor(static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(todo.size(), 1), 8)));
+      executor.for_each(todo.size(), [&](std::size_t k) { remote_info[todo[k]] = datastore::stat_resource(*remote[todo[k]]); });
+    }
     for (const auto& d : datasets) {
       if (d.path.empty()) continue;
+      if (const std::size_t i = static_cast<std::size_t>(&d - datasets.data()); remote[i]) {
+        const auto& where = *remote[i];
+        if (!remote_info[i].exists || remote_info[i].is_directory) {
+          if (!options.record_missing_files)
+            throw NotFoundError(fmt::format("file {} of dataset {} ({}) named in {} does not exist; import with "
+                                            "--without-datastore to import the registry content only",
+                                            where.str(), d.refs.front().id.str(), d.dataset_type, file.string()));
+          for (const auto& ref : d.refs)
+            missing.push_back({ref.id, "", where.uri(), d.formatter,
+                               registry_->get_dataset_type(ref.dataset_type).storage_class, d.checksum, d.file_size});
+          continue;
+        }
+        fs::path destination;
+        if (mode == datastore::TransferMode::kCopy || mode == datastore::TransferMode::kAuto) {
+          std::string ext;
+          const auto name = where.name();
+          if (auto dot = name.find('.'); dot != std::string::npos) ext = name.substr(dot);
+          destination = impl_->destination(
+              root_, template_path(d.refs.front(), registry_->get_dataset_type(d.dataset_type)), ext,
+              fmt::format("dataset {} ({}) of run '{}'", d.refs.front().id.str(), d.dataset_type, printable(d.run)),
+              &folders);
+        }
+        transfers.push_back({where.uri(), destination, &d, where, remote_info[i].size});
+        continue;
+      }
       fs::path source;
       try {
         source = datastore::resolve_source(d.path, directory);
@@ -492,7 +558,13 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
       for (const auto& t : transfers) {
         if (progress) progress->check_cancelled();
         if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
-        results.emplace_back(&t, stage_file(batch, t.source, t.destination, mode, moved_sources));
+        if (t.remote && t.destination.empty())  // direct or split: the record holds the URI
+          results.emplace_back(&t, datastore::TransferResult{datastore::TransferMode::kDirect, {}, t.remote->uri(),
+                                                             t.remote_size});
+        else if (t.remote)
+          results.emplace_back(&t, batch.add_download(*t.remote, t.destination));
+        else
+          results.emplace_back(&t, stage_file(batch, t.source, t.destination, mode, moved_sources));
         if (progress) progress->advance();
       }
       batch.place();
@@ -504,7 +576,8 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
     for (const auto& [t, result] : results) {
       // The size is known from the transfer; only a checksum needs the file read again.
       datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
-      if (impl_->checksum) info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
+      if (impl_->checksum && !result.artifact.empty())
+        info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
       if (!info.checksum) info.checksum = t->dataset->checksum;  // as the source recorded it
       for (const auto& ref : t->dataset->refs)
         stored.push_back({ref.id, "", result.stored_path, t->dataset->formatter,

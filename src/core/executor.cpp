@@ -1,9 +1,11 @@
 #include "majordome/core/executor.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -11,8 +13,28 @@
 
 namespace majordome {
 
+namespace {
+
+// TBB keeps one thread per core unless told otherwise: `-j 8` on 2 cores (transfers that wait
+// on a server, not on the CPU) must still run 8 at once. With several limits alive (nested
+// executors) TBB applies the smallest, so the arena never asks for more than that (TBB would
+// warn and ignore the excess).
+std::unique_ptr<tbb::global_control> allow(int jobs) {
+  if (jobs <= static_cast<int>(std::thread::hardware_concurrency())) return nullptr;
+  return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                               static_cast<std::size_t>(jobs));
+}
+
+int arena_size(int jobs) {
+  const auto limit = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+  return std::max(1, std::min(jobs, static_cast<int>(limit)));
+}
+
+}  // namespace
+
 struct Executor::Arena {
-  explicit Arena(int jobs) : arena(jobs) {}
+  explicit Arena(int jobs) : control(allow(jobs)), arena(arena_size(jobs)) {}
+  std::unique_ptr<tbb::global_control> control;  // declared first: outlives the arena
   tbb::task_arena arena;
 };
 

@@ -184,3 +184,50 @@ def test_server_killed_mid_ingest_leaves_the_repository_consistent(butler, make_
     assert f"Ingested {len(files) - ingested_before} raw file(s)" in r.stdout
     assert len(datasets(butler, repo, "raw")) == len(files)
     assert_consistent(butler, repo)
+
+
+def test_import_and_ingest_files_from_webdav(butler, make_repo, webdav, comcam, tmp_path):
+    """An export folder on the server imports with --transfer direct (files stay there) or copy;
+    ingest-files takes davs:// URIs in its table."""
+    source = fresh_repo(butler, make_repo, "source")
+    butler("ingest-raws", source, comcam / "raw", "-t", "copy")
+    export = tmp_path / "export"
+    butler("export", source, export, "--transfer", "copy")
+    folder = f"export-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(export, webdav.served / folder)
+    url = f"{webdav.url}{folder}"
+    originals = {r["id"]: uri_path(r["URI"]).read_bytes() for r in datasets(butler, source, "raw", "--show-uri")}
+
+    direct = make_repo("direct")
+    butler("import", direct, url, "--transfer", "direct", env=webdav.env)
+    rows = datasets(butler, direct, "raw", "--show-uri")
+    assert {r["id"] for r in rows} == set(originals)
+    assert all(r["URI"].startswith(f"{url}/") for r in rows)
+    assert exposure_rows(butler, direct) == exposure_rows(butler, source)
+    out = tmp_path / "back"
+    butler("retrieve-artifacts", direct, out, env=webdav.env)
+    assert sorted(f.read_bytes() for f in out.rglob("*.fits")) == sorted(originals.values())
+
+    copied = make_repo("copied")
+    butler("import", copied, url, "--transfer", "copy", env=webdav.env)
+    rows = datasets(butler, copied, "raw", "--show-uri")
+    assert all(r["URI"].startswith("file:///") for r in rows)
+    assert {r["id"]: uri_path(r["URI"]).read_bytes() for r in rows} == originals
+    assert_consistent(butler, copied)
+
+    # A mode that needs a local file, and a path that leaves the export's folder.
+    refused = make_repo("refused")
+    r = butler("import", refused, url, "--transfer", "hardlink", expect=EXIT["InvalidArgument"], env=webdav.env)
+    assert "copy" in r.stderr and "direct" in r.stderr
+    assert "raw" not in butler("query-dataset-types", refused).stdout  # nothing of the export went in
+
+    # ingest-files with URIs in its table.
+    files = make_repo("files")
+    butler("register-dataset-type", files, "blob", "StructuredDataDict", "instrument", "detector")
+    butler("register-instrument", files, "lsst.obs.lsst.LsstComCam")
+    (webdav.served / folder / "blob.yaml").write_text("a: 1\n")
+    table = tmp_path / "files.csv"
+    table.write_text(f"file,instrument,detector\n{url}/blob.yaml,LSSTComCam,4\n")
+    butler("ingest-files", files, "blob", "blobs", table, "-t", "direct", env=webdav.env)
+    [row] = datasets(butler, files, "blob", "--show-uri")
+    assert row["URI"] == f"{url}/blob.yaml"

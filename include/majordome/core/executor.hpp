@@ -1,7 +1,8 @@
 // The process's one way to run work in parallel.
 //
 // An Executor runs loops over TBB's work-stealing scheduler inside an arena of jobs()
-// threads, so `-j 4` means four threads however many loops nest. Ingest, the simulator and
+// threads, so `-j 4` means four threads however many loops nest, even on fewer cores (for
+// work that waits on I/O). Ingest, the simulator and
 // the pipeline executors use it instead of threads of their own.
 //
 // Thread safety: one Executor may run loops from several threads at once; bodies run
