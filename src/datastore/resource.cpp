@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <set>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -56,6 +57,8 @@ std::string percent_decode(std::string_view s, std::string_view whole) {
     const int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
     if (hi < 0 || lo < 0)
       throw InvalidArgumentError(fmt::format("malformed percent-escape in '{}' (write '%' as '%25')", whole));
+    if (hi * 16 + lo == '/' || hi * 16 + lo == 0)
+      throw InvalidArgumentError(fmt::format("'{}': an escaped '/' or NUL in a path cannot name a file here", whole));
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
@@ -67,7 +70,8 @@ std::string percent_encode(std::string_view s) {
   std::string out;
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~' || c == '/')
+    const bool ascii_alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (ascii_alnum || c == '_' || c == '.' || c == '-' || c == '~' || c == '/')
       out += ch;
     else
       out += fmt::format("%{:02X}", c);
@@ -286,8 +290,8 @@ void remote_place(const ResourcePath& destination, Overwrite overwrite, Put put)
   const ResourcePath temporary = destination.parent().join(temporary_name(destination.name()));
   if (const int err = io_fault(IoStep::kWrite))
     throw IoError(fmt::format("writing {}: {}", temporary.str(), std::strerror(err)));
-  put(temporary.http_url());
   try {
+    put(temporary.http_url());  // a PUT whose answer was lost may still have made it
     if (const int err = io_fault(IoStep::kRename))
       throw IoError(fmt::format("moving {} into place: {}", destination.str(), std::strerror(err)));
     webdav::move(temporary.http_url(), destination.http_url(), overwrite == Overwrite::kReplace);
@@ -347,7 +351,9 @@ std::vector<ResourceEntry> list_resource_files(const ResourcePath& folder) {
     }
     if (ec) throw IoError(fmt::format("listing {}: {}", folder.str(), ec.message()));
   } else {
-    std::vector<ResourcePath> pending{folder.path().ends_with('/') ? folder : folder.join("./")};
+    const ResourcePath top = folder.path().ends_with('/') ? folder : folder.join("./");
+    std::vector<ResourcePath> pending{top};
+    std::set<std::string> visited{top.path()};
     bool first = true;
     while (!pending.empty()) {
       const ResourcePath dir = pending.back();
@@ -361,12 +367,15 @@ std::vector<ResourceEntry> list_resource_files(const ResourcePath& folder) {
       }
       first = false;
       for (const auto& e : entries) {
-        ResourcePath p = dir;
-        p = p.join(e.path);  // an absolute server path replaces the folder's
-        if (e.is_directory)
-          pending.push_back(p);
-        else
+        const ResourcePath p = dir.join(e.path);  // an absolute server path replaces the folder's
+        // Only what lies below the folder being listed (not the folder itself under another
+        // spelling, nor anything a server names elsewhere); each folder once.
+        if (!p.relative_to(dir)) continue;
+        if (e.is_directory) {
+          if (visited.insert(p.path()).second) pending.push_back(p);
+        } else {
           out.push_back({p, e.size});
+        }
       }
     }
   }

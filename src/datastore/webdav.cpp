@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <pugixml.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -141,13 +142,14 @@ void global_init() {
     g_share = curl_share_init();
     curl_share_setopt(g_share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(g_share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    // Only DNS answers: libcurl does not support sharing connections (nor, in later
+    // versions, TLS sessions) between threads that use them at once. Each thread's handle
+    // keeps its own connections open instead.
     curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   });
 }
 
-// One easy handle per thread: reset before each request, its connections stay in the share.
+// One easy handle per thread: reset before each request; its connections stay open in it.
 CURL* thread_handle() {
   struct Holder {
     CURL* curl = nullptr;
@@ -179,6 +181,7 @@ struct Request {
 
 struct Response {
   long status = 0;
+  bool retried = false;  // an earlier attempt of this request may have reached the server
   std::int64_t content_length = -1;  // from the response's header, -1 if none
   std::int64_t received = 0;
 };
@@ -238,8 +241,6 @@ bool transient_curl_error(CURLcode code) {
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
       return true;
@@ -292,6 +293,9 @@ Response perform(const Request& request) {
     curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    const bool tls = request.url.rfind("https://", 0) == 0;
+    // A TLS server may redirect only to TLS; credentials never travel in clear text.
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, settings->connect_timeout_s);
     // A transfer that stalls (under 1 byte/s) for the read timeout is given up.
@@ -309,7 +313,7 @@ Response perform(const Request& request) {
       curl_easy_setopt(curl, CURLOPT_SSLCERT, settings->client_cert.c_str());
       curl_easy_setopt(curl, CURLOPT_SSLKEY, settings->client_key.c_str());
     }
-    if (!settings->netrc.empty()) {
+    if (tls && !settings->netrc.empty()) {
       curl_easy_setopt(curl, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
       curl_easy_setopt(curl, CURLOPT_NETRC_FILE, settings->netrc.c_str());
     }
@@ -317,7 +321,7 @@ Response perform(const Request& request) {
     for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
     if (request.method == "PUT") headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
     const std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_guard(headers, curl_slist_free_all);
-    if (!settings->bearer_token.empty()) {
+    if (tls && !settings->bearer_token.empty()) {
       // libcurl sends it to this host only, never to another one a redirect names.
       curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
       curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, settings->bearer_token.c_str());
@@ -350,8 +354,12 @@ Response perform(const Request& request) {
     if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
     const CURLcode code = curl_easy_perform(curl);
+    // The handle outlives this attempt's buffer and header list: forget them now.
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
     g_received += static_cast<std::uint64_t>(t.received);
     Response response;
+    response.retried = attempt > 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     curl_off_t length = -1;
     curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
@@ -366,8 +374,13 @@ Response perform(const Request& request) {
         throw IoError(fmt::format("{} {}: writing {} failed ({})", request.method, shown, request.download->string(),
                                   reason));
       if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
-        throw IoError(fmt::format("{} {}: the server's certificate is not trusted ({}); point LSST_HTTP_CACERT_BUNDLE "
-                                  "at its CA certificate",
+        throw IoError(fmt::format("{} {}: the server's certificate is not accepted ({}): if it is signed by a CA this "
+                                  "machine does not know, point LSST_HTTP_CACERT_BUNDLE at that CA's certificate; if "
+                                  "it names another host, use the host it names",
+                                  request.method, shown, reason));
+      if (code == CURLE_SSL_CONNECT_ERROR)
+        throw IoError(fmt::format("{} {}: the TLS connection failed ({}): is the port a TLS one (davs://, https://), "
+                                  "and does the server accept the client certificate (LSST_HTTP_AUTH_CLIENT_CERT)?",
                                   request.method, shown, reason));
       if (!transient_curl_error(code))
         throw IoError(fmt::format("{} {}: {}", request.method, shown, reason));
@@ -396,8 +409,9 @@ Response perform(const Request& request) {
     case 401:
       throw PermissionDeniedError(fmt::format(
           "{} {}: 401 Unauthorized: the server wants credentials it did not get or refused (set "
-          "LSST_HTTP_AUTH_BEARER_TOKEN, LSST_HTTP_AUTH_CLIENT_CERT and _KEY, or a ~/.netrc entry)",
-          request.method, shown));
+          "LSST_HTTP_AUTH_BEARER_TOKEN, LSST_HTTP_AUTH_CLIENT_CERT and _KEY, or a ~/.netrc entry){}",
+          request.method, shown,
+          request.url.rfind("https://", 0) == 0 ? "" : "; credentials are sent over TLS only: use davs:// or https://"));
     case 403:
       throw PermissionDeniedError(fmt::format("{} {}: 403 Forbidden: the server does not allow this here (a read-only "
                                               "share, or credentials without that right)",
@@ -541,8 +555,10 @@ std::optional<Head> head(const std::string& url) {
     if (entries.empty()) return std::nullopt;
     return Head{entries.front().size, entries.front().is_directory};
   }
-  if (response.status != 405 && response.status != 501) fail(r, response);
-  // Not a WebDAV server (https:// sources): a HEAD tells the size of a file.
+  if (response.status != 400 && response.status != 403 && response.status != 405 && response.status != 501)
+    fail(r, response);
+  // Not a WebDAV server (https:// sources), or not one that lists here: a HEAD tells the size
+  // of a file (and its own error is the one to report).
   Request h{"HEAD", url};
   response = perform(h);
   if (response.status == 404) return std::nullopt;
@@ -572,8 +588,26 @@ std::string get_range(const std::string& url, std::int64_t offset, std::size_t l
   if (response.status == 200) {
     // The server ignored the range and sent the file from its start (we stopped it there).
     if (offset == 0) return body;
-    std::string whole = get(url);
-    return offset >= static_cast<std::int64_t>(whole.size()) ? std::string() : whole.substr(offset, length);
+    // Past the start, the file streams into a temporary file (never into memory).
+    char name[] = "/tmp/majordome-range-XXXXXX";
+    const int fd = ::mkstemp(name);
+    if (fd < 0) throw IoError(fmt::format("GET {}: cannot make a temporary file: {}", redact_url(url), std::strerror(errno)));
+    ::close(fd);
+    const fs::path temporary(name);
+    struct Remove {
+      fs::path p;
+      ~Remove() {
+        std::error_code ec;
+        fs::remove(p, ec);
+      }
+    } remove_it{temporary};
+    get_to_file(url, temporary);
+    std::ifstream in(temporary, std::ios::binary);
+    in.seekg(offset);
+    std::string out(length, '\0');
+    in.read(out.data(), static_cast<std::streamsize>(length));
+    out.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
+    return out;
   }
   fail(r, response);
 }
@@ -617,13 +651,18 @@ void move(const std::string& from, const std::string& to, bool overwrite) {
     make_parents(to);
     response = perform(r);
   }
-  if (response.status != 201 && response.status != 204) fail(r, response);
+  if (response.status == 201 || response.status == 204) return;
+  // MOVE is not idempotent: when an attempt whose answer was lost did move the file, the
+  // retry finds no source (404) or, without overwrite, the destination (412).
+  if (response.retried && (response.status == 404 || response.status == 412) && !head(from) && head(to)) return;
+  fail(r, response);
 }
 
 bool remove(const std::string& url) {
   Request r{"DELETE", url};
   const Response response = run(r, {200, 202, 204, 404});
-  return response.status != 404;
+  // A 404 after a retry: the attempt whose answer was lost removed it.
+  return response.status != 404 || response.retried;
 }
 
 std::vector<DavEntry> list(const std::string& url) {

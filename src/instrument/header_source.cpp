@@ -197,32 +197,61 @@ std::string remote_fits_header(const datastore::ResourcePath& file, std::int64_t
   }
 }
 
-// The size in bytes of the data that follows `header` (FITS 4.4.1), padded to whole blocks.
+// The size in bytes of the data that follows `header` (FITS standard 4.4.1), padded to whole
+// blocks. CorruptFileError naming `what` for a header without the keywords it needs or with
+// values no FITS file can have.
 std::int64_t fits_data_size(const std::string& header, const std::string& what) {
   std::map<std::string, std::int64_t> ints;
+  bool groups = false;
   for (std::size_t i = 0; i + kCard <= header.size(); i += kCard) {
     const std::string_view card(header.data() + i, kCard);
     if (card.substr(8, 2) != "= ") continue;
     std::string key(card.substr(0, 8));
     key.erase(key.find_last_not_of(' ') + 1);
-    if (key != "BITPIX" && key != "PCOUNT" && key != "GCOUNT" && !key.starts_with("NAXIS")) continue;
     std::string value(card.substr(10, 70));
     value = value.substr(0, value.find('/'));
+    if (key == "GROUPS") groups = value.find('T') != std::string::npos;
+    if (key != "BITPIX" && key != "PCOUNT" && key != "GCOUNT" && !key.starts_with("NAXIS")) continue;
     try {
-      ints[key] = std::stoll(value);
+      std::size_t used = 0;
+      ints[key] = std::stoll(value, &used);
+      if (value.find_first_not_of(' ', used) != std::string::npos) throw std::invalid_argument(key);
     } catch (const std::exception&) {
       throw CorruptFileError(fmt::format("{}: {} is not an integer", what, key));
     }
   }
-  const std::int64_t naxis = ints.count("NAXIS") ? ints["NAXIS"] : 0;
+  auto get = [&](const std::string& key, std::int64_t fallback, bool required) {
+    auto it = ints.find(key);
+    if (it == ints.end()) {
+      if (required) throw CorruptFileError(fmt::format("{}: the header has no {}", what, key));
+      return fallback;
+    }
+    return it->second;
+  };
+  const std::int64_t bitpix = get("BITPIX", 0, true);
+  const std::int64_t naxis = get("NAXIS", 0, true);
+  if (bitpix != 8 && bitpix != 16 && bitpix != 32 && bitpix != 64 && bitpix != -32 && bitpix != -64)
+    throw CorruptFileError(fmt::format("{}: BITPIX = {} is not a FITS value", what, bitpix));
+  if (naxis < 0 || naxis > 999) throw CorruptFileError(fmt::format("{}: NAXIS = {} is not a FITS value", what, naxis));
   if (naxis == 0) return 0;
+  constexpr std::int64_t kMax = std::int64_t{1} << 50;  // a petabyte: no file of ours is bigger
   std::int64_t count = 1;
-  for (std::int64_t k = 1; k <= naxis; ++k) count *= ints[fmt::format("NAXIS{}", k)];
-  const std::int64_t gcount = ints.count("GCOUNT") ? ints["GCOUNT"] : 1;
-  const std::int64_t pcount = ints.count("PCOUNT") ? ints["PCOUNT"] : 0;
-  const std::int64_t bits = std::abs(ints["BITPIX"]);
-  const std::int64_t bytes = bits / 8 * gcount * (pcount + count);
-  return (bytes + kBlock - 1) / kBlock * kBlock;
+  // Random groups (NAXIS1 = 0, GROUPS = T): the first axis counts for nothing.
+  for (std::int64_t k = groups ? 2 : 1; k <= naxis; ++k) {
+    const std::int64_t n = get(fmt::format("NAXIS{}", k), 0, true);
+    if (n < 0 || n > kMax || (n > 0 && count > kMax / n))
+      throw CorruptFileError(fmt::format("{}: NAXIS{} = {} is not a size a file can have", what, k, n));
+    count *= n;
+  }
+  const std::int64_t gcount = get("GCOUNT", 1, false), pcount = get("PCOUNT", 0, false);
+  if (gcount < 0 || pcount < 0 || gcount > kMax || pcount > kMax)
+    throw CorruptFileError(fmt::format("{}: PCOUNT/GCOUNT out of range", what));
+  const long double bytes = static_cast<long double>(std::abs(bitpix) / 8) * static_cast<long double>(gcount) *
+                            static_cast<long double>(pcount + count);
+  if (bytes > static_cast<long double>(kMax))
+    throw CorruptFileError(fmt::format("{}: the header describes {} bytes of data", what, static_cast<double>(bytes)));
+  const auto b = static_cast<std::int64_t>(bytes);
+  return (b + static_cast<std::int64_t>(kBlock) - 1) / static_cast<std::int64_t>(kBlock) * static_cast<std::int64_t>(kBlock);
 }
 
 // A remote FITS file's primary and first extension headers, fetched with ranged reads (a few
@@ -231,7 +260,7 @@ std::int64_t fits_data_size(const std::string& header, const std::string& what) 
 // them).
 image::Header remote_fits(const datastore::ResourcePath& file, std::string first) {
   const std::string primary = remote_fits_header(file, 0, first);
-  const std::int64_t next = static_cast<std::int64_t>(primary.size()) + fits_data_size(primary, file.str());
+  const std::int64_t next = static_cast<std::int64_t>(primary.size()) + fits_data_size(primary, file.str());  // >= 0
   // What the first read brought past the primary header is the start of the extension's.
   std::string ahead = next < static_cast<std::int64_t>(first.size()) ? first.substr(static_cast<std::size_t>(next)) : "";
   const std::string extension = remote_fits_header(file, next, std::move(ahead));
@@ -286,19 +315,14 @@ image::Header read_remote_header(const datastore::ResourcePath& file, HeaderForm
   }
   if (gzip) {  // the whole file is needed to gunzip it
     format = HeaderFormat::kFits;
-    const auto local = std::filesystem::temp_directory_path() /
-                       fmt::format("majordome-header-{}-{}.fits.gz", ::getpid(), std::hash<std::string>{}(file.uri()));
-    struct Remove {
-      std::filesystem::path p;
-      ~Remove() {
-        std::error_code ec;
-        std::filesystem::remove(p, ec);
-      }
-    } remove{local};
-    datastore::download_resource(file, local);
-    return from_fits(local);
+    const datastore::LocalCopy local(file);  // a temporary of a unique name, removed after
+    return from_fits(local.path());
   }
-  std::string text = datastore::read_resource(file);
+  // A header dump is text: binary content is refused before the rest is fetched.
+  if (first.find('\0') != std::string::npos)
+    throw CorruptFileError(
+        fmt::format("{}: neither a FITS file nor a YAML/JSON header dump (binary content)", file.str()));
+  std::string text = first.size() < 10 * kBlock ? first : datastore::read_resource(file);
   if (text.find('\0') != std::string::npos)
     throw CorruptFileError(
         fmt::format("{}: neither a FITS file nor a YAML/JSON header dump (binary content)", file.str()));

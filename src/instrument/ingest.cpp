@@ -91,7 +91,10 @@ bool same_file_content(const fs::path& a, const fs::path& b) {
     if (ra == rb) return true;
     const auto sa = datastore::stat_resource(ra), sb = datastore::stat_resource(rb);
     if (!sa.exists || !sb.exists || sa.size != sb.size) return false;
-    return datastore::read_resource(ra) == datastore::read_resource(rb);
+    constexpr std::size_t kChunk = 8 << 20;  // compared a piece at a time, never whole in memory
+    for (std::int64_t at = 0; at < sa.size; at += kChunk)
+      if (datastore::read_resource_range(ra, at, kChunk) != datastore::read_resource_range(rb, at, kChunk)) return false;
+    return true;
   }
   std::error_code ec;
   if (fs::equivalent(a, b, ec)) return true;

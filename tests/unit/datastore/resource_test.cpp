@@ -69,6 +69,8 @@ TEST(ResourcePathTest, RefusesCredentialsUnknownSchemesAndBadEscapes) {
   EXPECT_THROW(ResourcePath::parse("davs:///x"), InvalidArgumentError);
   EXPECT_THROW(ResourcePath::parse("davs://h/a%zz"), InvalidArgumentError);
   EXPECT_THROW(ResourcePath::parse("davs://h/a?x=1"), InvalidArgumentError);
+  EXPECT_THROW(ResourcePath::parse("davs://h/a%2Fb"), InvalidArgumentError);  // would name another file re-encoded
+  EXPECT_EQ(ResourcePath::parse("davs://h/\xc3\xa9").uri(), "davs://h/%C3%A9");  // bytes above 127 always escaped
 }
 
 TEST(WebDavTest, ParsesMultistatusWhateverTheNamespacePrefix) {
