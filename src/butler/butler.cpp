@@ -59,6 +59,29 @@ std::string replace_root(std::string text, const fs::path& root) {
   return text;
 }
 
+// A repository on a server keeps its write journals and locks (crash recovery, see
+// write_token.hpp) in a folder of this user's on this machine, one per repository URI.
+fs::path remote_state_root(const datastore::ResourcePath& repo) {
+  fs::path base;
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state)
+    base = state;
+  else if (const char* home = std::getenv("HOME"); home && *home)
+    base = fs::path(home) / ".local" / "state";
+  else
+    base = fs::temp_directory_path();
+  const std::string uri = repo.uri();
+  return base / "majordome" / "remote" / datastore::blake2b_hexdigest(uri).substr(0, 32);
+}
+
+// The remote repository `given` names ("davs://host/path", or its butler.yaml), or nullopt.
+std::optional<datastore::ResourcePath> remote_repo(const fs::path& given) {
+  if (!datastore::is_remote_uri(given.native())) return std::nullopt;
+  auto where = datastore::ResourcePath::parse(given.native());
+  if (where.name() == "butler.yaml") where = where.parent();
+  if (!where.path().ends_with('/')) where = where.join("./");
+  return where;
+}
+
 fs::path repo_root(const fs::path& given) {
   // A user may name the repository directory or its butler.yaml.
   if (given.extension() == ".yaml" && fs::is_regular_file(given)) return fs::absolute(given).parent_path();
@@ -150,7 +173,8 @@ static bool folder_inside_root(const fs::path& root, const std::string& relative
 }
 
 bool remove_unreferenced(Registry& registry, const fs::path& root, const RepositoryFiles& files,
-                         const std::string& relative, std::string_view purpose) {
+                         const std::string& relative, std::string_view purpose,
+                         const std::optional<datastore::ResourcePath>& remote) {
   // The last line of defence: whatever a journal, the trash or a failed write names, only a
   // datastore file strictly inside the root, and never the repository's own, is removed.
   if (auto problem = datastore::datastore_path_problem(relative)) {
@@ -167,7 +191,49 @@ bool remove_unreferenced(Registry& registry, const fs::path& root, const Reposit
     return false;
   }
   if (registry.path_is_referenced(relative)) return false;
+  if (remote) return datastore::remove_resource(remote->join(relative));
   return datastore::remove_artifact(root / relative, root);
+}
+
+std::vector<std::int64_t> upload_files(const datastore::ResourcePath& root, const fs::path& local_root,
+                                       const std::vector<RemoteUpload>& uploads, std::vector<fs::path>& placed) {
+  std::vector<std::int64_t> sizes(uploads.size(), 0);
+  std::vector<char> done(uploads.size(), 0);
+  std::exception_ptr failure;
+  try {
+    Executor executor(static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(uploads.size(), 1), 4)));
+    executor.for_each(uploads.size(), [&](std::size_t i) {
+      const auto& u = uploads[i];
+      const auto destination = root.join(u.relative);
+      if (u.from) {
+        const datastore::LocalCopy copy(*u.from);  // server to server through this machine
+        datastore::upload_resource(copy.path(), destination);
+        sizes[i] = static_cast<std::int64_t>(fs::file_size(copy.path()));
+      } else {
+        datastore::upload_resource(u.local, destination);
+        sizes[i] = static_cast<std::int64_t>(fs::file_size(u.local));
+      }
+      done[i] = 1;
+    });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  for (std::size_t i = 0; i < uploads.size(); ++i)
+    if (done[i]) placed.push_back(local_root / uploads[i].relative);
+  if (failure) std::rethrow_exception(failure);
+  return sizes;
+}
+
+std::vector<std::string> existing_remote_files(const datastore::ResourcePath& root,
+                                               const std::vector<std::string>& relative) {
+  std::vector<char> exists(relative.size(), 0);
+  Executor executor(static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(relative.size(), 1), 8)));
+  executor.for_each(relative.size(),
+                    [&](std::size_t i) { exists[i] = datastore::stat_resource(root.join(relative[i])).exists; });
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < relative.size(); ++i)
+    if (exists[i]) out.push_back(relative[i]);
+  return out;
 }
 
 bool will_create(const fs::path& destination) {
@@ -176,11 +242,12 @@ bool will_create(const fs::path& destination) {
 }
 
 void discard_placed_files(Registry& registry, const fs::path& root, const RepositoryFiles& files,
-                          const std::vector<fs::path>& placed) {
+                          const std::vector<fs::path>& placed, const std::optional<datastore::ResourcePath>& remote) {
   for (const auto& path : placed) {
     try {
       // After an ambiguous commit failure some rows may have committed: keep their files.
-      remove_unreferenced(registry, root, files, path.lexically_relative(root).generic_string(), "a failed write");
+      remove_unreferenced(registry, root, files, path.lexically_relative(root).generic_string(), "a failed write",
+                          remote);
     } catch (const std::exception& e) {
       spdlog::warn("could not remove {} after a failed write ({}); 'butler cleanup' will retry", path.string(), e.what());
     }
@@ -235,6 +302,7 @@ static std::set<std::string> live_journal_paths(const fs::path& root) {
 // ---- create / open
 
 void Butler::create(const fs::path& given_root, const CreateOptions& options) {
+  if (auto remote = remote_repo(given_root)) return create_remote(*remote, options);
   fs::path root = repo_root(given_root);
   if (fs::exists(root / "butler.yaml"))
     throw ConflictError(fmt::format("{} already holds a repository (butler.yaml exists); choose another directory",
@@ -275,15 +343,80 @@ void Butler::create(const fs::path& given_root, const CreateOptions& options) {
   }
 }
 
+void Butler::create_remote(const datastore::ResourcePath& repo, const CreateOptions& options) {
+  const auto config_file = repo.join("butler.yaml");
+  if (datastore::stat_resource(config_file).exists)
+    throw ConflictError(fmt::format("{} already holds a repository (butler.yaml exists); choose another folder",
+                                    repo.str()));
+  YAML::Node config = YAML::Load(kDefaultConfig);
+  if (options.seed_config) {
+    if (!fs::exists(*options.seed_config))
+      throw NotFoundError(fmt::format("seed config {} does not exist", options.seed_config->string()));
+    try {
+      merge(config, YAML::LoadFile(options.seed_config->string()));
+    } catch (const YAML::Exception& e) {
+      throw InvalidConfigError(fmt::format("seed config {} is not valid YAML: {}", options.seed_config->string(), e.what()));
+    }
+  }
+  if (!config["registry"] || !config["registry"]["db"])
+    throw InvalidConfigError("the configuration has no registry.db");
+  const auto db = config["registry"]["db"].as<std::string>();
+  if (db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0)
+    throw InvalidConfigError(fmt::format("a repository on a server ({}) needs its registry in PostgreSQL: give "
+                                         "registry.db: postgresql://… in the seed config (--seed-config), as "
+                                         "RTN-103 does; '{}' cannot live on a WebDAV server",
+                                         repo.str(), redact_url(db)));
+  if (config["datastore"] && config["datastore"]["root"]) {
+    const auto given = config["datastore"]["root"].as<std::string>();
+    if (given != "<butlerRoot>" && datastore::ResourcePath::parse(given) != repo &&
+        datastore::ResourcePath::parse(given).join("./") != repo)
+      throw UnsupportedError(fmt::format("datastore.root {} differs from the repository's location {}; majordome keeps "
+                                         "the datastore at the repository's root (remove datastore.root)",
+                                         given, repo.str()));
+  }
+  auto universe = options.dimension_config ? dimensions::Universe::from_yaml(*options.dimension_config)
+                                           : dimensions::Universe::make_default();
+  // butler.yaml first (a server that refuses writes refuses before anything else is made),
+  // then the registry; a failure of the latter takes butler.yaml away again.
+  std::ostringstream text;
+  text << "# majordome repository configuration; <butlerRoot> is the repository's location.\n"
+       << YAML::Dump(config) << "\n";
+  datastore::write_resource(text.str(), config_file);
+  try {
+    Registry::create(open_database(config, remote_state_root(repo), true), universe);
+  } catch (...) {
+    try {
+      datastore::remove_resource(config_file);
+    } catch (const std::exception& e) {
+      spdlog::warn("could not remove {} after the failed create: {}", config_file.str(), e.what());
+    }
+    throw;
+  }
+}
+
 std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access,
                                      std::shared_ptr<const FormatterRegistry> formatters) {
-  fs::path root = repo_root(given_root);
+  const auto remote = remote_repo(given_root);
+  fs::path root = remote ? remote_state_root(*remote) : repo_root(given_root);
   fs::path config_path = root / "butler.yaml";
-  if (!fs::exists(config_path))
+  std::string config_text;
+  if (remote) {
+    const auto where = remote->join("butler.yaml");
+    config_path = where.uri();
+    try {
+      config_text = datastore::read_resource(where);
+    } catch (const NotFoundError&) {
+      throw NotFoundError(fmt::format("no repository at {} (there is no butler.yaml); create one with "
+                                      "'butler create {}'", remote->str(), given_root.string()));
+    }
+    fs::create_directories(root);
+  } else if (!fs::exists(config_path)) {
     throw NotFoundError(fmt::format("no repository at {} (there is no butler.yaml); create one with "
                                     "'butler create {}'", root.string(), given_root.string()));
+  }
   std::unique_ptr<Butler> b(new Butler());
   b->impl_ = std::make_unique<Impl>();
+  b->impl_->remote = remote;
   b->root_ = root;
   if (!formatters) {
     auto basic = std::make_shared<FormatterRegistry>();
@@ -292,7 +425,7 @@ std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access,
   }
   b->formatters_ = std::move(formatters);
   try {
-    b->impl_->config = YAML::LoadFile(config_path.string());
+    b->impl_->config = remote ? YAML::Load(config_text) : YAML::LoadFile(config_path.string());
   } catch (const YAML::Exception& e) {
     throw InvalidConfigError(fmt::format("{} is not valid YAML: {}", config_path.string(), e.what()));
   }
@@ -341,6 +474,7 @@ std::string Butler::config_yaml() const {
 std::string Butler::artifact_uri(const StoredFile& file) const {
   if (file.path.find("://") != std::string::npos) return file.path;
   if (!file.path.empty() && file.path.front() == '/') return file.path;
+  if (impl_->remote) return impl_->remote->join(file.path).uri();
   return (root_ / file.path).string();
 }
 
@@ -400,6 +534,10 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   auto mode = datastore::parse_transfer_mode(options.transfer);
   const bool creates_files = mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kNone &&
                              mode != datastore::TransferMode::kSplit;
+  if (impl_->remote && creates_files && mode != datastore::TransferMode::kCopy && mode != datastore::TransferMode::kAuto)
+    throw InvalidArgumentError(fmt::format("transfer mode '{}' cannot put files into {}: a datastore on a server holds "
+                                           "copies (copy, auto) or records files where they are (direct, split)",
+                                           options.transfer, impl_->remote->str()));
   // Resolve every ref (type, expanded data ID, ID) before touching any file.
   struct Planned {
     const FileDataset* file;
@@ -426,30 +564,43 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       for (const auto& ref : f.refs) ids_by_type[ref.dataset_type].push_back(ref.data_id);
     for (const auto& [name, ids] : ids_by_type) registry_->prefetch_records(ids, type_of(name).dimensions, record_cache);
   }
-  // Remote files are looked up first, several at a time: one round trip each.
-  std::vector<std::optional<datastore::ResourceInfo>> remote_info(files.size());
+  // Files on a server: named by URI, or by a path inside a source folder that is a URL
+  // (ingest-files --prefix davs://…). Looked up first, several at a time: one round trip each.
+  std::vector<std::optional<datastore::ResourcePath>> remote(files.size());
+  std::vector<datastore::ResourceInfo> remote_info(files.size());
   {
-    std::vector<std::size_t> remote;
-    for (std::size_t i = 0; i < files.size(); ++i)
-      if (datastore::is_remote_uri(files[i].path.native())) remote.push_back(i);
-    if (!remote.empty()) {
-      Executor executor(static_cast<int>(std::min<std::size_t>(remote.size(), 8)));
-      executor.for_each(remote.size(), [&](std::size_t k) {
-        remote_info[remote[k]] = datastore::stat_resource(datastore::ResourcePath::parse(files[remote[k]].path.native()));
-      });
+    const bool remote_folder = options.source_folder && datastore::is_remote_uri(options.source_folder->native());
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const std::string& name = files[i].path.native();
+      if (datastore::is_remote_uri(name)) {
+        remote[i] = datastore::ResourcePath::parse(name);
+      } else if (remote_folder && !datastore::ResourcePath::looks_like_uri(name)) {
+        const auto folder = datastore::ResourcePath::parse(options.source_folder->native());
+        remote[i] = folder.join(name);
+        if (name.empty() || name.front() == '/' || !remote[i]->relative_to(folder))
+          throw InvalidArgumentError(fmt::format("'{}' leaves the folder {} the files are taken from (--prefix); name "
+                                                 "files inside it",
+                                                 printable(name), folder.str()));
+      }
+      if (remote[i]) todo.push_back(i);
+    }
+    if (!todo.empty()) {
+      Executor executor(static_cast<int>(std::min<std::size_t>(todo.size(), 8)));
+      executor.for_each(todo.size(), [&](std::size_t k) { remote_info[todo[k]] = datastore::stat_resource(*remote[todo[k]]); });
     }
   }
   for (const auto& f : files) {
     Planned p{&f, {}, {}, {}};
-    if (datastore::is_remote_uri(f.path.native())) {
+    if (const std::size_t index = static_cast<std::size_t>(&f - files.data()); remote[index]) {
       // A file on a server: used where it is (direct, split) or copied in (copy, auto).
-      p.remote = datastore::ResourcePath::parse(f.path.native());
+      p.remote = remote[index];
       if (mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kSplit &&
           mode != datastore::TransferMode::kCopy && mode != datastore::TransferMode::kAuto)
         throw InvalidArgumentError(fmt::format("transfer mode '{}' cannot take {}: a remote file is copied (copy, auto) "
                                                "or used where it is (direct, split)",
                                                options.transfer, p.remote->str()));
-      const auto& info = *remote_info[static_cast<std::size_t>(&f - files.data())];
+      const auto& info = remote_info[index];
       if (!info.exists || info.is_directory)
         throw NotFoundError(fmt::format("file to ingest does not exist: {}", p.remote->str()));
       p.remote_size = info.size;
@@ -506,7 +657,16 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   }
 
   auto token = std::make_unique<WriteToken>(root_);
-  if (creates_files) {
+  if (creates_files && impl_->remote) {
+    std::vector<std::string> pending;
+    for (const auto& p : plan)
+      if (!p.destination.empty()) pending.push_back(p.destination.lexically_relative(root_).generic_string());
+    if (const auto there = existing_remote_files(*impl_->remote, pending); !there.empty())
+      throw ConflictError(fmt::format("{} exists already on the server{}; nothing was ingested",
+                                      impl_->remote->join(there.front()).str(),
+                                      there.size() > 1 ? fmt::format(" (and {} more files)", there.size() - 1) : ""));
+    token->announce(pending);
+  } else if (creates_files) {
     std::vector<std::string> pending;
     for (const auto& p : plan)
       if (will_create(p.destination)) pending.push_back(p.destination.lexically_relative(root_).generic_string());
@@ -519,7 +679,29 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     // the rows below are committed only after every file they name is durable at its name.
     std::vector<datastore::TransferResult> results;
     results.reserve(plan.size());
-    {
+    if (impl_->remote) {
+      // A datastore on a server: every file is sent (PUT, MOVE) before the rows commit.
+      datastore::PlacementBatch batch;  // only for what stays where it is (direct, split)
+      std::vector<RemoteUpload> uploads;
+      std::vector<std::size_t> result_of;
+      for (const auto& p : plan) {
+        if (progress) progress->check_cancelled();
+        if (p.remote && p.destination.empty()) {
+          results.push_back({datastore::TransferMode::kDirect, {}, p.remote->uri(), p.remote_size});
+        } else if (p.destination.empty()) {
+          results.push_back(stage_file(batch, p.source, p.destination, mode, moved_sources));
+        } else {
+          const auto relative = p.destination.lexically_relative(root_).generic_string();
+          uploads.push_back({relative, p.remote ? fs::path() : p.source, p.remote});
+          // The local source stands for the artifact when a checksum is wanted.
+          results.push_back({datastore::TransferMode::kCopy, p.remote ? fs::path() : p.source, relative, 0});
+          result_of.push_back(results.size() - 1);
+        }
+      }
+      const auto sizes = upload_files(*impl_->remote, root_, uploads, created);
+      for (std::size_t k = 0; k < sizes.size(); ++k) results[result_of[k]].size_bytes = sizes[k];
+      if (progress) progress->advance(plan.size());
+    } else {
       datastore::TransferOptions topts;
       topts.root = root_;
       datastore::PlacementBatch batch(topts);
@@ -534,10 +716,10 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
         if (progress) progress->advance();
       }
       batch.place();
+      for (const auto& result : results)
+        if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
+          created.push_back(result.artifact);
     }
-    for (const auto& result : results)
-      if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
-        created.push_back(result.artifact);
     std::vector<StoredFile> records;
     for (std::size_t i = 0; i < plan.size(); ++i) {
       const auto& p = plan[i];
@@ -560,7 +742,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     txn.commit();
     for (const auto& p : plan) out.insert(out.end(), p.refs.begin(), p.refs.end());
   } catch (...) {
-    discard_placed_files(*registry_, root_, impl_->files, created);
+    discard_placed_files(*registry_, root_, impl_->files, created, impl_->remote);
     throw;
   }
   if (impl_->batch_depth > 0) {  // committed only when the batch commits
@@ -593,7 +775,8 @@ Butler::WriteBatch::~WriteBatch() {
   --butler_.impl_->batch_depth;
   auto& deferred = butler_.impl_->deferred;
   for (std::size_t i = first_deferred_; i < deferred.size(); ++i)
-    discard_placed_files(*butler_.registry_, butler_.root_, butler_.impl_->files, deferred[i].created);
+    discard_placed_files(*butler_.registry_, butler_.root_, butler_.impl_->files, deferred[i].created,
+                         butler_.impl_->remote);
   deferred.erase(deferred.begin() + static_cast<std::ptrdiff_t>(first_deferred_), deferred.end());
 }
 
@@ -613,12 +796,19 @@ fs::path Butler::retrieve_artifact(const StoredFile& file, const fs::path& direc
       fs::weakly_canonical(fs::absolute(directory)) == fs::weakly_canonical(root_))
     throw InvalidArgumentError(fmt::format("the destination {} is inside the repository (or holds it); retrieve "
                                            "artifacts into a folder of their own", directory.string()));
-  if (datastore::is_remote_uri(file.path)) {
+  const bool stored_remotely = datastore::is_remote_uri(file.path) ||
+                               (impl_->remote && file.path.find("://") == std::string::npos && !file.path.empty() &&
+                                file.path.front() != '/');
+  if (stored_remotely) {
     // A file on a server is copied down (there is nothing local to link to).
-    const auto remote = datastore::ResourcePath::parse(file.path);
+    const auto remote = datastore::ResourcePath::parse(artifact_uri(file));
     if (mode != TransferMode::kCopy)
       throw InvalidArgumentError(fmt::format("{} is on a server: retrieve it with --transfer copy", remote.str()));
-    const fs::path target = directory / remote.name();
+    const bool relative = !datastore::is_remote_uri(file.path);
+    if (preserve_path && relative && datastore::datastore_path_problem(file.path))
+      throw InvalidArgumentError(fmt::format("cannot retrieve '{}': its stored path is not a plain relative path",
+                                             printable(file.path)));
+    const fs::path target = directory / (preserve_path && relative ? fs::path(file.path) : fs::path(remote.name()));
     datastore::AtomicFile out(target, {overwrite ? datastore::Overwrite::kReplace : datastore::Overwrite::kRefuse, {}});
     datastore::download_resource(remote, out.temporary_path());
     out.commit();
@@ -663,7 +853,7 @@ std::size_t Butler::empty_trash() {
   for (const auto& p : paths) {
     if (busy.count(p)) continue;
     try {
-      if (remove_unreferenced(*registry_, root_, impl_->files, p, "the trash")) ++removed;
+      if (remove_unreferenced(*registry_, root_, impl_->files, p, "the trash", impl_->remote)) ++removed;
       done.push_back(p);
     } catch (const std::exception& e) {
       spdlog::warn("could not delete trashed file {}: {} (kept in the trash; 'butler cleanup' retries)", p, e.what());
@@ -691,7 +881,7 @@ std::size_t Butler::recover_interrupted_writes() {
     for (const auto& p : paths.value_or(std::vector<std::string>{})) {
       if (live.count(p)) continue;  // a running writer is placing a file there now
       try {
-        if (remove_unreferenced(*registry_, root_, impl_->files, p, "an interrupted write")) ++removed;
+        if (remove_unreferenced(*registry_, root_, impl_->files, p, "an interrupted write", impl_->remote)) ++removed;
       } catch (const std::exception& e) {
         spdlog::warn("could not remove {} left by an interrupted write: {} (kept for the next clean-up)",
                      printable(p), e.what());

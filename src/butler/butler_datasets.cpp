@@ -96,17 +96,42 @@ DatasetRef Butler::put(const InMemoryDataset& object, const std::string& dataset
   const std::string relative = destination.lexically_relative(root_).generic_string();
 
   auto token = std::make_unique<WriteToken>(root_);
-  if (will_create(destination)) token->announce({relative});
+  if (impl_->remote) {
+    if (!existing_remote_files(*impl_->remote, {relative}).empty())
+      throw ConflictError(fmt::format("{} exists already on the server (a file no dataset of this repository "
+                                      "names); remove it, or put into another run",
+                                      impl_->remote->join(relative).str()));
+    token->announce({relative});
+  } else if (will_create(destination)) {
+    token->announce({relative});
+  }
   std::vector<fs::path> created;
   try {
-    {
-      datastore::AtomicFile file(destination);
-      formatter.write(object, file.temporary_path());
-      file.commit();
+    datastore::ArtifactInfo info;
+    const auto checksum = impl_->checksum ? datastore::ChecksumMode::kBlake2b : datastore::ChecksumMode::kNone;
+    if (impl_->remote) {
+      // Written here by the formatter, then sent (PUT to a temporary name, MOVE into place).
+      const auto local = fs::temp_directory_path() / fmt::format("majordome-put-{}{}", Uuid::v4().str(),
+                                                                  formatter.extension());
+      struct Remove {
+        fs::path p;
+        ~Remove() {
+          std::error_code ec;
+          fs::remove(p, ec);
+        }
+      } remove_local{local};
+      formatter.write(object, local);
+      info = datastore::artifact_info(local, checksum);
+      upload_files(*impl_->remote, root_, {{relative, local, std::nullopt}}, created);
+    } else {
+      {
+        datastore::AtomicFile file(destination);
+        formatter.write(object, file.temporary_path());
+        file.commit();
+      }
+      created.push_back(destination);
+      info = datastore::artifact_info(destination, checksum);
     }
-    created.push_back(destination);
-    auto info = datastore::artifact_info(
-        destination, impl_->checksum ? datastore::ChecksumMode::kBlake2b : datastore::ChecksumMode::kNone);
     auto txn = registry_->transaction();
     registry_->register_collection(run, CollectionType::kRun);
     registry_->import_datasets(type->name, run, {ref}, false);
@@ -114,7 +139,7 @@ DatasetRef Butler::put(const InMemoryDataset& object, const std::string& dataset
                                      info.checksum, info.size_bytes}});
     txn.commit();
   } catch (...) {
-    discard_placed_files(*registry_, root_, impl_->files, created);
+    discard_placed_files(*registry_, root_, impl_->files, created, impl_->remote);
     throw;
   }
   if (impl_->batch_depth > 0) impl_->deferred.push_back({std::move(token), std::move(created), {}});

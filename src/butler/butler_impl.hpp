@@ -15,6 +15,7 @@
 #include "majordome/butler/butler.hpp"
 #include "majordome/datastore/file_templates.hpp"
 #include "majordome/datastore/placement_batch.hpp"
+#include "majordome/datastore/resource.hpp"
 #include "majordome/datastore/transfer.hpp"
 #include "repository_files.hpp"
 #include "write_token.hpp"
@@ -36,8 +37,10 @@ void remove_moved_sources(const std::vector<std::filesystem::path>& sources);
 // references it. A path that breaks the datastore path rule or names one of the
 // repository's own files is never removed: `purpose` ("an interrupted write") says in the
 // warning who asked. Returns true if a file was removed; throws IoError if it cannot be.
+// With `remote` (a repository on a server), the file removed is remote->join(relative).
 bool remove_unreferenced(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,
-                         const std::string& relative, std::string_view purpose);
+                         const std::string& relative, std::string_view purpose,
+                         const std::optional<datastore::ResourcePath>& remote = std::nullopt);
 // True if a write would create `destination`: a path is given and nothing is there yet. Only
 // such paths go into the write journal: recovery must never remove a file the writer did
 // not create (a file already at the path, or a source used in place).
@@ -49,8 +52,28 @@ std::unique_ptr<registry::Database> open_database(const YAML::Node& config, cons
                                                   bool create);
 // Removes files a failed write placed, unless the registry references them (an ambiguous
 // commit failure may have committed); never throws.
+// (With `remote`, `placed` holds root / relative for each file placed on the server.)
 void discard_placed_files(Registry& registry, const std::filesystem::path& root, const RepositoryFiles& files,
-                          const std::vector<std::filesystem::path>& placed);
+                          const std::vector<std::filesystem::path>& placed,
+                          const std::optional<datastore::ResourcePath>& remote = std::nullopt);
+
+// One file to place in a datastore on a server: a local file, or another remote one.
+struct RemoteUpload {
+  std::string relative;                         // its datastore path
+  std::filesystem::path local;                  // the local file to send, or
+  std::optional<datastore::ResourcePath> from;  // the remote file to copy
+};
+// Places each upload at root.join(relative), several at once (PUT to a temporary, then MOVE:
+// an existing file is never replaced). Returns their sizes. `placed` receives
+// local_root / relative for each file placed, even when a later one fails (for
+// discard_placed_files); the first failure is rethrown once the others have ended.
+std::vector<std::int64_t> upload_files(const datastore::ResourcePath& root, const std::filesystem::path& local_root,
+                                       const std::vector<RemoteUpload>& uploads,
+                                       std::vector<std::filesystem::path>& placed);
+// The datastore paths among `relative` at which a file exists on the server (looked up
+// several at a time): a write must not take them (ConflictError), nor journal them.
+std::vector<std::string> existing_remote_files(const datastore::ResourcePath& root,
+                                               const std::vector<std::string>& relative);
 
 struct Butler::Impl {
   // Refuses a file to ingest or import that is one of the repository's own files, or, for a
@@ -66,6 +89,9 @@ struct Butler::Impl {
 
   RepositoryFiles files;
   YAML::Node config;
+  // The datastore root of a repository on a server; the Butler's root() is then the local
+  // folder that holds its write journals and locks (remote_state_root in butler.cpp).
+  std::optional<datastore::ResourcePath> remote;
   bool checksum = false;
   datastore::FileTemplates templates;
   std::map<std::string, std::optional<dimensions::DimensionRecord>> record_cache;

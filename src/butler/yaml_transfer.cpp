@@ -380,6 +380,11 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   // ---- plan file transfers (outside the transaction), then write everything at once
   bool with_files = !options.without_datastore;
   auto mode = datastore::parse_transfer_mode(options.transfer);
+  if (impl_->remote && with_files && mode != datastore::TransferMode::kCopy && mode != datastore::TransferMode::kAuto &&
+      mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kSplit)
+    throw InvalidArgumentError(fmt::format("--transfer {} cannot put files into {}: a datastore on a server holds "
+                                           "copies (copy, auto) or records files where they are (direct, split)",
+                                           options.transfer, impl_->remote->str()));
   struct Transfer {
     fs::path source, destination;
     const ImportedDataset* dataset;
@@ -543,15 +548,48 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   WriteToken token(root_);
   {
     std::vector<std::string> paths;
-    for (const auto& t : transfers)
-      if (will_create(t.destination)) paths.push_back(t.destination.lexically_relative(root_).generic_string());
+    if (impl_->remote) {
+      for (const auto& t : transfers)
+        if (!t.destination.empty()) paths.push_back(t.destination.lexically_relative(root_).generic_string());
+      if (const auto there = existing_remote_files(*impl_->remote, paths); !there.empty())
+        throw ConflictError(fmt::format("{} exists already on the server{}; nothing was imported",
+                                        impl_->remote->join(there.front()).str(),
+                                        there.size() > 1 ? fmt::format(" (and {} more files)", there.size() - 1) : ""));
+    } else {
+      for (const auto& t : transfers)
+        if (will_create(t.destination)) paths.push_back(t.destination.lexically_relative(root_).generic_string());
+    }
     token.announce(paths);
   }
   std::vector<fs::path> created, moved_sources;
   try {
     // Staged, then made durable at once before the commit (see PlacementBatch).
     std::vector<std::pair<const Transfer*, datastore::TransferResult>> results;
-    {
+    if (impl_->remote) {
+      // A datastore on a server: every file is sent (PUT, MOVE) before the rows commit.
+      datastore::PlacementBatch batch;  // only for what stays where it is (direct, split)
+      std::vector<RemoteUpload> uploads;
+      std::vector<std::size_t> result_of;
+      for (const auto& t : transfers) {
+        if (progress) progress->check_cancelled();
+        if (registry_->stored_files(t.dataset->refs.front().id).size() > 0) continue;  // already imported
+        if (t.remote && t.destination.empty()) {
+          results.emplace_back(&t, datastore::TransferResult{datastore::TransferMode::kDirect, {}, t.remote->uri(),
+                                                             t.remote_size});
+        } else if (t.destination.empty()) {
+          results.emplace_back(&t, stage_file(batch, t.source, t.destination, mode, moved_sources));
+        } else {
+          const auto relative = t.destination.lexically_relative(root_).generic_string();
+          uploads.push_back({relative, t.remote ? fs::path() : t.source, t.remote});
+          results.emplace_back(&t, datastore::TransferResult{datastore::TransferMode::kCopy,
+                                                             t.remote ? fs::path() : t.source, relative, 0});
+          result_of.push_back(results.size() - 1);
+        }
+      }
+      const auto sizes = upload_files(*impl_->remote, root_, uploads, created);
+      for (std::size_t k = 0; k < sizes.size(); ++k) results[result_of[k]].second.size_bytes = sizes[k];
+      if (progress) progress->advance(results.size());
+    } else {
       datastore::TransferOptions topts;
       topts.root = root_;
       datastore::PlacementBatch batch(topts);
@@ -568,10 +606,10 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
         if (progress) progress->advance();
       }
       batch.place();
+      for (const auto& [t, result] : results)
+        if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
+          created.push_back(result.artifact);
     }
-    for (const auto& [t, result] : results)
-      if (result.mode != datastore::TransferMode::kDirect && result.mode != datastore::TransferMode::kNone)
-        created.push_back(result.artifact);
     std::vector<StoredFile> stored;
     for (const auto& [t, result] : results) {
       // The size is known from the transfer; only a checksum needs the file read again.
@@ -586,7 +624,7 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
     registry_->insert_stored_files(stored);
     txn.commit();
   } catch (...) {
-    discard_placed_files(*registry_, root_, impl_->files, created);
+    discard_placed_files(*registry_, root_, impl_->files, created, impl_->remote);
     throw;
   }
   remove_moved_sources(moved_sources);

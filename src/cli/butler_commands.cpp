@@ -313,8 +313,9 @@ void add_butler_commands(CLI::App& app) {
       request.collections = split_commas(*collections);
       request.where = *where;
       auto results = b->query_datasets(request);
+      std::set<Uuid> seen;  // a dataset found in several collections (its run, a CALIBRATION one) is one file
       while (auto ref = results.next())
-        for (const auto& f : reg.stored_files(ref->id)) {
+        for (const auto& f : seen.insert(ref->id).second ? reg.stored_files(ref->id) : std::vector<registry::StoredFile>{}) {
           std::cout << b->retrieve_artifact(f, *dest, !*no_preserve, *transfer, *clobber).string() << "\n";
           ++copied;
         }

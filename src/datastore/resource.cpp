@@ -289,11 +289,11 @@ void remote_place(const ResourcePath& destination, Overwrite overwrite, Put put)
     throw InvalidArgumentError(fmt::format("{}: names a folder, not a file", destination.str()));
   const ResourcePath temporary = destination.parent().join(temporary_name(destination.name()));
   if (const int err = io_fault(IoStep::kWrite))
-    throw IoError(fmt::format("writing {}: {}", temporary.str(), std::strerror(err)));
+    throw IoError(fmt::format("writing {}: {} (injected I/O fault)", temporary.str(), std::strerror(err)));
   try {
     put(temporary.http_url());  // a PUT whose answer was lost may still have made it
     if (const int err = io_fault(IoStep::kRename))
-      throw IoError(fmt::format("moving {} into place: {}", destination.str(), std::strerror(err)));
+      throw IoError(fmt::format("moving {} into place: {} (injected I/O fault)", destination.str(), std::strerror(err)));
     webdav::move(temporary.http_url(), destination.http_url(), overwrite == Overwrite::kReplace);
   } catch (...) {
     try {
@@ -328,7 +328,7 @@ bool remove_resource(const ResourcePath& location) {
   if (location.is_remote()) {
     check_writable(location);
     if (const int err = io_fault(IoStep::kRemove))
-      throw IoError(fmt::format("removing {}: {}", location.str(), std::strerror(err)));
+      throw IoError(fmt::format("removing {}: {} (injected I/O fault)", location.str(), std::strerror(err)));
     return webdav::remove(location.http_url());
   }
   std::error_code ec;

@@ -107,8 +107,8 @@ class Butler:
         assert p.returncode != EXIT["Internal"], f"internal error from `butler {' '.join(argv[1:])}`:\n{p.stderr}"
         return r
 
-    def popen(self, *args, **kw) -> subprocess.Popen:
-        return subprocess.Popen([str(self.exe)] + [str(a) for a in args], env=self.env, **kw)
+    def popen(self, *args, env: dict | None = None, **kw) -> subprocess.Popen:
+        return subprocess.Popen([str(self.exe)] + [str(a) for a in args], env={**self.env, **(env or {})}, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -343,8 +343,8 @@ def record_count(butler: Butler, repo, element: str) -> int:
     return len(table_rows(r.stdout))
 
 
-def datasets(butler: Butler, repo, *args) -> list[dict]:
-    r = butler("query-datasets", repo, "--limit", "0", *args)
+def datasets(butler: Butler, repo, *args, env: dict | None = None) -> list[dict]:
+    r = butler("query-datasets", repo, "--limit", "0", *args, env=env)
     return table_rows(r.stdout)
 
 

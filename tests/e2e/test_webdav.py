@@ -231,3 +231,13 @@ def test_import_and_ingest_files_from_webdav(butler, make_repo, webdav, comcam, 
     butler("ingest-files", files, "blob", "blobs", table, "-t", "direct", env=webdav.env)
     [row] = datasets(butler, files, "blob", "--show-uri")
     assert row["URI"] == f"{url}/blob.yaml"
+    # ... and paths inside a --prefix folder on the server, as RTN-103 ingests its refcats.
+    table = tmp_path / "relative.csv"
+    table.write_text("file,instrument,detector\nblob.yaml,LSSTComCam,5\n")
+    butler("ingest-files", files, "blob", "prefixed", table, "--prefix", url, "-t", "direct", env=webdav.env)
+    [row] = datasets(butler, files, "blob", "--collections", "prefixed", "--show-uri")
+    assert row["URI"] == f"{url}/blob.yaml"
+    table.write_text("file,instrument,detector\n../elsewhere.yaml,LSSTComCam,6\n")
+    r = butler("ingest-files", files, "blob", "escaped", table, "--prefix", url, "-t", "direct",
+               expect=EXIT["InvalidArgument"], env=webdav.env)
+    assert "--prefix" in r.stderr

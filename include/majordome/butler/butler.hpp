@@ -34,6 +34,7 @@
 #include "majordome/core/progress.hpp"
 #include "majordome/datastore/formatter.hpp"
 #include "majordome/datastore/in_memory_dataset.hpp"
+#include "majordome/datastore/resource.hpp"
 #include "majordome/registry/registry.hpp"
 
 namespace YAML {
@@ -325,6 +326,7 @@ class Butler {
  private:
   Butler() = default;
   void open_configured(const std::filesystem::path& root, Access access);
+  static void create_remote(const datastore::ResourcePath& repo, const CreateOptions& options);
   void import_yaml_file(const std::filesystem::path& directory, const std::filesystem::path& file,
                         const ImportOptions& options);
   // The import of a parsed export document; `file` names it in messages.

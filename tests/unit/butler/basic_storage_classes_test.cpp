@@ -40,13 +40,10 @@ class BasicStorageClassesTest : public ButlerRepoTest {
     r.register_dataset_type({"isr_log", group, "ButlerLogRecords", false});
     return b;
   }
-  std::string bytes(Butler& b, const registry::DatasetRef& ref) {
-    std::ifstream in(b.get_uri(ref).substr(7), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes(Butler& b, const registry::DatasetRef& ref) { return stored_bytes(b.get_uri(ref)); }
   // Writes `text` as the file of `ref` (standing in for a file Rubin wrote).
   void replace_file(Butler& b, const registry::DatasetRef& ref, const std::string& text) {
-    std::ofstream(b.get_uri(ref).substr(7), std::ios::binary | std::ios::trunc) << text;
+    replace_stored(b.get_uri(ref), text);
   }
 };
 
@@ -216,7 +213,7 @@ TEST_P(BasicStorageClassesTest, ButlerLogRecordsReadRubinsListForms) {
   EXPECT_THROW(b->get_as<ButlerLogRecords>(ref), CorruptFileError);  // no message
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BasicStorageClassesTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+INSTANTIATE_TEST_SUITE_P(Backends, BasicStorageClassesTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kWebDav),
                          testing::backend_name);
 
 }  // namespace
