@@ -1,4 +1,5 @@
-// butler register-instrument, ingest-raws, define-visits, write-curated-calibrations: thin
+// butler register-instrument, register-dcr-subfilters, ingest-raws, define-visits,
+// write-curated-calibrations: thin
 // shells over the instrument module (docs/instruments.md).
 #include <chrono>
 #include <filesystem>
@@ -77,6 +78,29 @@ void add_instrument_commands(CLI::App& app) {
         else
           std::cout << fmt::format("Instrument {} is already registered with these records; nothing to do.\n",
                                    r.instrument.name);
+      }
+    });
+  }
+  // ---- register-dcr-subfilters
+  {
+    auto* cmd = app.add_subcommand(
+        "register-dcr-subfilters",
+        "Define subfilters of bands for differential chromatic refraction: NUM_SUBFILTERS subfilter records\n"
+        "(ids 0 … NUM_SUBFILTERS-1) for each band of BAND_NAMES that has none yet.");
+    auto repo = std::make_shared<std::string>();
+    auto count = std::make_shared<int>(0);
+    auto bands = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("NUM_SUBFILTERS", *count, "Subfilters per band")->required();
+    cmd->add_option("BAND_NAMES", *bands, "Bands to divide (e.g. g r)")->required();
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      for (const auto& r : instrument::register_dcr_subfilters(b->registry(), *count, comma_list(*bands))) {
+        if (r.inserted)
+          std::cout << fmt::format("Added subfilters {} for band {}.\n", fmt::join(r.ids, ", "), r.band);
+        else
+          std::cout << fmt::format("Band {} already has subfilters {}; nothing to do.\n", r.band,
+                                   fmt::join(r.ids, ", "));
       }
     });
   }

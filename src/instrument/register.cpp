@@ -140,4 +140,34 @@ std::string registered_instrument_name(registry::Registry& registry, std::string
   return name;
 }
 
+std::vector<DcrSubfilters> register_dcr_subfilters(registry::Registry& registry, int count,
+                                                   const std::vector<std::string>& bands) {
+  if (count < 1)
+    throw InvalidArgumentError(fmt::format("NUM_SUBFILTERS is {}; give the number of subfilters per band (1 or more)",
+                                           count));
+  if (bands.empty()) throw InvalidArgumentError("no BAND_NAMES given; name the bands to divide (e.g. g r)");
+  const auto& element = registry.universe().get("subfilter");
+  std::vector<DcrSubfilters> out;
+  auto txn = registry.transaction();
+  for (const auto& band : bands) {
+    if (band.empty()) throw InvalidArgumentError("an empty band name; name the bands to divide (e.g. g r)");
+    DcrSubfilters result{band, {}, false};
+    for (const auto& r : registry.query_records("subfilter", {{"band", band}}))
+      result.ids.push_back(std::get<std::int64_t>(r.get("id")));
+    if (result.ids.empty()) {
+      std::vector<dimensions::DimensionRecord> records;
+      for (std::int64_t id = 0; id < count; ++id) {
+        records.push_back(make_record(element, {{"band", band}, {"id", id}}));
+        result.ids.push_back(id);
+      }
+      registry.insert_records("subfilter", records);
+      result.inserted = true;
+    }
+    std::sort(result.ids.begin(), result.ids.end());
+    out.push_back(std::move(result));
+  }
+  txn.commit();
+  return out;
+}
+
 }  // namespace majordome::instrument

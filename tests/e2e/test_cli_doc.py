@@ -48,7 +48,7 @@ def commands(butler) -> list[str]:
 
 
 def cells(row: str) -> list[str]:
-    """The cells of a table row ('\|' inside a cell is not a separator)."""
+    r"""The cells of a table row ('\|' inside a cell is not a separator)."""
     return [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
 
 

@@ -398,3 +398,17 @@ def test_cleanup_on_a_clean_repository(butler, repo):
     import_registry(butler, repo, "base.yaml")
     r = butler("cleanup", repo)
     assert "Removed 0 file(s)" in r.stdout
+
+
+def test_register_dcr_subfilters(butler, repo):
+    r = butler("register-dcr-subfilters", repo, "3", "g", "r")
+    assert "Added subfilters 0, 1, 2 for band g." in r.stdout
+    r = butler("register-dcr-subfilters", repo, "2", "g,i")
+    assert "Band g already has subfilters 0, 1, 2; nothing to do." in r.stdout
+    assert "Added subfilters 0, 1 for band i." in r.stdout
+    recs = table_rows(butler("query-dimension-records", repo, "subfilter").stdout)
+    assert sorted((x["band"], x["id"]) for x in recs) == [("g", "0"), ("g", "1"), ("g", "2"), ("i", "0"), ("i", "1"),
+                                                          ("r", "0"), ("r", "1"), ("r", "2")]
+    r = butler("register-dcr-subfilters", repo, "0", "z", expect=EXIT["InvalidArgument"])
+    assert "NUM_SUBFILTERS" in r.stderr
+    assert "z" not in {x["band"] for x in table_rows(butler("query-dimension-records", repo, "subfilter").stdout)}

@@ -64,6 +64,18 @@ RegisterInstrumentResult register_instrument(registry::Registry& registry, std::
 // (`butler register-instrument`) when it is not registered.
 std::string registered_instrument_name(registry::Registry& registry, std::string_view name_or_class);
 
+// Subfilters of bands for differential chromatic refraction (Rubin's
+// `butler register-dcr-subfilters`): `count` subfilter records (ids 0 … count-1) for each band
+// that has none yet, in one transaction. A band that already has subfilters is left as it is
+// (its ids are reported). InvalidArgumentError for a count below 1 or an empty band name.
+struct DcrSubfilters {
+  std::string band;
+  std::vector<std::int64_t> ids;  // inserted now, or already there
+  bool inserted = false;
+};
+std::vector<DcrSubfilters> register_dcr_subfilters(registry::Registry& registry, int count,
+                                                   const std::vector<std::string>& bands);
+
 // A dimension record of `element` from field values by name; fields not given are NULL.
 dimensions::DimensionRecord make_record(const dimensions::DimensionElement& element,
                                         const std::map<std::string, dimensions::FieldValue>& values);
