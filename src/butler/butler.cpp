@@ -1,12 +1,14 @@
 #include "majordome/butler/butler.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -67,8 +69,8 @@ fs::path remote_state_root(const datastore::ResourcePath& repo) {
     base = state;
   else if (const char* home = std::getenv("HOME"); home && *home)
     base = fs::path(home) / ".local" / "state";
-  else
-    base = fs::temp_directory_path();
+  else  // no home: a folder of this user's own in the temporary folder
+    base = fs::temp_directory_path() / fmt::format("majordome-state-{}", ::getuid());
   const std::string uri = repo.uri();
   return base / "majordome" / "remote" / datastore::blake2b_hexdigest(uri).substr(0, 32);
 }
@@ -191,49 +193,77 @@ bool remove_unreferenced(Registry& registry, const fs::path& root, const Reposit
     return false;
   }
   if (registry.path_is_referenced(relative)) return false;
+  // A record may name the same file by its absolute URI (a `direct` ingest of a file that lies
+  // in the datastore's folder): such a file is never the repository's to delete.
+  if (registry.path_is_referenced(remote ? remote->join(relative).uri() : datastore::file_uri(root / relative)))
+    return false;
   if (remote) return datastore::remove_resource(remote->join(relative));
   return datastore::remove_artifact(root / relative, root);
 }
 
-std::vector<std::int64_t> upload_files(const datastore::ResourcePath& root, const fs::path& local_root,
-                                       const std::vector<RemoteUpload>& uploads, std::vector<fs::path>& placed) {
-  std::vector<std::int64_t> sizes(uploads.size(), 0);
-  std::vector<char> done(uploads.size(), 0);
+std::vector<Uploaded> upload_files(const datastore::ResourcePath& root, const fs::path& local_root,
+                                   const std::vector<RemoteUpload>& uploads, WriteToken& token, bool checksums,
+                                   std::vector<fs::path>& placed) {
+  std::vector<Uploaded> out(uploads.size());
+  std::vector<datastore::ResourcePath> temporaries;
+  std::vector<std::pair<std::string, std::string>> journal;
+  for (const auto& u : uploads) {
+    temporaries.push_back(datastore::temporary_for(root.join(u.relative)));
+    journal.emplace_back(*temporaries.back().relative_to(root), u.relative);
+  }
+  if (!journal.empty()) token.announce_remote(journal);
+  std::mutex mutex;  // the token and `placed`
   std::exception_ptr failure;
   try {
     Executor executor(static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(uploads.size(), 1), 4)));
     executor.for_each(uploads.size(), [&](std::size_t i) {
       const auto& u = uploads[i];
-      const auto destination = root.join(u.relative);
-      if (u.from) {
-        const datastore::LocalCopy copy(*u.from);  // server to server through this machine
-        datastore::upload_resource(copy.path(), destination);
-        sizes[i] = static_cast<std::int64_t>(fs::file_size(copy.path()));
-      } else {
-        datastore::upload_resource(u.local, destination);
-        sizes[i] = static_cast<std::int64_t>(fs::file_size(u.local));
-      }
-      done[i] = 1;
+      std::optional<datastore::LocalCopy> copy;
+      if (u.from) copy.emplace(*u.from);  // server to server, through this machine
+      const fs::path& local = copy ? copy->path() : u.local;
+      out[i].size = static_cast<std::int64_t>(fs::file_size(local));
+      if (checksums) out[i].checksum = datastore::blake2b_file_hexdigest(local);
+      datastore::UploadSteps steps;
+      steps.after_put = [&] {
+        std::lock_guard lock(mutex);
+        token.put_done(journal[i].first);
+      };
+      steps.before_discard = [&] {
+        std::lock_guard lock(mutex);
+        token.refused(u.relative);
+      };
+      datastore::upload_resource_via(local, temporaries[i], root.join(u.relative), steps);
+      std::lock_guard lock(mutex);
+      placed.push_back(local_root / u.relative);
     });
   } catch (...) {
     failure = std::current_exception();
   }
-  for (std::size_t i = 0; i < uploads.size(); ++i)
-    if (done[i]) placed.push_back(local_root / uploads[i].relative);
   if (failure) std::rethrow_exception(failure);
-  return sizes;
+  return out;
 }
 
-std::vector<std::string> existing_remote_files(const datastore::ResourcePath& root,
-                                               const std::vector<std::string>& relative) {
+void check_remote_destinations(Registry& registry, const datastore::ResourcePath& root,
+                               const std::vector<std::string>& relative) {
+  if (relative.empty()) return;
+  const auto trashed = registry.trashed_paths();
+  const std::set<std::string> in_trash(trashed.begin(), trashed.end());
+  for (const auto& r : relative)
+    if (in_trash.count(r))
+      throw ConflictError(fmt::format("{} is still in the trash (its old file may not be deleted yet); run `butler "
+                                      "cleanup` on the repository, then write again",
+                                      root.join(r).str()));
   std::vector<char> exists(relative.size(), 0);
-  Executor executor(static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(relative.size(), 1), 8)));
+  Executor executor(static_cast<int>(std::min<std::size_t>(relative.size(), 8)));
   executor.for_each(relative.size(),
                     [&](std::size_t i) { exists[i] = datastore::stat_resource(root.join(relative[i])).exists; });
-  std::vector<std::string> out;
+  std::size_t count = static_cast<std::size_t>(std::count(exists.begin(), exists.end(), 1));
   for (std::size_t i = 0; i < relative.size(); ++i)
-    if (exists[i]) out.push_back(relative[i]);
-  return out;
+    if (exists[i])
+      throw ConflictError(fmt::format(
+          "{} exists already on the server{}; it may be another writer's, not committed yet, or left by a writer that "
+          "was killed (`butler cleanup` on the machine that wrote it removes it then); nothing was written",
+          root.join(relative[i]).str(), count > 1 ? fmt::format(" (and {} more of this write's files)", count - 1) : ""));
 }
 
 bool will_create(const fs::path& destination) {
@@ -294,7 +324,10 @@ static std::set<std::string> live_journal_paths(const fs::path& root) {
     if (entry.path().extension() != ".lock" || !writer_is_alive(entry.path())) continue;
     fs::path journal = entry.path();
     journal.replace_extension(".pending");
-    if (auto paths = read_journal(journal)) out.insert(paths->begin(), paths->end());
+    if (auto entries = read_journal_entries(journal)) {
+      out.insert(entries->paths.begin(), entries->paths.end());
+      for (const auto& [t, d] : entries->remote) out.insert({t, d});
+    }
   }
   return out;
 }
@@ -376,6 +409,22 @@ void Butler::create_remote(const datastore::ResourcePath& repo, const CreateOpti
   }
   auto universe = options.dimension_config ? dimensions::Universe::from_yaml(*options.dimension_config)
                                            : dimensions::Universe::make_default();
+  // A registry already there (an earlier create interrupted after making it) is named, not
+  // overwritten.
+  bool registry_there = false;
+  try {
+    Registry::open(open_database(config, remote_state_root(repo), false));
+    registry_there = true;
+  } catch (const std::exception&) {  // none there: the usual case
+  }
+  if (registry_there)
+    throw ConflictError(fmt::format("the registry {} (namespace {}) already holds a repository's tables, with no "
+                                    "butler.yaml at {}: choose another registry.namespace, or drop that schema if "
+                                    "it is what an interrupted create left",
+                                    redact_url(db),
+                                    config["registry"]["namespace"] ? config["registry"]["namespace"].as<std::string>()
+                                                                    : std::string("(default)"),
+                                    repo.str()));
   // butler.yaml first (a server that refuses writes refuses before anything else is made),
   // then the registry; a failure of the latter takes butler.yaml away again.
   std::ostringstream text;
@@ -430,6 +479,13 @@ std::unique_ptr<Butler> Butler::open(const fs::path& given_root, Access access,
     throw InvalidConfigError(fmt::format("{} is not valid YAML: {}", config_path.string(), e.what()));
   }
   try {
+    if (remote) {
+      const auto& db = b->impl_->config["registry"]["db"];
+      if (db && db.IsScalar() && db.as<std::string>().rfind("postgres", 0) != 0)
+        throw InvalidConfigError(fmt::format("{} names a registry that is not in PostgreSQL ({}); a repository on a "
+                                             "server keeps its registry in PostgreSQL (registry.db: postgresql://…)",
+                                             config_path.string(), redact_url(db.as<std::string>())));
+    }
     b->open_configured(root, access);
   } catch (const YAML::Exception& e) {
     throw InvalidConfigError(fmt::format("{} is not a valid repository configuration: {}; fix it or restore it from "
@@ -468,7 +524,7 @@ Butler::~Butler() = default;
 std::string Butler::config_yaml() const {
   YAML::Node shown = YAML::Clone(impl_->config);
   redact_config(shown);
-  return replace_root(YAML::Dump(shown), root_);
+  return replace_root(YAML::Dump(shown), impl_->remote ? fs::path(impl_->remote->uri()) : root_);
 }
 
 std::string Butler::artifact_uri(const StoredFile& file) const {
@@ -534,7 +590,8 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
   auto mode = datastore::parse_transfer_mode(options.transfer);
   const bool creates_files = mode != datastore::TransferMode::kDirect && mode != datastore::TransferMode::kNone &&
                              mode != datastore::TransferMode::kSplit;
-  if (impl_->remote && creates_files && mode != datastore::TransferMode::kCopy && mode != datastore::TransferMode::kAuto)
+  if (impl_->remote && ((creates_files && mode != datastore::TransferMode::kCopy && mode != datastore::TransferMode::kAuto) ||
+                        mode == datastore::TransferMode::kNone))
     throw InvalidArgumentError(fmt::format("transfer mode '{}' cannot put files into {}: a datastore on a server holds "
                                            "copies (copy, auto) or records files where they are (direct, split)",
                                            options.transfer, impl_->remote->str()));
@@ -605,6 +662,11 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
         throw NotFoundError(fmt::format("file to ingest does not exist: {}", p.remote->str()));
       p.remote_size = info.size;
       p.source = p.remote->uri();
+      if (impl_->remote)
+        if (auto inside = p.remote->relative_to(*impl_->remote);
+            inside && (*inside == "butler.yaml" || datastore::datastore_path_problem(*inside)))
+          throw InvalidArgumentError(fmt::format("'{}' is the repository's own file: it can never be a dataset",
+                                                 p.remote->str()));
     } else {
       p.source = options.source_folder ? datastore::resolve_source(f.path.string(), *options.source_folder) : f.path;
       if (!fs::exists(p.source))
@@ -658,14 +720,11 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
 
   auto token = std::make_unique<WriteToken>(root_);
   if (creates_files && impl_->remote) {
+    // Journalled as they are sent (upload_files); refused now if taken.
     std::vector<std::string> pending;
     for (const auto& p : plan)
       if (!p.destination.empty()) pending.push_back(p.destination.lexically_relative(root_).generic_string());
-    if (const auto there = existing_remote_files(*impl_->remote, pending); !there.empty())
-      throw ConflictError(fmt::format("{} exists already on the server{}; nothing was ingested",
-                                      impl_->remote->join(there.front()).str(),
-                                      there.size() > 1 ? fmt::format(" (and {} more files)", there.size() - 1) : ""));
-    token->announce(pending);
+    check_remote_destinations(*registry_, *impl_->remote, pending);
   } else if (creates_files) {
     std::vector<std::string> pending;
     for (const auto& p : plan)
@@ -679,6 +738,7 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
     // the rows below are committed only after every file they name is durable at its name.
     std::vector<datastore::TransferResult> results;
     results.reserve(plan.size());
+    std::map<std::size_t, std::optional<std::string>> remote_checksums;  // by result
     if (impl_->remote) {
       // A datastore on a server: every file is sent (PUT, MOVE) before the rows commit.
       datastore::PlacementBatch batch;  // only for what stays where it is (direct, split)
@@ -688,8 +748,8 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
         if (progress) progress->check_cancelled();
         if (p.remote && p.destination.empty()) {
           results.push_back({datastore::TransferMode::kDirect, {}, p.remote->uri(), p.remote_size});
-        } else if (p.destination.empty()) {
-          results.push_back(stage_file(batch, p.source, p.destination, mode, moved_sources));
+        } else if (p.destination.empty()) {  // a local file recorded where it is
+          results.push_back(stage_file(batch, p.source, p.destination, datastore::TransferMode::kDirect, moved_sources));
         } else {
           const auto relative = p.destination.lexically_relative(root_).generic_string();
           uploads.push_back({relative, p.remote ? fs::path() : p.source, p.remote});
@@ -698,8 +758,12 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
           result_of.push_back(results.size() - 1);
         }
       }
-      const auto sizes = upload_files(*impl_->remote, root_, uploads, created);
-      for (std::size_t k = 0; k < sizes.size(); ++k) results[result_of[k]].size_bytes = sizes[k];
+      const auto sent = upload_files(*impl_->remote, root_, uploads, *token, impl_->checksum, created);
+      for (std::size_t k = 0; k < sent.size(); ++k) {
+        results[result_of[k]].size_bytes = sent[k].size;
+        results[result_of[k]].artifact.clear();  // the checksum, if wanted, is that of the bytes sent
+        remote_checksums[result_of[k]] = sent[k].checksum;
+      }
       if (progress) progress->advance(plan.size());
     } else {
       datastore::TransferOptions topts;
@@ -726,7 +790,9 @@ std::vector<DatasetRef> Butler::ingest(const std::vector<FileDataset>& files, co
       const auto& result = results[i];
       // The size is known from the transfer; only a checksum needs the file read again.
       datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
-      if (impl_->checksum && !result.artifact.empty())
+      if (auto sent = remote_checksums.find(i); sent != remote_checksums.end())
+        info.checksum = sent->second;
+      else if (impl_->checksum && !result.artifact.empty())
         info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
       for (const auto& ref : p.refs)
         records.push_back({ref.id, "", result.stored_path, p.file->formatter,
@@ -875,10 +941,29 @@ std::size_t Butler::recover_interrupted_writes() {
     journal.replace_extension(".pending");
     std::set<fs::path> dirs;
     bool all_done = true;
-    auto paths = read_journal(journal);
-    if (!paths && fs::exists(journal))
+    const auto entries = read_journal_entries(journal);
+    if (!entries && fs::exists(journal))
       spdlog::warn("{} is not a write journal of this majordome; the files it may name were kept", journal.string());
-    for (const auto& p : paths.value_or(std::vector<std::string>{})) {
+    std::vector<std::string> paths = entries ? entries->paths : std::vector<std::string>{};
+    // Files a dead writer was sending to a server: its temporary goes if it is still there
+    // (the MOVE never happened); otherwise the destination is its own only if the whole file
+    // had reached the temporary and no failed MOVE was recorded (then the MOVE did it).
+    if (entries && impl_->remote) {
+      for (const auto& [temporary, destination] : entries->remote) {
+        if (live.count(temporary) || live.count(destination)) continue;
+        try {
+          if (datastore::stat_resource(impl_->remote->join(temporary)).exists)
+            paths.push_back(temporary);
+          else if (entries->put_done.count(temporary) && !entries->refused.count(destination))
+            paths.push_back(destination);
+        } catch (const std::exception& e) {
+          spdlog::warn("could not look at {} left by an interrupted write: {} (kept for the next clean-up)",
+                       printable(temporary), e.what());
+          all_done = false;
+        }
+      }
+    }
+    for (const auto& p : paths) {
       if (live.count(p)) continue;  // a running writer is placing a file there now
       try {
         if (remove_unreferenced(*registry_, root_, impl_->files, p, "an interrupted write", impl_->remote)) ++removed;

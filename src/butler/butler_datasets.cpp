@@ -97,11 +97,7 @@ DatasetRef Butler::put(const InMemoryDataset& object, const std::string& dataset
 
   auto token = std::make_unique<WriteToken>(root_);
   if (impl_->remote) {
-    if (!existing_remote_files(*impl_->remote, {relative}).empty())
-      throw ConflictError(fmt::format("{} exists already on the server (a file no dataset of this repository "
-                                      "names); remove it, or put into another run",
-                                      impl_->remote->join(relative).str()));
-    token->announce({relative});
+    check_remote_destinations(*registry_, *impl_->remote, {relative});  // journalled as it is sent
   } else if (will_create(destination)) {
     token->announce({relative});
   }
@@ -122,7 +118,7 @@ DatasetRef Butler::put(const InMemoryDataset& object, const std::string& dataset
       } remove_local{local};
       formatter.write(object, local);
       info = datastore::artifact_info(local, checksum);
-      upload_files(*impl_->remote, root_, {{relative, local, std::nullopt}}, created);
+      upload_files(*impl_->remote, root_, {{relative, local, std::nullopt}}, *token, false, created);
     } else {
       {
         datastore::AtomicFile file(destination);

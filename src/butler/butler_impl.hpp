@@ -63,18 +63,25 @@ struct RemoteUpload {
   std::filesystem::path local;                  // the local file to send, or
   std::optional<datastore::ResourcePath> from;  // the remote file to copy
 };
-// Places each upload at root.join(relative), several at once (PUT to a temporary, then MOVE:
-// an existing file is never replaced). Returns their sizes. `placed` receives
-// local_root / relative for each file placed, even when a later one fails (for
-// discard_placed_files); the first failure is rethrown once the others have ended.
-std::vector<std::int64_t> upload_files(const datastore::ResourcePath& root, const std::filesystem::path& local_root,
-                                       const std::vector<RemoteUpload>& uploads,
-                                       std::vector<std::filesystem::path>& placed);
-// The datastore paths among `relative` at which a file exists on the server (looked up
-// several at a time): a write must not take them (ConflictError), nor journal them.
-std::vector<std::string> existing_remote_files(const datastore::ResourcePath& root,
-                                               const std::vector<std::string>& relative);
-
+// Places each upload at root.join(relative), several at once: PUT to a temporary name,
+// then MOVE into place (an existing file is never replaced). The temporaries are journalled
+// in `token` before the first PUT, and each destination right after its MOVE made it this
+// writer's (never before: a writer killed before its MOVE must not have recovery delete the
+// file another writer put there). `placed` receives local_root / relative for each file
+// placed, even when a later one fails (for discard_placed_files); the first failure is
+// rethrown once the others have ended. Returns the sizes and, with `checksums`, the BLAKE2b
+// of the bytes sent.
+struct Uploaded {
+  std::int64_t size = 0;
+  std::optional<std::string> checksum;
+};
+std::vector<Uploaded> upload_files(const datastore::ResourcePath& root, const std::filesystem::path& local_root,
+                                   const std::vector<RemoteUpload>& uploads, WriteToken& token, bool checksums,
+                                   std::vector<std::filesystem::path>& placed);
+// Refuses (ConflictError naming the file and the fix) datastore paths of a write that are
+// in the trash still (their old file may not be deleted yet) or hold a file on the server.
+void check_remote_destinations(Registry& registry, const datastore::ResourcePath& root,
+                               const std::vector<std::string>& relative);
 struct Butler::Impl {
   // Refuses a file to ingest or import that is one of the repository's own files, or, for a
   // move, a file already inside the datastore (it may be a stored dataset's, under any name).

@@ -47,17 +47,41 @@ fs::path WriteToken::journal() const {
   return p.replace_extension(".pending");
 }
 
-void WriteToken::announce(const std::vector<std::string>& paths) {
+void WriteToken::announce(const std::vector<std::string>& paths, bool sync) {
   std::string text;
-  if (!journal_started_) text = std::string(kJournalHeader) + "\n";
   // dump() escapes control characters and replaces invalid UTF-8 rather than throwing;
   // a replaced byte can only make recovery miss a file, never point it at another one,
   // since recovery removes only paths it finds unreferenced inside the datastore.
   for (const auto& p : paths) text += nlohmann::json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  append(text, sync);
+}
+
+namespace {
+
+std::string object_line(const nlohmann::json& object) {
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+void WriteToken::announce_remote(const std::vector<std::pair<std::string, std::string>>& temporary_destination) {
+  std::string text;
+  for (const auto& [t, d] : temporary_destination) text += object_line({{"via", t}, {"to", d}});
+  append(text, true);
+}
+
+void WriteToken::put_done(const std::string& temporary) { append(object_line({{"put", temporary}}), false); }
+
+void WriteToken::refused(const std::string& destination) { append(object_line({{"refused", destination}}), false); }
+
+void WriteToken::append(const std::string& lines, bool sync) {
+  std::string text;
+  if (!journal_started_) text = std::string(kJournalHeader) + "\n";
+  text += lines;
   int fd = ::open(journal().c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(fmt::format("cannot write {}: {}", journal().string(), std::strerror(errno)));
   ssize_t written = ::write(fd, text.data(), text.size());
-  bool ok = written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  bool ok = written == static_cast<ssize_t>(text.size()) && (!sync || ::fsync(fd) == 0);
   ::close(fd);
   if (!ok) throw IoError(fmt::format("cannot write {}: {}", journal().string(), std::strerror(errno)));
   journal_started_ = true;
@@ -71,21 +95,37 @@ bool writer_is_alive(const fs::path& lock) {
   return alive;
 }
 
-std::optional<std::vector<std::string>> read_journal(const fs::path& journal) {
+std::optional<JournalEntries> read_journal_entries(const fs::path& journal) {
   std::ifstream in(journal);
   if (!in) return std::nullopt;
   std::string line;
   if (!std::getline(in, line) || line != kJournalHeader) return std::nullopt;
-  std::vector<std::string> paths;
+  JournalEntries out;
   while (std::getline(in, line)) {
     auto value = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!value.is_string()) {
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      if (!value.is_object() || !value.contains(key) || !value[key].is_string()) return std::nullopt;
+      return value[key].get<std::string>();
+    };
+    if (value.is_string()) {
+      out.paths.push_back(value.get<std::string>());
+    } else if (auto via = text("via"), to = text("to"); via && to) {
+      out.remote.emplace_back(*via, *to);
+    } else if (auto put = text("put")) {
+      out.put_done.insert(*put);
+    } else if (auto refused = text("refused")) {
+      out.refused.insert(*refused);
+    } else {
       spdlog::warn("{}: skipping a damaged journal line", journal.string());
-      continue;
     }
-    paths.push_back(value.get<std::string>());
   }
-  return paths;
+  return out;
+}
+
+std::optional<std::vector<std::string>> read_journal(const fs::path& journal) {
+  auto entries = read_journal_entries(journal);
+  if (!entries) return std::nullopt;
+  return entries->paths;
 }
 
 }  // namespace majordome::butler

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,10 +27,22 @@ class WriteToken {
   WriteToken(const WriteToken&) = delete;
   WriteToken& operator=(const WriteToken&) = delete;
 
-  // Records paths (relative to the root) the writer is about to create; synced on return.
-  void announce(const std::vector<std::string>& paths);
+  // Records paths (relative to the root) the writer is about to create; synced on return
+  // unless `sync` is false (then the record survives the death of the process, not of the
+  // machine: for files a writer has just made its own, e.g. by a MOVE on a server).
+  void announce(const std::vector<std::string>& paths, bool sync = true);
+
+  // Writes to a datastore on a server (see upload_files): before the first PUT, the pairs
+  // (temporary, destination) it is about to send, synced; then, as each step is done,
+  // put_done(temporary) once the temporary holds the whole file, and refused(destination)
+  // when its MOVE failed (written before the temporary is deleted). Recovery of a dead writer
+  // reads them so that it never deletes a file it cannot prove the writer made.
+  void announce_remote(const std::vector<std::pair<std::string, std::string>>& temporary_destination);
+  void put_done(const std::string& temporary);
+  void refused(const std::string& destination);
 
  private:
+  void append(const std::string& lines, bool sync);
   std::filesystem::path journal() const;
   std::filesystem::path lock_;
   bool journal_started_ = false;
@@ -42,5 +56,13 @@ bool writer_is_alive(const std::filesystem::path& lock);
 // format (e.g. written by an older majordome): its content is then never acted upon.
 // A line that is not one JSON string (a torn write) is skipped.
 std::optional<std::vector<std::string>> read_journal(const std::filesystem::path& journal);
+
+// Everything a journal records: the paths to remove if unreferenced, and the remote steps.
+struct JournalEntries {
+  std::vector<std::string> paths;
+  std::vector<std::pair<std::string, std::string>> remote;  // (temporary, destination)
+  std::set<std::string> put_done, refused;
+};
+std::optional<JournalEntries> read_journal_entries(const std::filesystem::path& journal);
 
 }  // namespace majordome::butler

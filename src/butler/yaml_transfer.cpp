@@ -549,12 +549,13 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   {
     std::vector<std::string> paths;
     if (impl_->remote) {
+      // Journalled as they are sent (upload_files); refused now if taken. Datasets already
+      // imported are skipped below, their files not looked at.
+      std::vector<std::string> sent;
       for (const auto& t : transfers)
-        if (!t.destination.empty()) paths.push_back(t.destination.lexically_relative(root_).generic_string());
-      if (const auto there = existing_remote_files(*impl_->remote, paths); !there.empty())
-        throw ConflictError(fmt::format("{} exists already on the server{}; nothing was imported",
-                                        impl_->remote->join(there.front()).str(),
-                                        there.size() > 1 ? fmt::format(" (and {} more files)", there.size() - 1) : ""));
+        if (!t.destination.empty() && registry_->stored_files(t.dataset->refs.front().id).empty())
+          sent.push_back(t.destination.lexically_relative(root_).generic_string());
+      check_remote_destinations(*registry_, *impl_->remote, sent);
     } else {
       for (const auto& t : transfers)
         if (will_create(t.destination)) paths.push_back(t.destination.lexically_relative(root_).generic_string());
@@ -565,6 +566,7 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   try {
     // Staged, then made durable at once before the commit (see PlacementBatch).
     std::vector<std::pair<const Transfer*, datastore::TransferResult>> results;
+    std::map<std::size_t, std::optional<std::string>> remote_checksums;  // by result
     if (impl_->remote) {
       // A datastore on a server: every file is sent (PUT, MOVE) before the rows commit.
       datastore::PlacementBatch batch;  // only for what stays where it is (direct, split)
@@ -576,8 +578,9 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
         if (t.remote && t.destination.empty()) {
           results.emplace_back(&t, datastore::TransferResult{datastore::TransferMode::kDirect, {}, t.remote->uri(),
                                                              t.remote_size});
-        } else if (t.destination.empty()) {
-          results.emplace_back(&t, stage_file(batch, t.source, t.destination, mode, moved_sources));
+        } else if (t.destination.empty()) {  // a local file recorded where it is
+          results.emplace_back(&t, stage_file(batch, t.source, t.destination, datastore::TransferMode::kDirect,
+                                              moved_sources));
         } else {
           const auto relative = t.destination.lexically_relative(root_).generic_string();
           uploads.push_back({relative, t.remote ? fs::path() : t.source, t.remote});
@@ -586,8 +589,12 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
           result_of.push_back(results.size() - 1);
         }
       }
-      const auto sizes = upload_files(*impl_->remote, root_, uploads, created);
-      for (std::size_t k = 0; k < sizes.size(); ++k) results[result_of[k]].second.size_bytes = sizes[k];
+      const auto sent = upload_files(*impl_->remote, root_, uploads, token, impl_->checksum, created);
+      for (std::size_t k = 0; k < sent.size(); ++k) {
+        results[result_of[k]].second.size_bytes = sent[k].size;
+        results[result_of[k]].second.artifact.clear();
+        remote_checksums[result_of[k]] = sent[k].checksum;
+      }
       if (progress) progress->advance(results.size());
     } else {
       datastore::TransferOptions topts;
@@ -611,10 +618,13 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
           created.push_back(result.artifact);
     }
     std::vector<StoredFile> stored;
-    for (const auto& [t, result] : results) {
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      const auto& [t, result] = results[k];
       // The size is known from the transfer; only a checksum needs the file read again.
       datastore::ArtifactInfo info{result.size_bytes, std::nullopt};
-      if (impl_->checksum && !result.artifact.empty())
+      if (auto sent = remote_checksums.find(k); sent != remote_checksums.end())
+        info.checksum = sent->second;
+      else if (impl_->checksum && !result.artifact.empty())
         info = datastore::artifact_info(result.artifact, datastore::ChecksumMode::kBlake2b);
       if (!info.checksum) info.checksum = t->dataset->checksum;  // as the source recorded it
       for (const auto& ref : t->dataset->refs)

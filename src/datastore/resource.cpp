@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace majordome::datastore {
 namespace fs = std::filesystem;
@@ -283,20 +284,24 @@ namespace {
 // PUT under a temporary name beside `destination`, then MOVE into place; the temporary is
 // removed again if anything fails.
 template <typename Put>
-void remote_place(const ResourcePath& destination, Overwrite overwrite, Put put) {
+void remote_place(const ResourcePath& temporary, const ResourcePath& destination, Overwrite overwrite, Put put,
+                  const UploadSteps& steps = {}) {
   check_writable(destination);
   if (destination.name().empty())
     throw InvalidArgumentError(fmt::format("{}: names a folder, not a file", destination.str()));
-  const ResourcePath temporary = destination.parent().join(temporary_name(destination.name()));
   if (const int err = io_fault(IoStep::kWrite))
     throw IoError(fmt::format("writing {}: {} (injected I/O fault)", temporary.str(), std::strerror(err)));
+  bool put_done = false;
   try {
     put(temporary.http_url());  // a PUT whose answer was lost may still have made it
+    put_done = true;
+    if (steps.after_put) steps.after_put();
     if (const int err = io_fault(IoStep::kRename))
       throw IoError(fmt::format("moving {} into place: {} (injected I/O fault)", destination.str(), std::strerror(err)));
     webdav::move(temporary.http_url(), destination.http_url(), overwrite == Overwrite::kReplace);
   } catch (...) {
     try {
+      if (put_done && steps.before_discard) steps.before_discard();
       webdav::remove(temporary.http_url());
     } catch (const std::exception&) {  // the first error is the one to report
     }
@@ -313,7 +318,20 @@ void upload_resource(const fs::path& source, const ResourcePath& destination, Ov
     transfer_file(source, destination.local_path(), TransferMode::kCopy, options);
     return;
   }
-  remote_place(destination, overwrite, [&](const std::string& url) { webdav::put_file(url, source); });
+  remote_place(temporary_for(destination), destination, overwrite,
+               [&](const std::string& url) { webdav::put_file(url, source); });
+}
+
+ResourcePath temporary_for(const ResourcePath& destination) {
+  return destination.parent().join(temporary_name(destination.name()));
+}
+
+void upload_resource_via(const fs::path& source, const ResourcePath& temporary, const ResourcePath& destination,
+                         const UploadSteps& steps, Overwrite overwrite) {
+  if (!destination.is_remote() || !temporary.is_remote())
+    throw InternalError("upload_resource_via is for files on a server");
+  remote_place(
+      temporary, destination, overwrite, [&](const std::string& url) { webdav::put_file(url, source); }, steps);
 }
 
 void write_resource(std::string_view bytes, const ResourcePath& destination, Overwrite overwrite) {
@@ -321,7 +339,8 @@ void write_resource(std::string_view bytes, const ResourcePath& destination, Ove
     atomic_write(destination.local_path(), bytes, {overwrite, {}});
     return;
   }
-  remote_place(destination, overwrite, [&](const std::string& url) { webdav::put_bytes(url, bytes); });
+  remote_place(temporary_for(destination), destination, overwrite,
+               [&](const std::string& url) { webdav::put_bytes(url, bytes); });
 }
 
 bool remove_resource(const ResourcePath& location) {
@@ -329,6 +348,12 @@ bool remove_resource(const ResourcePath& location) {
     check_writable(location);
     if (const int err = io_fault(IoStep::kRemove))
       throw IoError(fmt::format("removing {}: {} (injected I/O fault)", location.str(), std::strerror(err)));
+    const auto head = webdav::head(location.http_url());
+    if (!head) return false;
+    if (head->is_directory) {
+      spdlog::warn("not removing {}: it is a folder now, not a file", location.str());
+      return false;
+    }
     return webdav::remove(location.http_url());
   }
   std::error_code ec;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,7 +111,22 @@ void download_resource(const ResourcePath& location, const std::filesystem::path
 void upload_resource(const std::filesystem::path& source, const ResourcePath& destination,
                      Overwrite overwrite = Overwrite::kRefuse);
 void write_resource(std::string_view bytes, const ResourcePath& destination, Overwrite overwrite = Overwrite::kRefuse);
-// Removes the file; true if one was removed (a missing file is not an error).
+// A fresh temporary name beside `destination` (".name.tmp-<16 hex>", as is_temporary_name()).
+ResourcePath temporary_for(const ResourcePath& destination);
+// upload_resource() to a remote destination through the temporary `temporary` the caller
+// chose (and journalled): PUT there, then MOVE into place. REQUIRES: destination.is_remote().
+// `after_put` runs once the temporary holds the whole file; `before_discard` when the MOVE
+// failed, before the temporary is deleted (so a journal can say the destination is not this
+// writer's).
+struct UploadSteps {
+  std::function<void()> after_put, before_discard;
+};
+void upload_resource_via(const std::filesystem::path& source, const ResourcePath& temporary,
+                         const ResourcePath& destination, const UploadSteps& steps = {},
+                         Overwrite overwrite = Overwrite::kRefuse);
+// Removes the file; true if one was removed (a missing file is not an error). A folder is
+// never removed (on a WebDAV server a DELETE of a folder would take everything in it):
+// false, with a warning.
 bool remove_resource(const ResourcePath& location);
 // Every file below the folder `folder`, recursively, sorted by URI. Throws NotFoundError
 // if it does not exist.
