@@ -1,5 +1,6 @@
 #include "majordome/butler/butler.hpp"
 
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -580,6 +582,47 @@ std::string Butler::template_path(const DatasetRef& ref, const DatasetType& type
   std::optional<std::string> instrument;
   if (auto it = expanded.find("instrument"); it != expanded.end()) instrument = dimensions::to_string(it->second);
   return impl_->templates.get(info, instrument).format(values);
+}
+
+// ---- configuration check
+
+std::vector<std::string> Butler::validate_configuration(const std::vector<std::string>& dataset_types,
+                                                        const std::vector<std::string>& ignore) {
+  auto matches = [](const std::vector<std::string>& globs, const std::string& name) {
+    for (const auto& g : globs)
+      if (g == name || fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+    return false;
+  };
+  std::vector<std::string> problems;
+  for (const auto& type : registry_->query_dataset_types()) {
+    if (type.is_component()) continue;
+    if (!dataset_types.empty() && !matches(dataset_types, type.name)) continue;
+    bool skipped = matches(ignore, type.name) || matches(ignore, type.storage_class);
+    for (const auto& d : type.dimensions.names()) skipped = skipped || matches(ignore, d);
+    if (skipped) continue;
+    if (!formatters_->find_storage_class(type.storage_class)) {
+      problems.push_back(fmt::format("dataset type {}: storage class {} is not known to this majordome (no "
+                                     "formatter reads or writes it)",
+                                     type.name, type.storage_class));
+      continue;
+    }
+    try {
+      formatters_->formatter_for_write(type.name, type.storage_class);
+    } catch (const std::exception& e) {
+      problems.push_back(fmt::format("dataset type {}: {}", type.name, e.what()));
+    }
+    datastore::DatasetTypeInfo info;
+    info.name = type.name;
+    info.storage_class = type.storage_class;
+    info.required_dimensions = {type.dimensions.required().begin(), type.dimensions.required().end()};
+    info.implied_dimensions = {type.dimensions.implied().begin(), type.dimensions.implied().end()};
+    try {
+      impl_->templates.validate(std::span<const datastore::DatasetTypeInfo>(&info, 1));
+    } catch (const std::exception& e) {
+      problems.push_back(fmt::format("dataset type {}: {}", type.name, e.what()));
+    }
+  }
+  return problems;
 }
 
 // ---- ingest

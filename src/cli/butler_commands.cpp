@@ -16,6 +16,9 @@
 
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "majordome/image/formatters.hpp"
+#include "majordome/instrument/formatters.hpp"
+#include "majordome/skymap/formatters.hpp"
 #include "majordome/butler/butler.hpp"
 #include "majordome/core/error.hpp"
 #include "majordome/datastore/transfer.hpp"
@@ -323,6 +326,38 @@ void add_butler_commands(CLI::App& app) {
     });
   }
   // ---- cleanup (majordome's own)
+  {
+    auto* validate = app.add_subcommand(
+        "config-validate",
+        "Check the repository's configuration against its dataset types: every storage class known, a formatter\n"
+        "to write it, a file template that names each dataset uniquely.");
+    auto vrepo = std::make_shared<std::string>();
+    auto quiet = std::make_shared<bool>(false);
+    auto vtypes = std::make_shared<std::vector<std::string>>();
+    auto ignore = std::make_shared<std::vector<std::string>>();
+    validate->add_option("REPO", *vrepo)->required();
+    validate->add_flag("-q,--quiet", *quiet, "Print nothing when there is no problem");
+    validate->add_option("-d,--dataset-type", *vtypes, "Check only these dataset types (globs; repeatable or comma-separated)");
+    validate->add_option("-i,--ignore", *ignore,
+                         "Skip dataset types with these names, storage classes or dimensions (repeatable or comma-separated)");
+    on_run(validate, [=] {
+      // Every storage class this majordome knows: the formatters of every module.
+      auto formatters = std::make_shared<datastore::FormatterRegistry>();
+      datastore::add_basic_formatters(*formatters);
+      image::add_formatters(*formatters);
+      instrument::add_formatters(*formatters);
+      skymap::add_formatters(*formatters);
+      auto b = Butler::open(*vrepo, Access::kReadOnly, std::move(formatters));
+      const auto problems = b->validate_configuration(split_commas(*vtypes), split_commas(*ignore));
+      if (problems.empty()) {
+        if (!*quiet) std::cout << "No problems encountered with configuration.\n";
+        return;
+      }
+      for (const auto& p : problems) std::cerr << p << "\n";
+      throw InvalidConfigError(fmt::format("{} problem(s) in the configuration of {} (listed above)", problems.size(),
+                                           *vrepo));
+    });
+  }
   {
     auto* cmd = app.add_subcommand("cleanup", "Remove files left by interrupted writes and empty the trash.");
     auto repo = std::make_shared<std::string>();

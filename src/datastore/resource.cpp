@@ -163,6 +163,9 @@ ResourcePath ResourcePath::parse(std::string_view text) {
   out.authority_ = std::string(authority);
   std::transform(out.authority_.begin(), out.authority_.end(), out.authority_.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // One spelling per place: the scheme's default port is left out.
+  const bool tls = out.scheme_ == Scheme::kDavs || out.scheme_ == Scheme::kHttps;
+  if (out.authority_.ends_with(tls ? ":443" : ":80")) out.authority_.resize(out.authority_.size() - (tls ? 4 : 3));
   const std::string decoded = slash == std::string_view::npos ? "/" : percent_decode(rest.substr(slash), text);
   out.path_ = join_path("/", decoded);
   if (decoded.size() > 1 && decoded.ends_with('/') && !out.path_.ends_with('/')) out.path_ += '/';

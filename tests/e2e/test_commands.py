@@ -412,3 +412,21 @@ def test_register_dcr_subfilters(butler, repo):
     r = butler("register-dcr-subfilters", repo, "0", "z", expect=EXIT["InvalidArgument"])
     assert "NUM_SUBFILTERS" in r.stderr
     assert "z" not in {x["band"] for x in table_rows(butler("query-dimension-records", repo, "subfilter").stdout)}
+
+
+def test_config_validate_names_each_problem(butler, make_repo, tmp_path):
+    repo = make_repo("validate", seed={"datastore": {"templates": {"default": "{run}/{datasetType}/{instrument:?}"}}})
+    butler("register-dataset-type", repo, "versions", "Packages")
+    r = butler("config-validate", repo)
+    assert r.stdout == "No problems encountered with configuration.\n"
+    assert butler("config-validate", "-q", repo).stdout == ""
+    butler("register-dataset-type", repo, "summary", "StructuredDataDict", "instrument", "detector")
+    butler("register-dataset-type", repo, "mystery", "NoSuchStorageClass", "instrument")
+    r = butler("config-validate", repo, expect=EXIT["InvalidConfig"])
+    assert "dataset type summary: file template" in r.stderr and "{'detector'} are not used" in r.stderr
+    assert "dataset type mystery: storage class NoSuchStorageClass is not known" in r.stderr
+    assert "2 problem(s)" in r.stderr
+    # -d checks only some types; -i skips by name, storage class or dimension.
+    r = butler("config-validate", repo, "-d", "mystery", expect=EXIT["InvalidConfig"])
+    assert "summary" not in r.stderr
+    butler("config-validate", repo, "-i", "detector", "-i", "NoSuchStorageClass")

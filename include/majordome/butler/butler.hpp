@@ -130,6 +130,14 @@ class Butler {
 
   // Absolute path (or URI) of a stored file.
   std::string artifact_uri(const registry::StoredFile& file) const;
+
+  // Rubin's config-validate: what in this repository's configuration does not fit its
+  // registered dataset types (those matching `dataset_types`, globs, all when empty; a type
+  // whose name, storage class or one of whose dimensions is in `ignore` is skipped): a
+  // storage class no formatter knows, no formatter to write it, a file template that cannot
+  // name its datasets uniquely. One line per problem, naming the dataset type; empty: none.
+  std::vector<std::string> validate_configuration(const std::vector<std::string>& dataset_types = {},
+                                                  const std::vector<std::string>& ignore = {});
   // The datastore path (relative to the root, no extension) a dataset would be written to.
   std::string template_path(const DatasetRef& ref, const DatasetType& type);
 

@@ -36,6 +36,9 @@ TEST(ResourcePathTest, ParsesRemoteUrisAndKeepsTheirPathDecoded) {
   EXPECT_EQ(p.name(), "a b.fits");
   EXPECT_EQ(p.parent().uri(), "davs://host.example:8443/butler/ccms1/");
   EXPECT_EQ(ResourcePath::parse("davs://h").path(), "/");
+  EXPECT_EQ(ResourcePath::parse("davs://H:443/x"), ResourcePath::parse("davs://h/x"));  // one spelling per place
+  EXPECT_EQ(ResourcePath::parse("dav://h:80/x").uri(), "dav://h/x");
+  EXPECT_EQ(ResourcePath::parse("dav://h:443/x").uri(), "dav://h:443/x");
   EXPECT_EQ(ResourcePath::parse("davs://h/a/./b/../c/").path(), "/a/c/");
 }
 
