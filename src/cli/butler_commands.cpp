@@ -325,6 +325,58 @@ void add_butler_commands(CLI::App& app) {
       std::cerr << fmt::format("Retrieved {} file(s).\n", copied);
     });
   }
+  // ---- transfer-datasets
+  {
+    auto* cmd = app.add_subcommand(
+        "transfer-datasets",
+        "Copy datasets with their files from the repository SOURCE into DEST, keeping their IDs, runs and data IDs.");
+    auto source = std::make_shared<std::string>();
+    auto dest = std::make_shared<std::string>();
+    auto types = std::make_shared<std::vector<std::string>>();
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto where = std::make_shared<std::string>();
+    auto find_first = std::make_shared<bool>(false);
+    auto limit = std::make_shared<std::int64_t>(0);
+    auto transfer = std::make_shared<std::string>("auto");
+    auto register_types = std::make_shared<bool>(false);
+    auto no_dimensions = std::make_shared<bool>(false);
+    auto dry_run = std::make_shared<bool>(false);
+    cmd->add_option("SOURCE", *source, "The repository the datasets come from")->required();
+    cmd->add_option("DEST", *dest, "The repository they go to")->required();
+    cmd->add_option("-d,--dataset-type", *types, "Dataset types (globs; repeatable or comma-separated); default all");
+    cmd->add_option("--collections", *collections, "Collections to search (globs; repeatable or comma-separated)");
+    cmd->add_option("--where", *where, "A query expression selecting the datasets");
+    cmd->add_flag("--find-first,!--no-find-first", *find_first, "Only the first dataset per data ID in collection order");
+    cmd->add_option("--limit", *limit, "At most this many datasets (0: all)")->capture_default_str();
+    cmd->add_option("-t,--transfer", *transfer, "How files are placed (ingest's modes)")->capture_default_str();
+    cmd->add_flag("--register-dataset-types", *register_types, "Register dataset types missing in DEST");
+    cmd->add_flag("!--transfer-dimensions,--no-transfer-dimensions", *no_dimensions,
+                  "Copy the dimension records the data IDs name (default: yes)");
+    cmd->add_flag("--dry-run", *dry_run, "Report what would be transferred; write nothing");
+    on_run(cmd, [=] {
+      datastore::parse_transfer_mode(*transfer);  // fail before opening anything
+      auto from = Butler::open(*source, Access::kReadOnly);
+      auto to = Butler::open(*dest, Access::kReadWrite);
+      butler::DatasetsRequest request;
+      request.dataset_types = split_commas(*types);
+      request.collections = split_commas(*collections);
+      request.where = *where;
+      request.find_first = *find_first ? butler::FindFirst::kYes : butler::FindFirst::kNo;
+      request.limit = *limit;
+      butler::Butler::TransferDatasetsOptions options;
+      options.transfer = *transfer;
+      options.register_dataset_types = *register_types;
+      options.transfer_dimensions = !*no_dimensions;
+      options.dry_run = *dry_run;
+      const auto r = to->transfer_from(*from, request, options);
+      if (*dry_run) std::cout << fmt::format("Number of datasets that would be transferred: {}\n", r.transferred);
+      else std::cout << fmt::format("Number of datasets transferred: {}\n", r.transferred);
+      if (r.already_here)
+        std::cerr << fmt::format("{} dataset(s) were in {} already (skipped).\n", r.already_here, *dest);
+      if (r.without_file)
+        std::cerr << fmt::format("{} dataset(s) have no file in {} (skipped).\n", r.without_file, *source);
+    });
+  }
   // ---- cleanup (majordome's own)
   {
     auto* validate = app.add_subcommand(

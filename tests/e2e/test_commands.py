@@ -430,3 +430,38 @@ def test_config_validate_names_each_problem(butler, make_repo, tmp_path):
     r = butler("config-validate", repo, "-d", "mystery", expect=EXIT["InvalidConfig"])
     assert "summary" not in r.stderr
     butler("config-validate", repo, "-i", "detector", "-i", "NoSuchStorageClass")
+
+
+def test_transfer_datasets_between_repositories(butler, make_repo, tmp_path):
+    source = make_repo("source")
+    butler("register-instrument", source, "lsst.obs.lsst.LsstComCam")
+    butler("register-dataset-type", source, "note", "StructuredDataDict", "instrument", "detector")
+    lines = ["file,instrument,detector"]
+    for d in range(4):
+        (tmp_path / f"n{d}.yaml").write_text(f"d: {d}\n")
+        lines.append(f"n{d}.yaml,LSSTComCam,{d}")
+    (tmp_path / "notes.csv").write_text("\n".join(lines) + "\n")
+    butler("ingest-files", source, "note", "u/a/notes", tmp_path / "notes.csv", "--prefix", tmp_path, "-t", "copy")
+    originals = {r["id"]: (r["detector"], uri_path(r["URI"]).read_text())
+                 for r in datasets(butler, source, "note", "--show-uri")}
+
+    dest = make_repo("dest")
+    # The type is missing there: named, with the flag that registers it; nothing written.
+    r = butler("transfer-datasets", source, dest, "-d", "note", expect=EXIT["NotFound"])
+    assert "--register-dataset-types" in r.stderr
+    r = butler("transfer-datasets", source, dest, "-d", "note", "--where", "detector < 2", "--register-dataset-types",
+               "--dry-run")
+    assert "Number of datasets that would be transferred: 2" in r.stdout
+    assert "note" not in butler("query-dataset-types", dest).stdout
+    r = butler("transfer-datasets", source, dest, "-d", "note", "--where", "detector < 2", "--register-dataset-types")
+    assert "Number of datasets transferred: 2" in r.stdout
+    got = {r["id"]: (r["detector"], uri_path(r["URI"]).read_text()) for r in datasets(butler, dest, "note", "--show-uri")}
+    assert got == {k: v for k, v in originals.items() if int(v[0]) < 2}  # same IDs, same content, own copies
+    assert all(uri_path(r["URI"]).is_relative_to(dest.path) for r in datasets(butler, dest, "note", "--show-uri"))
+    # The records the data IDs name came along (instrument, detectors 0 and 1 only).
+    assert len(table_rows(butler("query-dimension-records", dest, "detector").stdout)) == 2
+    # Again: what is there is skipped, the rest comes.
+    r = butler("transfer-datasets", source, dest, "-d", "note")
+    assert "Number of datasets transferred: 2" in r.stdout and "2 dataset(s) were in" in r.stderr
+    assert {r["id"] for r in datasets(butler, dest, "note")} == set(originals)
+    assert_consistent(butler, dest)

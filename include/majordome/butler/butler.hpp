@@ -281,6 +281,26 @@ class Butler {
   static MigrationResult migrate_from_rubin(const std::filesystem::path& source,
                                             const std::filesystem::path& destination);
 
+  // Rubin's transfer-datasets: the datasets `query` finds in `source` (each once), with their
+  // files, into this repository, keeping their IDs, runs and data IDs. Files are placed as
+  // `transfer` says (ingest's modes; "auto" copies a file from outside this repository).
+  // Dataset types missing here are registered when `register_dataset_types` (else a
+  // NotFoundError names them and the flag); the dimension records the data IDs name are
+  // copied when `transfer_dimensions` (a record that differs here is a ConflictError).
+  // Datasets already here (same ID) are skipped. All or nothing: one write batch. With
+  // `dry_run` nothing is written.
+  struct TransferDatasetsOptions {
+    std::string transfer = "auto";
+    bool register_dataset_types = false;
+    bool transfer_dimensions = true;
+    bool dry_run = false;
+  };
+  struct TransferDatasetsResult {
+    std::size_t found = 0, transferred = 0, already_here = 0, without_file = 0;
+  };
+  TransferDatasetsResult transfer_from(Butler& source, const DatasetsRequest& query,
+                                       const TransferDatasetsOptions& options);
+
   struct ExportOptions {
     std::vector<std::string> collections;    // empty: all; globs allowed
     std::vector<std::string> dataset_types;  // empty: all; globs allowed
