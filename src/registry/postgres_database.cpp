@@ -221,14 +221,22 @@ class PostgresDatabase final : public Database {
       conn_ = nullptr;
       throw DatabaseError(fmt::format("cannot connect to the registry ({}): {}", describe(), message));
     }
-    PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
-    execute_script("SET client_min_messages TO WARNING");
-    if (!schema_.empty()) {
-      if (create) execute_script("CREATE SCHEMA IF NOT EXISTS " + quote_identifier(schema_));
-      else if (query("SELECT 1 FROM information_schema.schemata WHERE schema_name = ?", {schema_}).empty())
-        throw NotFoundError(fmt::format("PostgreSQL schema '{}' does not exist in {}; create the "
-                                        "repository first with 'butler create'", schema_, describe()));
-      execute_script("SET search_path TO " + quote_identifier(schema_));
+    // A constructor that throws runs no destructor: the connection is closed here then.
+    try {
+      PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+      execute_script("SET client_min_messages TO WARNING");
+      if (!schema_.empty()) {
+        if (create) execute_script("CREATE SCHEMA IF NOT EXISTS " + quote_identifier(schema_));
+        else if (query("SELECT 1 FROM information_schema.schemata WHERE schema_name = ?", {schema_}).empty())
+          throw NotFoundError(fmt::format("PostgreSQL schema '{}' does not exist in {}; create the "
+                                          "repository first with 'butler create'", schema_, describe()));
+        execute_script("SET search_path TO " + quote_identifier(schema_));
+      }
+    } catch (...) {
+      cache_.clear();
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw;
     }
   }
   ~PostgresDatabase() override {
