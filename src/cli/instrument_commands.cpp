@@ -1,4 +1,4 @@
-// butler register-instrument, register-dcr-subfilters, ingest-raws, define-visits,
+// butler register-instrument, register-dcr-subfilters, update-exposures-from-raws, ingest-raws, define-visits,
 // write-curated-calibrations: thin
 // shells over the instrument module (docs/instruments.md).
 #include <chrono>
@@ -102,6 +102,46 @@ void add_instrument_commands(CLI::App& app) {
           std::cout << fmt::format("Band {} already has subfilters {}; nothing to do.\n", r.band,
                                    fmt::join(r.ids, ", "));
       }
+    });
+  }
+  // ---- update-exposures-from-raws
+  {
+    auto* cmd = app.add_subcommand(
+        "update-exposures-from-raws",
+        "Make the exposure records of ingested raws again from their headers (one raw per exposure), replacing\n"
+        "those that differ: after a header or translation fix, without ingesting again.");
+    auto repo = std::make_shared<std::string>();
+    auto name = std::make_shared<std::string>();
+    auto collections = std::make_shared<std::vector<std::string>>();
+    auto where = std::make_shared<std::string>();
+    auto fail_fast = std::make_shared<bool>(false);
+    auto jobs = std::make_shared<int>(1);
+    cmd->add_option("REPO", *repo)->required();
+    cmd->add_option("INSTRUMENT", *name, "The instrument (class name or name)")->required();
+    cmd->add_option("COLLECTIONS", *collections, "Collections holding the raws (default <INSTRUMENT>/raw/all)");
+    cmd->add_option("--where", *where, "A query expression selecting the raws");
+    cmd->add_flag("--fail-fast", *fail_fast, "Stop at the first raw that cannot be read");
+    cmd->add_option("-j,--processes", *jobs, "Threads reading headers")->capture_default_str();
+    const auto display = add_progress_option(cmd);
+    on_run(cmd, [=] {
+      auto b = Butler::open(*repo, Access::kReadWrite);
+      ProgressBar progress(*display);
+      instrument::UpdateExposuresOptions options;
+      options.collections = comma_list(*collections);
+      options.where = *where;
+      options.jobs = *jobs;
+      options.fail_fast = *fail_fast;
+      options.progress = &progress;
+      instrument::UpdateExposuresResult r;
+      run_cancellable(progress, "nothing was updated",
+                      [&] { r = instrument::update_exposures_from_raws(*b, *name, options); });
+      for (const auto& f : r.failures)
+        std::cerr << fmt::format("Failed: {}: {} [{}]\n", f.file.string(), f.reason, error_code_name(f.code));
+      std::cout << fmt::format("Updated {} exposure record(s); {} unchanged; {} failed (of {} exposure(s)).\n",
+                               r.updated, r.unchanged, r.failures.size(), r.exposures);
+      if (!r.failures.empty())
+        throw Error(r.failures.front().code, fmt::format("{} of {} exposure(s) could not be updated (listed above)",
+                                                         r.failures.size(), r.exposures));
     });
   }
   // ---- ingest-raws

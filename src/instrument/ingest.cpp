@@ -84,6 +84,39 @@ void read_one(const fs::path& file, const MetadataIndex& index, FileMeta& meta) 
 // A file ingest-raws found on a remote server: its name is the URI.
 bool is_remote(const fs::path& file) { return datastore::is_remote_uri(file.native()); }
 
+// The exposure record a raw's header gives (as ingest writes it).
+dimensions::DimensionRecord exposure_record_of(const dimensions::Universe& universe, const FileMeta& meta) {
+  const auto& v = meta.values;
+  std::map<std::string, FieldValue> fields{
+      {"instrument", v.instrument},
+      {"id", v.id},
+      {"obs_id", v.obs_id},
+      {"day_obs", std::int64_t{v.day_obs}},
+      {"group", v.group},
+      {"physical_filter", v.physical_filter},
+      {"exposure_time", v.exposure_time_s},
+      {"observation_type", v.observation_type},
+      {"observation_reason", v.observation_reason},
+      {"seq_num", v.seq_num},
+      {"seq_start", meta.seq_start.value_or(v.seq_num)},
+      {"seq_end", meta.seq_end.value_or(v.seq_num)},
+      {"target_name", v.target_name},
+      {"science_program", v.science_program},
+      {"has_simulated", v.has_simulated},
+      {"timespan", v.timespan},
+  };
+  if (v.dark_time_s) fields["dark_time"] = *v.dark_time_s;
+  if (v.tracking_ra_deg && v.tracking_dec_deg) {
+    fields["tracking_ra"] = *v.tracking_ra_deg;
+    fields["tracking_dec"] = *v.tracking_dec_deg;
+    if (v.sky_angle_deg && meta.sky_rotation) fields["sky_angle"] = *v.sky_angle_deg;
+  }
+  if (v.azimuth_deg) fields["azimuth"] = *v.azimuth_deg;
+  if (v.zenith_angle_deg) fields["zenith_angle"] = *v.zenith_angle_deg;
+  if (v.can_see_sky) fields["can_see_sky"] = *v.can_see_sky;
+  return make_record(universe.get("exposure"), fields);
+}
+
 bool same_file_content(const fs::path& a, const fs::path& b) {
   if (is_remote(a) || is_remote(b)) {
     if (a.native() == b.native()) return true;
@@ -461,34 +494,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
     p.data_id = {{"instrument", v.instrument}, {"exposure", v.id}, {"detector", std::int64_t{v.detector}}};
     p.id = registry::make_dataset_id(registry::IdGenerationMode::kDataIdTypeRun, kRawDatasetType, p.run, p.data_id);
 
-    std::map<std::string, FieldValue> fields{
-        {"instrument", v.instrument},
-        {"id", v.id},
-        {"obs_id", v.obs_id},
-        {"day_obs", std::int64_t{v.day_obs}},
-        {"group", v.group},
-        {"physical_filter", v.physical_filter},
-        {"exposure_time", v.exposure_time_s},
-        {"observation_type", v.observation_type},
-        {"observation_reason", v.observation_reason},
-        {"seq_num", v.seq_num},
-        {"seq_start", meta.seq_start.value_or(v.seq_num)},
-        {"seq_end", meta.seq_end.value_or(v.seq_num)},
-        {"target_name", v.target_name},
-        {"science_program", v.science_program},
-        {"has_simulated", v.has_simulated},
-        {"timespan", v.timespan},
-    };
-    if (v.dark_time_s) fields["dark_time"] = *v.dark_time_s;
-    if (v.tracking_ra_deg && v.tracking_dec_deg) {
-      fields["tracking_ra"] = *v.tracking_ra_deg;
-      fields["tracking_dec"] = *v.tracking_dec_deg;
-      if (v.sky_angle_deg && meta.sky_rotation) fields["sky_angle"] = *v.sky_angle_deg;
-    }
-    if (v.azimuth_deg) fields["azimuth"] = *v.azimuth_deg;
-    if (v.zenith_angle_deg) fields["zenith_angle"] = *v.zenith_angle_deg;
-    if (v.can_see_sky) fields["can_see_sky"] = *v.can_see_sky;
-    auto exposure = make_record(universe.get("exposure"), fields);
+    auto exposure = exposure_record_of(universe, meta);
     if (auto have = inst.exposures.find(v.id); have != inst.exposures.end()) {
       // The first file of an exposure defines its record in one ingest (as Rubin does);
       // a record already in the registry must match.
@@ -664,6 +670,77 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
   result.runs.assign(used_runs.begin(), used_runs.end());
   std::sort(result.failures.begin(), result.failures.end(),
             [](const RawIngestFailure& a, const RawIngestFailure& b) { return a.file < b.file; });
+  return result;
+}
+
+UpdateExposuresResult update_exposures_from_raws(butler::Butler& butler, std::string_view instrument,
+                                                 const UpdateExposuresOptions& options) {
+  auto& reg = butler.registry();
+  const std::string name = registered_instrument_name(reg, instrument);
+  butler::DatasetsRequest request;
+  request.dataset_types = {kRawDatasetType};
+  request.collections = options.collections.empty() ? std::vector<std::string>{default_raw_run(name)}
+                                                    : options.collections;
+  request.where = options.where;
+  request.data_id = {{"instrument", name}};
+  // One raw per exposure: its first detector's.
+  std::map<std::int64_t, fs::path> files;
+  {
+    auto found = butler.query_datasets(request);
+    while (auto ref = found.next()) {
+      const auto exposure = std::get<std::int64_t>(ref->data_id.at("exposure"));
+      if (files.count(exposure)) continue;
+      const auto stored = reg.stored_files(ref->id);
+      if (!stored.empty()) files[exposure] = fs::path(butler.artifact_uri(stored.front()));
+    }
+  }
+  UpdateExposuresResult result;
+  result.exposures = files.size();
+  std::vector<std::pair<std::int64_t, fs::path>> todo(files.begin(), files.end());
+  std::vector<FileMeta> metas(todo.size());
+  Executor executor(std::max(1, options.jobs));
+  if (options.progress) options.progress->start("reading headers", todo.size());
+  const MetadataIndex no_index;
+  executor.for_each(todo.size(), [&](std::size_t i) { read_one(todo[i].second, no_index, metas[i]); },
+                    options.progress);
+  if (options.progress) options.progress->finish();
+  auto fail = [&](std::size_t i, ErrorCode code, std::string reason) {
+    if (options.fail_fast)
+      throw Error(code, fmt::format("{}: {} (stopped at the first bad file: --fail-fast)", todo[i].second.string(),
+                                    reason));
+    result.failures.push_back({todo[i].second, code, std::move(reason)});
+  };
+  const auto& universe = reg.universe();
+  auto txn = reg.transaction();
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const auto& meta = metas[i];
+    if (!meta.ok) {
+      fail(i, meta.code, meta.reason);
+      continue;
+    }
+    if (meta.values.instrument != name || meta.values.id != todo[i].first) {
+      fail(i, ErrorCode::kConflict,
+           fmt::format("its header now gives exposure {} of {}, but it is ingested as exposure {} of {}; ingest it "
+                       "again instead",
+                       meta.values.id, meta.values.instrument, todo[i].first, name));
+      continue;
+    }
+    const auto record = exposure_record_of(universe, meta);
+    const auto have = reg.find_record("exposure", {{"instrument", name}, {"exposure", todo[i].first}});
+    if (have && have->values() == record.values()) {
+      ++result.unchanged;
+      continue;
+    }
+    try {
+      auto one = reg.transaction();  // a savepoint: a refused record leaves the others
+      reg.sync_record(record, /*update=*/true);
+      one.commit();
+      ++result.updated;
+    } catch (const Error& e) {
+      fail(i, e.code(), fmt::format("its new exposure record cannot be written: {}", e.what()));
+    }
+  }
+  txn.commit();
   return result;
 }
 

@@ -109,4 +109,24 @@ struct RawIngestResult {
 RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<std::filesystem::path>& locations,
                             const RawIngestOptions& options = {});
 
+// Rubin's `butler update-exposures-from-raws`: the exposure records of already-ingested raws
+// made again from their headers (one raw per exposure; local or on a server), replacing those
+// that differ, in one transaction. For raws fixed up since they were ingested (a new header
+// translation, a corrected header). Files that cannot be read are reported (or, with
+// fail_fast, the first one is thrown); an exposure whose new record the database refuses
+// (e.g. a physical filter not registered) is reported and left as it was.
+struct UpdateExposuresOptions {
+  std::vector<std::string> collections;  // where the raws are; empty: <INSTRUMENT>/raw/all
+  std::string where;                     // a query expression selecting the raws
+  int jobs = 1;                          // threads reading headers
+  bool fail_fast = false;
+  Progress* progress = nullptr;          // one unit per exposure read
+};
+struct UpdateExposuresResult {
+  std::size_t exposures = 0, updated = 0, unchanged = 0;
+  std::vector<RawIngestFailure> failures;
+};
+UpdateExposuresResult update_exposures_from_raws(butler::Butler& butler, std::string_view instrument,
+                                                 const UpdateExposuresOptions& options = {});
+
 }  // namespace majordome::instrument
