@@ -1,5 +1,6 @@
 // butler register-skymap: a skymap's skymap/tract/patch records, plus its definition as
 // the `skyMap` dataset in RUN `skymaps` (docs/skymap.md).
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -72,23 +73,43 @@ void add_skymap_commands(CLI::App& butler) {
   cmd->add_option("REPO", *repo)->required();
   cmd->add_option("-C,--config-file", *files,
                   "Skymap definition: YAML, or Rubin's Python config (config.skyMap[\"rings\"].numRings = 120, …);\n"
-                  "later files override earlier ones")
-      ->required();
-  cmd->add_option("-c,--config", *overrides, "FIELD=VALUE overriding the file (e.g. name=my_rings)");
+                  "later files override earlier ones; optional when -c gives every field");
+  cmd->add_option("-c,--config", *overrides,
+                  "FIELD=VALUE overriding the files: our field names (name=my_rings) or Rubin's pex_config paths\n"
+                  "(skyMap=rings, skyMap[\"rings\"].numRings=120, name=\"my_rings\")");
   cmd->add_flag("--quiet", *quiet, "Do not report progress (as --no-progress)");
   const auto display = add_progress_option(cmd);
   on_run(cmd, [=] {
+    if (files->empty() && overrides->empty())
+      throw InvalidArgumentError("no skymap definition: give a config file (-C FILE, e.g. data/skymaps/"
+                                 "lsst_cells_v1.yaml) or its fields (-c name=… -c skyMap=rings …)");
     std::map<std::string, std::string> extra;
+    std::string rubin_overrides;  // pex_config paths, read as Rubin's config statements
     for (const auto& o : *overrides) {
       const auto eq = o.find('=');
       if (eq == std::string::npos || eq == 0)
         throw InvalidArgumentError(fmt::format("-c '{}': expected FIELD=VALUE, e.g. name=my_rings", o));
       std::string key = o.substr(0, eq);
       if (key.rfind("config.", 0) == 0) key = key.substr(7);
-      extra[key] = o.substr(eq + 1);
+      std::string value = o.substr(eq + 1);
+      if (key == "skyMap") key = "skyMap.name";  // Rubin's registry field: its selected kind
+      if (key.find('[') != std::string::npos || key.find('.') != std::string::npos) {
+        // Python literals as they are; any other text is a string, as pex_config takes it.
+        const bool literal = !value.empty() && (std::isdigit(static_cast<unsigned char>(value[0])) || value[0] == '-' ||
+                                                value[0] == '"' || value[0] == '\'' || value[0] == '[' ||
+                                                value[0] == '(' || value == "True" || value == "False" ||
+                                                value == "None");
+        if (!literal) value = "'" + value + "'";
+        rubin_overrides += fmt::format("config.{} = {}\n", key, value);
+        continue;
+      }
+      // A quoted value is the string inside the quotes.
+      if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+        value = value.substr(1, value.size() - 2);
+      extra[key] = value;
     }
     skymap::SkyMapConfig config;
-    if (files->size() == 1 && extra.empty()) {
+    if (files->size() == 1 && extra.empty() && rubin_overrides.empty()) {
       config = skymap::SkyMapConfig::from_file(files->front());
     } else {
       // Later files and then -c overrides replace earlier keys.
@@ -107,10 +128,24 @@ void add_skymap_commands(CLI::App& butler) {
         if (!one.IsMap()) throw InvalidConfigError(fmt::format("{}: expected a mapping of skymap fields", f));
         for (const auto& kv : one) combined[kv.first.as<std::string>()] = kv.second;
       }
+      if (!rubin_overrides.empty()) {
+        // The kind the files chose, unless the overrides choose one.
+        if (rubin_overrides.find("config.skyMap.name") == std::string::npos && combined["skyMap"])
+          rubin_overrides = fmt::format("config.skyMap.name = '{}'\n", combined["skyMap"].as<std::string>()) +
+                            rubin_overrides;
+        const auto text = skymap::SkyMapConfig::translate_rubin_config(rubin_overrides, "-c overrides");
+        try {
+          for (const auto& kv : YAML::Load(text)) combined[kv.first.as<std::string>()] = kv.second;
+        } catch (const YAML::Exception& e) {
+          throw InvalidConfigError(fmt::format("-c overrides: {}", e.what()));
+        }
+      }
       for (const auto& [k, v] : extra) combined[k] = YAML::Load(v);
       YAML::Emitter e;
       e << combined;
-      config = skymap::SkyMapConfig::from_yaml(e.c_str(), fmt::format("{} with -c overrides", fmt::join(*files, ", ")));
+      config = skymap::SkyMapConfig::from_yaml(
+          e.c_str(), files->empty() ? std::string("the -c fields")
+                                    : fmt::format("{} with -c overrides", fmt::join(*files, ", ")));
     }
     const skymap::SkyMap sky(config);
 

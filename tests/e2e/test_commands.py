@@ -7,8 +7,8 @@ import uuid
 import pytest
 import yaml
 
-from conftest import (EXIT, assert_consistent, datasets, import_registry, parse_tables, stored_files, table_rows,
-                      uri_path)
+from conftest import (EXIT, SOURCE_DIR, assert_consistent, datasets, import_registry, parse_tables, stored_files,
+                      table_rows, uri_path)
 
 
 def collections(butler, repo, *args):
@@ -465,3 +465,18 @@ def test_transfer_datasets_between_repositories(butler, make_repo, tmp_path):
     assert "Number of datasets transferred: 2" in r.stdout and "2 dataset(s) were in" in r.stderr
     assert {r["id"] for r in datasets(butler, dest, "note")} == set(originals)
     assert_consistent(butler, dest)
+
+
+def test_register_skymap_from_rubin_config_paths_without_a_file(butler, repo):
+    # As Rubin: -C is optional, -c takes pex_config paths.
+    r = butler("register-skymap", repo, "-c", "name=tiny_rings", "-c", "skyMap=rings",
+               "-c", 'skyMap["rings"].numRings=3', "-c", 'skyMap["rings"].pixelScale=10.0',
+               "-c", 'skyMap["rings"].projection="TAN"', "-c", 'skyMap["rings"].patchInnerDimensions=[4000,4000]',
+               "-c", 'skyMap["rings"].patchBorder=100', "-c", 'skyMap["rings"].tractOverlap=0.0166')
+    assert "Registered skymap 'tiny_rings': 26 tracts" in r.stdout
+    # A file, with Rubin-path overrides on top.
+    r = butler("register-skymap", repo, "-C", SOURCE_DIR / "data" / "skymaps" / "hsc_rings_v1.yaml",
+               "-c", 'name="hsc_small"', "-c", 'skyMap["rings"].numRings=4', "-c", 'skyMap["rings"].pixelScale=20.0')
+    assert "Registered skymap 'hsc_small': 42 tracts" in r.stdout
+    r = butler("register-skymap", repo, expect=EXIT["InvalidArgument"])
+    assert "-C FILE" in r.stderr
