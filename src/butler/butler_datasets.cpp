@@ -221,6 +221,18 @@ InMemoryDataset Butler::get(const DatasetRef& given, const ReadParameters& param
   } catch (const NotFoundError&) {
     throw missing();
   }
+  if (location.is_remote()) {
+    // What came over the network is what was stored: size, and checksum when recorded.
+    const auto size = static_cast<std::int64_t>(fs::file_size(local->path()));
+    if (file->file_size && *file->file_size != size)
+      throw CorruptFileError(fmt::format("the file of dataset {} (ID {}) at {} has {} bytes; {} were stored",
+                                         ref.dataset_type, ref.id.str(), printable(location.str()), size,
+                                         *file->file_size));
+    if (file->checksum && datastore::blake2b_file_hexdigest(local->path()) != *file->checksum)
+      throw CorruptFileError(fmt::format("the file of dataset {} (ID {}) at {} does not match the checksum recorded "
+                                         "when it was stored; it was changed or damaged on the server",
+                                         ref.dataset_type, ref.id.str(), printable(location.str())));
+  }
   return formatter.read(local->path(), storage_class, request);
 }
 

@@ -41,9 +41,22 @@ class BasicStorageClassesTest : public ButlerRepoTest {
     return b;
   }
   std::string bytes(Butler& b, const registry::DatasetRef& ref) { return stored_bytes(b.get_uri(ref)); }
-  // Writes `text` as the file of `ref` (standing in for a file Rubin wrote).
+  // Makes `text` the file of `ref` (standing in for a file Rubin wrote): the dataset is
+  // removed and ingested again from that file, with its ID, run, data ID and formatter, so its
+  // record (size included) describes the new file.
   void replace_file(Butler& b, const registry::DatasetRef& ref, const std::string& text) {
-    replace_stored(b.get_uri(ref), text);
+    const auto stored = b.registry().stored_files(ref.id).front();
+    const auto uri = b.get_uri(ref);
+    const auto local = dir_ / ("rubin-written" + fs::path(uri).extension().string());
+    std::ofstream(local, std::ios::binary | std::ios::trunc) << text;
+    b.remove_datasets({ref.id});
+    butler::FileDataset file;
+    file.path = local;
+    file.formatter = stored.formatter;
+    file.refs.push_back(ref);
+    butler::IngestOptions options;
+    options.transfer = "copy";
+    b.ingest({file}, ref.run, options);
   }
 };
 

@@ -301,8 +301,26 @@ TEST_P(ButlerDatasetsTest, PutAndRemoveFailedAtEachIoStepLeaveTheRepositoryConsi
   EXPECT_FALSE(stored_exists(file));
 }
 
+// A file changed behind the repository's back is refused on read from a server (its size,
+// as recorded at write time).
+class ButlerRemoteDatasetsTest : public ButlerDatasetsTest {};
+
+TEST_P(ButlerRemoteDatasetsTest, AFileChangedOnTheServerIsRefused) {
+  auto b = open_with_types();
+  auto ref = b->put(Json{{"a", 1}}, "summary", kDetector1, "run");
+  replace_stored(b->get_uri(ref), "a: 22222\n");
+  try {
+    b->get(ref);
+    FAIL() << "a changed file was read";
+  } catch (const CorruptFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("were stored"), std::string::npos) << e.what();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ButlerDatasetsTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kWebDav),
                          testing::backend_name);
+
+INSTANTIATE_TEST_SUITE_P(Remote, ButlerRemoteDatasetsTest, ::testing::Values(Backend::kWebDav), testing::backend_name);
 
 }  // namespace
 }  // namespace majordome::butler
