@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -190,6 +191,7 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
   std::vector<Association> associations;
   std::set<std::string> skip(options.skip_elements.begin(), options.skip_elements.end());
   std::map<std::string, std::set<std::int64_t>> needed_day_obs;  // instrument → day_obs (migrations)
+  std::set<std::string> dropped_visit_system;  // dataset types that lost visit_system (universe < 2)
   bool warned_day_obs = false;
 
   auto add_record = [&](const std::string& element, std::map<std::string, YAML::Node>& fields, const YAML::Node& where) {
@@ -303,6 +305,14 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
       } else if (type == "dataset_type") {
         std::vector<std::string> dims;
         for (const auto& d : entry["dimensions"]) dims.push_back(d.as<std::string>());
+        // Universe < 2: visit implied visit_system, which dataset types then listed beside it.
+        // A visit now belongs to several systems, so such types keep visit alone (daf_butler's
+        // YAML importer does the same).
+        if (universe_version < 2 && std::count(dims.begin(), dims.end(), "visit") &&
+            std::count(dims.begin(), dims.end(), "visit_system")) {
+          dims.erase(std::remove(dims.begin(), dims.end(), "visit_system"), dims.end());
+          dropped_visit_system.insert(entry["name"].as<std::string>());
+        }
         types.push_back({entry["name"].as<std::string>(), u.group(dims), entry["storage_class"].as<std::string>(),
                          entry["is_calibration"] && entry["is_calibration"].as<bool>()});
       } else if (type == "dataset") {
@@ -331,6 +341,7 @@ void Butler::import_document(const fs::path& directory, const fs::path& file, co
               if (v.Tag() != "!" && YAML::convert<std::int64_t>::decode(v, n)) ref.data_id[kv.first.as<std::string>()] = n;
               else ref.data_id[kv.first.as<std::string>()] = v.as<std::string>();
             }
+            if (dropped_visit_system.count(dataset_type)) ref.data_id.erase("visit_system");
             d.refs.push_back(std::move(ref));
           }
           datasets.push_back(std::move(d));
