@@ -593,6 +593,9 @@ std::vector<std::string> Butler::validate_configuration(const std::vector<std::s
       if (g == name || fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
     return false;
   };
+  for (const auto& name : dataset_types)
+    if (name.find_first_of("*?[") == std::string::npos && !registry_->find_dataset_type(name))
+      throw NotFoundError(fmt::format("dataset type '{}' is not registered in this repository", printable(name)));
   std::vector<std::string> problems;
   for (const auto& type : registry_->query_dataset_types()) {
     if (type.is_component()) continue;

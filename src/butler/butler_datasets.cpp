@@ -224,7 +224,7 @@ InMemoryDataset Butler::get(const DatasetRef& given, const ReadParameters& param
   if (location.is_remote()) {
     // What came over the network is what was stored: size, and checksum when recorded.
     const auto size = static_cast<std::int64_t>(fs::file_size(local->path()));
-    if (file->file_size && *file->file_size != size)
+    if (file->file_size && *file->file_size >= 0 && *file->file_size != size)  // negative: not recorded (Rubin's -1)
       throw CorruptFileError(fmt::format("the file of dataset {} (ID {}) at {} has {} bytes; {} were stored",
                                          ref.dataset_type, ref.id.str(), printable(location.str()), size,
                                          *file->file_size));

@@ -1,8 +1,10 @@
 // Butler::transfer_from: Rubin's transfer-datasets, datasets with their files from one
 // repository into another.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -15,10 +17,88 @@
 
 namespace majordome::butler {
 
+namespace {
+
+// The data ID a record stands for: its required dimensions' values.
+DataId data_id_of(const dimensions::DimensionRecord& record) {
+  const auto& e = record.element();
+  DataId out;
+  const auto& required = e.required();
+  for (std::size_t i = 0; i < e.record_fields().size(); ++i) {
+    const auto d = e.dimension_of_field(i);
+    if (std::find(required.begin(), required.end(), d) == required.end()) continue;
+    const auto& v = record.values()[i];
+    if (const auto* n = std::get_if<std::int64_t>(&v)) out[d] = *n;
+    else if (const auto* t = std::get_if<std::string>(&v)) out[d] = *t;
+  }
+  return out;
+}
+
+// Copies dimension records from one registry to another with everything they stand on:
+// the records of their required and implied dimensions first, then, for a dimension, the
+// records its definition populates (a visit's visit_definition, visit_detector_region and
+// visit_system_membership rows), as Rubin's transfer does. Records already there are kept.
+class RecordCopier {
+ public:
+  RecordCopier(registry::Registry& source, registry::Registry& destination) : src_(source), dst_(destination) {}
+
+  void copy(const std::string& name, const DataId& values) {
+    const auto& element = dst_.universe().get(name);
+    if (!element.has_table()) return;
+    DataId key;
+    for (const auto& d : element.required()) {
+      auto it = values.find(d);
+      if (it == values.end()) return;
+      key[d] = it->second;
+    }
+    if (!done_.insert(name + dimensions::format_data_id(key, element.required())).second) return;
+    const auto record = src_.find_record(name, key);
+    if (!record) return;
+    for (const auto& d : element.required())
+      if (d != name) copy(d, key);
+    DataId with_implied = key;
+    for (const auto& d : element.direct_implied()) {
+      const auto& v = record->get(d);
+      if (const auto* n = std::get_if<std::int64_t>(&v)) with_implied[d] = *n;
+      else if (const auto* t = std::get_if<std::string>(&v)) with_implied[d] = *t;
+      else continue;
+      copy(d, with_implied);
+    }
+    // Made again with this repository's universe (the element objects are per universe).
+    dst_.insert_records(name, {dimensions::DimensionRecord(element, record->values())},
+                        registry::Registry::OnConflict::kSkip);
+    if (!element.is_dimension()) return;
+    for (const auto* populated : dst_.universe().elements())
+      if (populated->populated_by() == name && populated->has_table())
+        for (const auto& r : src_.query_records(populated->name(), key)) copy(populated->name(), data_id_of(r));
+  }
+
+ private:
+  registry::Registry& src_;
+  registry::Registry& dst_;
+  std::set<std::string> done_;
+};
+
+}  // namespace
+
 Butler::TransferDatasetsResult Butler::transfer_from(Butler& source, const DatasetsRequest& query,
                                                      const TransferDatasetsOptions& options) {
-  datastore::parse_transfer_mode(options.transfer);  // a bad mode fails before any work
+  // Files that stay the other repository's (direct, split, none) or leave it (move) would be
+  // lost to one of the two when the other removes or prunes them: copies or links only.
+  const auto mode = datastore::parse_transfer_mode(options.transfer);
+  using datastore::TransferMode;
+  if (mode != TransferMode::kAuto && mode != TransferMode::kCopy && mode != TransferMode::kLink &&
+      mode != TransferMode::kHardlink && mode != TransferMode::kSymlink && mode != TransferMode::kRelsymlink)
+    throw InvalidArgumentError(fmt::format("transfer-datasets cannot use -t {}: the files belong to the source "
+                                           "repository; use auto, copy, link, hardlink, symlink or relsymlink",
+                                           options.transfer));
   if (&source == this) throw InvalidArgumentError("transfer-datasets needs two different repositories");
+  if (source.registry().universe().yaml() != registry_->universe().yaml())
+    throw UnsupportedError(fmt::format("the two repositories have different dimension universes ({} {} and {} {}); "
+                                       "datasets can be transferred only between repositories of the same universe",
+                                       source.registry().universe().namespace_name(),
+                                       source.registry().universe().version(), registry_->universe().namespace_name(),
+                                       registry_->universe().version()));
   TransferDatasetsResult result;
   auto& src = source.registry();
   auto& dst = *registry_;
@@ -63,7 +143,9 @@ Butler::TransferDatasetsResult Butler::transfer_from(Butler& source, const Datas
       continue;
     }
     const auto files = src.stored_files(ref.id);
-    if (files.empty()) {
+    // A record whose file is gone is skipped like a dataset without one (Rubin's skip_missing).
+    if (files.empty() || !datastore::stat_resource(datastore::ResourcePath::parse(source.artifact_uri(files.front())))
+                              .exists) {
       ++result.without_file;
       continue;
     }
@@ -86,24 +168,12 @@ Butler::TransferDatasetsResult Butler::transfer_from(Butler& source, const Datas
   for (const auto& [name, type] : types)
     if (options.register_dataset_types) dst.register_dataset_type(type);
   if (options.transfer_dimensions) {
-    // The records each data ID names, dependencies first (universe order), each once.
-    std::set<std::pair<std::string, std::string>> done;
-    const auto& universe = dst.universe();
+    RecordCopier copier(src, dst);
     for (const auto& [run, files] : by_run)
       for (const auto& f : files) {
         const auto& ref = f.refs.front();
-        const auto& group = types.at(ref.dataset_type).dimensions;
-        const auto expanded = src.expand_data_id(ref.data_id, group);
-        for (const auto& name : group.names()) {
-          const auto& element = universe.get(name);
-          if (!element.has_table()) continue;
-          DataId key;
-          for (const auto& d : element.required()) key[d] = expanded.at(d);
-          if (!done.insert({name, dimensions::format_data_id(key, element.required())}).second) continue;
-          // Made again with this repository's universe (the element objects are per universe).
-          if (auto record = src.find_record(name, key))
-            dst.sync_record(dimensions::DimensionRecord(element, record->values()));
-        }
+        const auto expanded = src.expand_data_id(ref.data_id, types.at(ref.dataset_type).dimensions);
+        for (const auto& name : types.at(ref.dataset_type).dimensions.names()) copier.copy(name, expanded);
       }
   }
   IngestOptions ingest_options;

@@ -374,7 +374,8 @@ void add_butler_commands(CLI::App& app) {
       if (r.already_here)
         std::cerr << fmt::format("{} dataset(s) were in {} already (skipped).\n", r.already_here, *dest);
       if (r.without_file)
-        std::cerr << fmt::format("{} dataset(s) have no file in {} (skipped).\n", r.without_file, *source);
+        std::cerr << fmt::format("{} dataset(s) have no file (or their file is missing) in {} (skipped).\n",
+                                 r.without_file, *source);
     });
   }
   // ---- cleanup (majordome's own)
@@ -388,7 +389,7 @@ void add_butler_commands(CLI::App& app) {
     auto vtypes = std::make_shared<std::vector<std::string>>();
     auto ignore = std::make_shared<std::vector<std::string>>();
     validate->add_option("REPO", *vrepo)->required();
-    validate->add_flag("-q,--quiet", *quiet, "Print nothing when there is no problem");
+    validate->add_flag("-q,--quiet", *quiet, "Do not list the problems (only say whether there are any)");
     validate->add_option("-d,--dataset-type", *vtypes, "Check only these dataset types (globs; repeatable or comma-separated)");
     validate->add_option("-i,--ignore", *ignore,
                          "Skip dataset types with these names, storage classes or dimensions (repeatable or comma-separated)");
@@ -402,12 +403,13 @@ void add_butler_commands(CLI::App& app) {
       auto b = Butler::open(*vrepo, Access::kReadOnly, std::move(formatters));
       const auto problems = b->validate_configuration(split_commas(*vtypes), split_commas(*ignore));
       if (problems.empty()) {
-        if (!*quiet) std::cout << "No problems encountered with configuration.\n";
+        std::cout << "No problems encountered with configuration.\n";
         return;
       }
-      for (const auto& p : problems) std::cerr << p << "\n";
-      throw InvalidConfigError(fmt::format("{} problem(s) in the configuration of {} (listed above)", problems.size(),
-                                           *vrepo));
+      if (!*quiet)
+        for (const auto& p : problems) std::cerr << p << "\n";
+      throw InvalidConfigError(fmt::format("{} problem(s) in the configuration of {}{}", problems.size(), *vrepo,
+                                           *quiet ? " (run without -q to list them)" : " (listed above)"));
     });
   }
   {

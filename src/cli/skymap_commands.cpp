@@ -83,36 +83,11 @@ void add_skymap_commands(CLI::App& butler) {
     if (files->empty() && overrides->empty())
       throw InvalidArgumentError("no skymap definition: give a config file (-C FILE, e.g. data/skymaps/"
                                  "lsst_cells_v1.yaml) or its fields (-c name=… -c skyMap=rings …)");
-    std::map<std::string, std::string> extra;
-    std::string rubin_overrides;  // pex_config paths, read as Rubin's config statements
-    for (const auto& o : *overrides) {
-      const auto eq = o.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw InvalidArgumentError(fmt::format("-c '{}': expected FIELD=VALUE, e.g. name=my_rings", o));
-      std::string key = o.substr(0, eq);
-      if (key.rfind("config.", 0) == 0) key = key.substr(7);
-      std::string value = o.substr(eq + 1);
-      if (key == "skyMap") key = "skyMap.name";  // Rubin's registry field: its selected kind
-      if (key.find('[') != std::string::npos || key.find('.') != std::string::npos) {
-        // Python literals as they are; any other text is a string, as pex_config takes it.
-        const bool literal = !value.empty() && (std::isdigit(static_cast<unsigned char>(value[0])) || value[0] == '-' ||
-                                                value[0] == '"' || value[0] == '\'' || value[0] == '[' ||
-                                                value[0] == '(' || value == "True" || value == "False" ||
-                                                value == "None");
-        if (!literal) value = "'" + value + "'";
-        rubin_overrides += fmt::format("config.{} = {}\n", key, value);
-        continue;
-      }
-      // A quoted value is the string inside the quotes.
-      if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-        value = value.substr(1, value.size() - 2);
-      extra[key] = value;
-    }
     skymap::SkyMapConfig config;
-    if (files->size() == 1 && extra.empty() && rubin_overrides.empty()) {
+    if (files->size() == 1 && overrides->empty()) {
       config = skymap::SkyMapConfig::from_file(files->front());
     } else {
-      // Later files and then -c overrides replace earlier keys.
+      // Later files and then each -c, in command-line order, replace earlier keys.
       YAML::Node combined(YAML::NodeType::Map);
       for (const auto& f : *files) {
         std::ifstream in(f);
@@ -128,19 +103,57 @@ void add_skymap_commands(CLI::App& butler) {
         if (!one.IsMap()) throw InvalidConfigError(fmt::format("{}: expected a mapping of skymap fields", f));
         for (const auto& kv : one) combined[kv.first.as<std::string>()] = kv.second;
       }
-      if (!rubin_overrides.empty()) {
-        // The kind the files chose, unless the overrides choose one.
-        if (rubin_overrides.find("config.skyMap.name") == std::string::npos && combined["skyMap"])
-          rubin_overrides = fmt::format("config.skyMap.name = '{}'\n", combined["skyMap"].as<std::string>()) +
-                            rubin_overrides;
-        const auto text = skymap::SkyMapConfig::translate_rubin_config(rubin_overrides, "-c overrides");
+      for (const auto& o : *overrides) {
+        const auto eq = o.find('=');
+        if (eq == std::string::npos || eq == 0)
+          throw InvalidArgumentError(fmt::format("-c '{}': expected FIELD=VALUE, e.g. name=my_rings", o));
+        std::string key = o.substr(0, eq);
+        if (key.rfind("config.", 0) == 0) key = key.substr(7);
+        std::string value = o.substr(eq + 1);
+        if (key == "skyMap" || key == "skyMap.name") {  // Rubin's registry field: its selected kind
+          if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+            value = value.substr(1, value.size() - 2);
+          combined["skyMap"] = value;
+          continue;
+        }
+        if (key.find('[') != std::string::npos || key.find('.') != std::string::npos) {
+          // A pex_config path, read as a Rubin config statement: Python literals as they are,
+          // any other text as a string (as pex_config takes it).
+          const bool literal = !value.empty() && (std::isdigit(static_cast<unsigned char>(value[0])) ||
+                                                  value[0] == '-' || value[0] == '"' || value[0] == '\'' ||
+                                                  value[0] == '[' || value[0] == '(' || value == "True" ||
+                                                  value == "False" || value == "None");
+          if (!literal) {
+            std::string quoted = "\"";
+            for (char c : value) {
+              if (c == '\\' || c == '"') quoted += '\\';
+              quoted += c;
+            }
+            value = quoted + "\"";
+          }
+          if (!combined["skyMap"])
+            throw InvalidArgumentError(fmt::format("-c {}: choose the skymap kind first (-c skyMap=rings or a -C "
+                                                   "file that does)",
+                                                   o));
+          const auto text = skymap::SkyMapConfig::translate_rubin_config(
+              fmt::format("config.skyMap.name = '{}'\nconfig.{} = {}\n", combined["skyMap"].as<std::string>(), key,
+                          value),
+              fmt::format("-c {}", o));
+          try {
+            for (const auto& kv : YAML::Load(text))
+              if (kv.first.as<std::string>() != "skyMap") combined[kv.first.as<std::string>()] = kv.second;
+          } catch (const YAML::Exception& e) {
+            throw InvalidConfigError(fmt::format("-c {}: {}", o, e.what()));
+          }
+          continue;
+        }
+        // Our own field names: the value is YAML (quoted strings keep what is inside).
         try {
-          for (const auto& kv : YAML::Load(text)) combined[kv.first.as<std::string>()] = kv.second;
+          combined[key] = YAML::Load(value);
         } catch (const YAML::Exception& e) {
-          throw InvalidConfigError(fmt::format("-c overrides: {}", e.what()));
+          throw InvalidArgumentError(fmt::format("-c {}: the value is not valid YAML: {}", o, e.what()));
         }
       }
-      for (const auto& [k, v] : extra) combined[k] = YAML::Load(v);
       YAML::Emitter e;
       e << combined;
       config = skymap::SkyMapConfig::from_yaml(

@@ -676,6 +676,9 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<fs::path>&
 UpdateExposuresResult update_exposures_from_raws(butler::Butler& butler, std::string_view instrument,
                                                  const UpdateExposuresOptions& options) {
   auto& reg = butler.registry();
+  if (options.where.empty())
+    throw InvalidArgumentError("update-exposures-from-raws needs --where selecting the exposures to update (as "
+                               "Rubin's: e.g. --where \"exposure.day_obs = 20241125\")");
   const std::string name = registered_instrument_name(reg, instrument);
   butler::DatasetsRequest request;
   request.dataset_types = {kRawDatasetType};
@@ -701,8 +704,12 @@ UpdateExposuresResult update_exposures_from_raws(butler::Butler& butler, std::st
   Executor executor(std::max(1, options.jobs));
   if (options.progress) options.progress->start("reading headers", todo.size());
   const MetadataIndex no_index;
-  executor.for_each(todo.size(), [&](std::size_t i) { read_one(todo[i].second, no_index, metas[i]); },
-                    options.progress);
+  std::atomic<bool> stop{false};  // --fail-fast: the files not read yet when one fails stay unread
+  executor.for_each(todo.size(), [&](std::size_t i) {
+    if (stop.load(std::memory_order_relaxed)) return;
+    read_one(todo[i].second, no_index, metas[i]);
+    if (!metas[i].ok && options.fail_fast) stop = true;
+  }, options.progress);
   if (options.progress) options.progress->finish();
   auto fail = [&](std::size_t i, ErrorCode code, std::string reason) {
     if (options.fail_fast)
@@ -715,7 +722,7 @@ UpdateExposuresResult update_exposures_from_raws(butler::Butler& butler, std::st
   for (std::size_t i = 0; i < todo.size(); ++i) {
     const auto& meta = metas[i];
     if (!meta.ok) {
-      fail(i, meta.code, meta.reason);
+      if (!meta.reason.empty()) fail(i, meta.code, meta.reason);
       continue;
     }
     if (meta.values.instrument != name || meta.values.id != todo[i].first) {
@@ -733,6 +740,13 @@ UpdateExposuresResult update_exposures_from_raws(butler::Butler& butler, std::st
     }
     try {
       auto one = reg.transaction();  // a savepoint: a refused record leaves the others
+      // The records a new group or day_obs needs, as ingest writes them.
+      const auto& v = meta.values;
+      reg.insert_records("group", {make_record(universe.get("group"), {{"instrument", name}, {"name", v.group}})},
+                         registry::Registry::OnConflict::kSkip);
+      std::map<std::string, FieldValue> d{{"instrument", name}, {"id", std::int64_t{v.day_obs}}};
+      if (auto span = day_obs_timespan(v.day_obs, meta.day_offset_s)) d["timespan"] = *span;
+      reg.insert_records("day_obs", {make_record(universe.get("day_obs"), d)}, registry::Registry::OnConflict::kSkip);
       reg.sync_record(record, /*update=*/true);
       one.commit();
       ++result.updated;

@@ -147,10 +147,14 @@ std::vector<DcrSubfilters> register_dcr_subfilters(registry::Registry& registry,
                                            count));
   if (bands.empty()) throw InvalidArgumentError("no BAND_NAMES given; name the bands to divide (e.g. g r)");
   const auto& element = registry.universe().get("subfilter");
+  for (const auto& band : bands)
+    if (band.empty() || band.size() > 32)
+      throw InvalidArgumentError(fmt::format("'{}' is not a band name (1 to 32 characters); name the bands to divide "
+                                             "(e.g. g r)",
+                                             band));
   std::vector<DcrSubfilters> out;
-  auto txn = registry.transaction();
   for (const auto& band : bands) {
-    if (band.empty()) throw InvalidArgumentError("an empty band name; name the bands to divide (e.g. g r)");
+    auto txn = registry.transaction();  // band by band, as Rubin commits them
     DcrSubfilters result{band, {}, false};
     for (const auto& r : registry.query_records("subfilter", {{"band", band}}))
       result.ids.push_back(std::get<std::int64_t>(r.get("id")));
@@ -164,9 +168,9 @@ std::vector<DcrSubfilters> register_dcr_subfilters(registry::Registry& registry,
       result.inserted = true;
     }
     std::sort(result.ids.begin(), result.ids.end());
+    txn.commit();
     out.push_back(std::move(result));
   }
-  txn.commit();
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import subprocess
 import uuid
 
 import pytest
@@ -419,13 +420,17 @@ def test_config_validate_names_each_problem(butler, make_repo, tmp_path):
     butler("register-dataset-type", repo, "versions", "Packages")
     r = butler("config-validate", repo)
     assert r.stdout == "No problems encountered with configuration.\n"
-    assert butler("config-validate", "-q", repo).stdout == ""
+    assert butler("config-validate", "-q", repo).stdout == "No problems encountered with configuration.\n"
     butler("register-dataset-type", repo, "summary", "StructuredDataDict", "instrument", "detector")
     butler("register-dataset-type", repo, "mystery", "NoSuchStorageClass", "instrument")
     r = butler("config-validate", repo, expect=EXIT["InvalidConfig"])
     assert "dataset type summary: file template" in r.stderr and "{'detector'} are not used" in r.stderr
     assert "dataset type mystery: storage class NoSuchStorageClass is not known" in r.stderr
     assert "2 problem(s)" in r.stderr
+    r = butler("config-validate", "-q", repo, expect=EXIT["InvalidConfig"])  # as Rubin: -q hides the list
+    assert "2 problem(s)" in r.stderr and "mystery" not in r.stderr
+    r = butler("config-validate", repo, "-d", "nosuchtype", expect=EXIT["NotFound"])
+    assert "nosuchtype" in r.stderr
     # -d checks only some types; -i skips by name, storage class or dimension.
     r = butler("config-validate", repo, "-d", "mystery", expect=EXIT["InvalidConfig"])
     assert "summary" not in r.stderr
@@ -461,10 +466,47 @@ def test_transfer_datasets_between_repositories(butler, make_repo, tmp_path):
     # The records the data IDs name came along (instrument, detectors 0 and 1 only).
     assert len(table_rows(butler("query-dimension-records", dest, "detector").stdout)) == 2
     # Again: what is there is skipped, the rest comes.
+    # Modes that would leave the files the source's, or take them away from it, are refused.
+    for mode in ("move", "direct", "split"):
+        r = butler("transfer-datasets", source, dest, "-d", "note", "-t", mode, expect=EXIT["InvalidArgument"])
+        assert "belong to the source" in r.stderr
+    assert all(uri_path(u).exists() for u in (r_["URI"] for r_ in datasets(butler, source, "note", "--show-uri")))
+    # A dataset whose file is gone is skipped and counted, the rest comes.
+    gone = next(r_ for r_ in datasets(butler, source, "note", "--show-uri") if r_["detector"] == "3")
+    uri_path(gone["URI"]).unlink()
     r = butler("transfer-datasets", source, dest, "-d", "note")
-    assert "Number of datasets transferred: 2" in r.stdout and "2 dataset(s) were in" in r.stderr
-    assert {r["id"] for r in datasets(butler, dest, "note")} == set(originals)
+    assert "Number of datasets transferred: 1" in r.stdout and "2 dataset(s) were in" in r.stderr
+    assert "1 dataset(s) have no file" in r.stderr
+    assert {r["id"] for r in datasets(butler, dest, "note")} == set(originals) - {gone["id"]}
     assert_consistent(butler, dest)
+
+
+def test_transfer_datasets_brings_the_records_a_visit_stands_on(butler, make_repo, tmp_path):
+    sim = tmp_path / "sim"
+    p = subprocess.run([str(SOURCE_DIR / "build" / "bin" / "majordome") if not os.environ.get("MAJORDOME_BIN")
+                        else os.environ["MAJORDOME_BIN"], "sim", "--camera", "LSSTComCam", "--out", str(sim),
+                        "--exposures", "2", "--tiny"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    source = make_repo("visits")
+    butler("register-instrument", source, "LSSTComCam")
+    butler("ingest-raws", source, sim / "raw", "-t", "direct")
+    butler("define-visits", source, "LSSTComCam")
+    butler("register-dataset-type", source, "summary", "StructuredDataDict", "instrument", "visit", "detector")
+    visit = table_rows(butler("query-dimension-records", source, "visit").stdout)[0]["id"]
+    (tmp_path / "s.yaml").write_text("a: 1\n")
+    (tmp_path / "s.csv").write_text(f"file,instrument,visit,detector\ns.yaml,LSSTComCam,{visit},4\n")
+    butler("ingest-files", source, "summary", "u/a/run", tmp_path / "s.csv", "--prefix", tmp_path, "-t", "copy")
+    dest = make_repo("visits_dest")
+    butler("transfer-datasets", source, dest, "-d", "summary", "--register-dataset-types")
+    # The visit came with its definition, its regions (every detector's) and its systems, so
+    # spatial and exposure queries work in DEST as in the source.
+    for element in ("visit_definition", "visit_detector_region", "visit_system_membership"):
+        src_rows = [r for r in table_rows(butler("query-dimension-records", source, element).stdout)
+                    if r.get("visit") == visit]
+        dst_rows = table_rows(butler("query-dimension-records", dest, element).stdout)
+        assert len(dst_rows) == len(src_rows) > 0, element
+    r = butler("query-datasets", dest, "summary", "--where", "exposure.obs_id != 'x'")
+    assert "summary" in r.stdout
 
 
 def test_register_skymap_from_rubin_config_paths_without_a_file(butler, repo):

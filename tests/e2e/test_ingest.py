@@ -290,27 +290,31 @@ def test_update_exposures_from_raws(butler, repo, tmp_path_factory):
     sim = simulate(tmp_path_factory.mktemp("update"), "LSSTComCam", 2, "--tiny")
     butler("register-instrument", repo, "LSSTComCam")
     butler("ingest-raws", repo, sim / "raw", "-t", "direct")
-    r = butler("update-exposures-from-raws", repo, "lsst.obs.lsst.LsstComCam")
+    everything = ("--where", "exposure.day_obs > 0")
+    r = butler("update-exposures-from-raws", repo, "lsst.obs.lsst.LsstComCam", *everything)
     assert "Updated 0 exposure record(s); 2 unchanged; 0 failed (of 2 exposure(s))." in r.stdout
-    # A header fixed after ingest: its exposure's record follows, the other stays.
+    r = butler("update-exposures-from-raws", repo, "LSSTComCam", expect=EXIT["InvalidArgument"])
+    assert "--where" in r.stderr  # as Rubin's, which refuses to touch every exposure unasked
+    # A header fixed after ingest, with a new target and a new group: its exposure's record
+    # follows (the group record is made), the other stays.
     files = raw_files(sim)
     first = files[0]
-    exposure = [l for l in butler("query-dimension-records", repo, "exposure").stdout.splitlines()[2:]]
     for f in files:
         if f.parent == first.parent:
             fits.setval(f, "OBJECT", value="fixed target", ext=0)
-    r = butler("update-exposures-from-raws", repo, "LSSTComCam", "LSSTComCam/raw/all")
+            fits.setval(f, "GROUPID", value="2024-11-26T09:09:09.000", ext=0)
+    r = butler("update-exposures-from-raws", repo, "LSSTComCam", "LSSTComCam/raw/all", *everything)
     assert "Updated 1 exposure record(s); 1 unchanged" in r.stdout
     after = butler("query-dimension-records", repo, "exposure").stdout
-    assert "fixed target" in after
-    assert len([l for l in after.splitlines()[2:] if "fixed target" in l]) == 1
+    fixed = [l for l in after.splitlines()[2:] if "fixed target" in l]
+    assert len(fixed) == 1 and "2024-11-26T09:09:09.000" in fixed[0]
+    assert "2024-11-26T09:09:09.000" in butler("query-dimension-records", repo, "group").stdout
     # --where narrows; a raw that is gone is named, and its exposure kept as it was.
     r = butler("update-exposures-from-raws", repo, "LSSTComCam", "--where", "exposure.target_name = 'fixed target'")
     assert "(of 1 exposure(s))" in r.stdout
     for f in files:
         if f.parent == first.parent:
             f.unlink()
-    r = butler("update-exposures-from-raws", repo, "LSSTComCam", expect=EXIT["NotFound"])
+    r = butler("update-exposures-from-raws", repo, "LSSTComCam", *everything, expect=EXIT["NotFound"])
     assert "Failed: " in r.stderr and first.parent.name in r.stderr
     assert butler("query-dimension-records", repo, "exposure").stdout == after
-    assert len(exposure) == 2

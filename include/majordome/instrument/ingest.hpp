@@ -117,7 +117,7 @@ RawIngestResult ingest_raws(butler::Butler& butler, const std::vector<std::files
 // (e.g. a physical filter not registered) is reported and left as it was.
 struct UpdateExposuresOptions {
   std::vector<std::string> collections;  // where the raws are; empty: <INSTRUMENT>/raw/all
-  std::string where;                     // a query expression selecting the raws
+  std::string where;                     // a query expression selecting the raws (required, as Rubin's)
   int jobs = 1;                          // threads reading headers
   bool fail_fast = false;
   Progress* progress = nullptr;          // one unit per exposure read

@@ -66,8 +66,9 @@ std::string registered_instrument_name(registry::Registry& registry, std::string
 
 // Subfilters of bands for differential chromatic refraction (Rubin's
 // `butler register-dcr-subfilters`): `count` subfilter records (ids 0 … count-1) for each band
-// that has none yet, in one transaction. A band that already has subfilters is left as it is
-// (its ids are reported). InvalidArgumentError for a count below 1 or an empty band name.
+// that has none yet, one transaction per band (as Rubin). A band that already has subfilters
+// is left as it is (its ids are reported). InvalidArgumentError, before anything is written,
+// for a count below 1 or a band name that is empty or over 32 characters.
 struct DcrSubfilters {
   std::string band;
   std::vector<std::int64_t> ids;  // inserted now, or already there
