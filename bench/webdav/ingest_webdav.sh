@@ -3,7 +3,8 @@
 # LSSTComCam raws (real-sized headers, 1x1-pixel amplifiers: `majordome sim --tiny`) served by
 # the local nginx test server over TLS (scripts/webdav-test-server), side by side with the same
 # ingest from local disk. Prints files/s and the bytes fetched per file (from the server's
-# access log). Targets: >= 500 files/s and < 64 KB fetched per file.
+# access log), then again with an _index.json per folder on the server. Targets: >= 500 files/s
+# and < 64 KB fetched per file.
 #   usage: ingest_webdav.sh BIN_DIR WORK_DIR [FILES]   (default $BENCH_WEBDAV_FILES or 2000;
 #          rounded up to whole exposures of 9 detectors). Simulated raws in WORK_DIR/sim are reused.
 set -euo pipefail
@@ -28,13 +29,17 @@ cp -r "$work/sim/raw" "$work/webdav/root/raw"
 export LSST_HTTP_AUTH_BEARER_TOKEN="$work/webdav/token" LSST_HTTP_CACERT_BUNDLE="$work/webdav/ca.pem"
 printf '%d raw files, %.1f KB each on average; server %s\n' "$files" "$(echo "$bytes / $files / 1024" | bc -l)" "$url"
 
-for source in local webdav; do
-  repo="$work/repo-$source"
+for source in local webdav webdav+index; do
+  repo="$work/repo-${source/+/-}"
   rm -rf "$repo"
   "$bin/butler" create "$repo"
   "$bin/butler" register-instrument "$repo" lsst.obs.lsst.LsstComCam > /dev/null
   raws="$work/sim/raw"
   [ "$source" = webdav ] && raws="${url}raw"
+  if [ "$source" = webdav+index ]; then  # one _index.json per folder (bench/ingest/write_index.py)
+    python3 "$here/bench/ingest/write_index.py" "$work/webdav/root/raw" > /dev/null
+    raws="${url}raw"
+  fi
   : > "$work/webdav/access.log"
   start=$(now)
   "$bin/butler" ingest-raws --no-progress -j 4 -t direct "$repo" "$raws" > "$work/ingest-$source.log"

@@ -308,15 +308,31 @@ struct ParsedIndex {
 
 ParsedIndex read_index(const fs::path& dir) {
   ParsedIndex out;
-  const fs::path path = dir / "_index.json";
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return out;
+  const bool remote = datastore::is_remote_uri(dir.native());
+  // A folder on a server: its index is one GET (none there: a 404, nothing to use).
+  const fs::path path = remote ? fs::path(datastore::ResourcePath::parse(dir.native()).join("_index.json").uri())
+                               : dir / "_index.json";
+  std::string text;
+  if (remote) {
+    try {
+      text = datastore::read_resource(datastore::ResourcePath::parse(path.native()));
+    } catch (const NotFoundError&) {
+      return out;
+    }
+  } else {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return out;
+  }
   auto parsed = std::make_shared<MetadataIndex::Directory>();
   parsed->path = path;
   nlohmann::json& doc = parsed->doc;
   try {
-    std::ifstream in(path);
-    doc = nlohmann::json::parse(in);
+    if (remote) {
+      doc = nlohmann::json::parse(text);
+    } else {
+      std::ifstream in(path);
+      doc = nlohmann::json::parse(in);
+    }
   } catch (const std::exception& e) {
     out.warning = fmt::format("{}: not valid JSON ({}); reading the files' headers instead", path.string(), e.what());
     return out;
@@ -366,7 +382,11 @@ MetadataIndex read_metadata_indexes(const std::vector<fs::path>& files, Executor
     if (!parsed[i].directory) continue;
     for (const auto& [name, entry] : parsed[i].directory->doc.items()) {
       if (name.rfind("__", 0) == 0 || !entry.is_object()) continue;
-      index.files[(directories[i] / name).lexically_normal().string()] = MetadataIndex::Entry{parsed[i].directory, name};
+      // Keyed as the files are named: normal paths, or the URIs of files on a server.
+      const std::string key = datastore::is_remote_uri(directories[i].native())
+                                  ? datastore::ResourcePath::parse(directories[i].native()).join(name).uri()
+                                  : (directories[i] / name).lexically_normal().string();
+      index.files[key] = MetadataIndex::Entry{parsed[i].directory, name};
     }
   }
   return index;

@@ -65,7 +65,12 @@ def test_ingest_raws_direct_from_webdav(butler, make_repo, webdav, comcam, tmp_p
     assert exposure_rows(butler, repo) == exposure_rows(butler, local)
 
     # Only the headers were fetched: ranged GETs, well under 64 KB per file.
-    gets = [line for line in webdav.access_log()[log_before:] if f'"GET /{folder}/' in line]
+    log = webdav.access_log()[log_before:]
+    # Each folder is asked once for its _index.json (there is none: 404); the raws' own reads
+    # are ranged.
+    probes = [line for line in log if f'"GET /{folder}/' in line and "/_index.json " in line]
+    assert probes and all(line.split('"')[2].split()[0] == "404" for line in probes)
+    gets = [line for line in log if f'"GET /{folder}/' in line and "/_index.json " not in line]
     fetched = sum(int(line.split('"')[2].split()[1]) for line in gets)
     assert all(line.split('"')[2].split()[0] == "206" for line in gets), "every read is a ranged read"
     assert fetched / len(files) < 64 * 1024
@@ -241,3 +246,21 @@ def test_import_and_ingest_files_from_webdav(butler, make_repo, webdav, comcam, 
     r = butler("ingest-files", files, "blob", "escaped", table, "--prefix", url, "-t", "direct",
                expect=EXIT["InvalidArgument"], env=webdav.env)
     assert "--prefix" in r.stderr
+
+
+def test_ingest_raws_reads_metadata_indexes_on_the_server(butler, make_repo, webdav, comcam):
+    data = publish(webdav, comcam)
+    folder = webdav.served / data.removeprefix(webdav.url)
+    p = subprocess.run(["/usr/bin/python3", str(SOURCE_DIR / "bench" / "ingest" / "write_index.py"), str(folder)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    local = fresh_repo(butler, make_repo, "headers")
+    butler("ingest-raws", local, comcam / "raw", "-t", "direct")
+    repo = fresh_repo(butler, make_repo, "indexed")
+    before = len(webdav.access_log())
+    r = butler("ingest-raws", repo, data, "-t", "direct", env=webdav.env)
+    files = raw_files(comcam)
+    assert f"{len(files)} from _index.json" in r.stdout
+    gets = [l for l in webdav.access_log()[before:] if '"GET ' in l]
+    assert gets and all("_index.json" in l for l in gets), "one GET per folder, no header reads"
+    assert exposure_rows(butler, repo) == exposure_rows(butler, local)
