@@ -298,11 +298,19 @@ void add_butler_commands(CLI::App& app) {
     auto no_preserve = std::make_shared<bool>(false);
     auto transfer = std::make_shared<std::string>("copy");
     auto clobber = std::make_shared<bool>(false);
+    auto find_first = std::make_shared<bool>(false);
+    auto limit = std::make_shared<std::int64_t>(0);
+    auto order_by = std::make_shared<std::vector<std::string>>();
+    auto verbose = std::make_shared<bool>(false);
     cmd->add_option("REPO", *repo)->required();
     cmd->add_option("DESTINATION", *dest)->required();
     cmd->add_option("--collections", *collections);
     cmd->add_option("-d,--dataset-type", *types);
     cmd->add_option("--where", *where);
+    cmd->add_flag("--find-first,!--no-find-first", *find_first, "Only the first dataset per data ID in collection order");
+    cmd->add_option("--limit", *limit, "At most this many datasets (0: all)")->capture_default_str();
+    cmd->add_option("--order-by", *order_by, "Dimensions or fields to sort by (-name for descending)");
+    cmd->add_flag("-v,--verbose", *verbose, "Print the path of each file retrieved");
     cmd->add_flag("!--preserve-path,--no-preserve-path", *no_preserve, "Flatten into DESTINATION instead of keeping datastore paths");
     cmd->add_option("-t,--transfer", *transfer, "copy, link, hardlink, symlink or relsymlink")->capture_default_str();
     cmd->add_flag("--clobber,!--no-clobber", *clobber, "Overwrite existing files");
@@ -315,14 +323,18 @@ void add_butler_commands(CLI::App& app) {
       request.dataset_types = split_commas(*types);
       request.collections = split_commas(*collections);
       request.where = *where;
+      request.find_first = *find_first ? butler::FindFirst::kYes : butler::FindFirst::kNo;
+      request.limit = *limit;
+      request.order_by = butler::OrderBy::parse(split_commas(*order_by));
       auto results = b->query_datasets(request);
       std::set<Uuid> seen;  // a dataset found in several collections (its run, a CALIBRATION one) is one file
       while (auto ref = results.next())
         for (const auto& f : seen.insert(ref->id).second ? reg.stored_files(ref->id) : std::vector<registry::StoredFile>{}) {
-          std::cout << b->retrieve_artifact(f, *dest, !*no_preserve, *transfer, *clobber).string() << "\n";
+          const auto path = b->retrieve_artifact(f, *dest, !*no_preserve, *transfer, *clobber);
+          if (*verbose) std::cout << path.string() << "\n";
           ++copied;
         }
-      std::cerr << fmt::format("Retrieved {} file(s).\n", copied);
+      std::cout << fmt::format("Number of artifacts retrieved into destination {}: {}\n", *dest, copied);
     });
   }
   // ---- transfer-datasets

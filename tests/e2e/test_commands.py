@@ -356,9 +356,15 @@ def test_retrieve_artifacts(butler, with_thing, tmp_path):
            "--data-id", "instrument=Cam1", "-t", "copy")
     rows = datasets(butler, repo, "--show-uri")
     dest = tmp_path / "retrieved"
-    r = butler("retrieve-artifacts", repo, dest, "--collections", "run1", "--where", "detector = 2")
-    got = [pathlib.Path(line) for line in r.stdout.split()]
+    r = butler("retrieve-artifacts", repo, dest, "--collections", "run1", "--where", "detector = 2", "-v")
+    lines = r.stdout.splitlines()
+    assert lines[-1] == f"Number of artifacts retrieved into destination {dest}: 1"  # as Rubin
+    got = [pathlib.Path(line) for line in lines[:-1]]  # the paths only with -v, as Rubin
     assert len(got) == 1 and got[0].read_bytes() == bytes(range(20))
+    r = butler("retrieve-artifacts", repo, tmp_path / "quiet", "--collections", "run1", "--limit", "1",
+               "--order-by", "-detector")
+    assert r.stdout == f"Number of artifacts retrieved into destination {tmp_path / 'quiet'}: 1\n"
+    assert [p.read_bytes() for p in (tmp_path / "quiet").rglob("*.*")] == [bytes(range(20))]  # detector 2 first
     # By default the datastore path is kept below the destination.
     [row2] = [x for x in rows if x["detector"] == "2"]
     assert got[0] == dest / uri_path(row2["URI"]).relative_to(repo.path)
