@@ -336,12 +336,9 @@ static std::set<std::string> live_journal_paths(const fs::path& root) {
 
 // ---- create / open
 
-void Butler::create(const fs::path& given_root, const CreateOptions& options) {
-  if (auto remote = remote_repo(given_root)) return create_remote(*remote, options);
-  fs::path root = repo_root(given_root);
-  if (fs::exists(root / "butler.yaml"))
-    throw ConflictError(fmt::format("{} already holds a repository (butler.yaml exists); choose another directory",
-                                    root.string()));
+// The configuration a new repository starts with: the defaults, with the seed config's
+// values on top; it must name a registry.
+static YAML::Node initial_config(const CreateOptions& options) {
   YAML::Node config = YAML::Load(kDefaultConfig);
   if (options.seed_config) {
     if (!fs::exists(*options.seed_config))
@@ -354,6 +351,16 @@ void Butler::create(const fs::path& given_root, const CreateOptions& options) {
   }
   if (!config["registry"] || !config["registry"]["db"])
     throw InvalidConfigError("the configuration has no registry.db");
+  return config;
+}
+
+void Butler::create(const fs::path& given_root, const CreateOptions& options) {
+  if (auto remote = remote_repo(given_root)) return create_remote(*remote, options);
+  fs::path root = repo_root(given_root);
+  if (fs::exists(root / "butler.yaml"))
+    throw ConflictError(fmt::format("{} already holds a repository (butler.yaml exists); choose another directory",
+                                    root.string()));
+  YAML::Node config = initial_config(options);
   if (fs::exists(root / "gen3.sqlite3"))
     throw ConflictError(fmt::format("{} already holds a registry database (gen3.sqlite3) but no butler.yaml; refusing "
                                     "to touch it: move it away or choose another directory", root.string()));
@@ -383,18 +390,7 @@ void Butler::create_remote(const datastore::ResourcePath& repo, const CreateOpti
   if (datastore::stat_resource(config_file).exists)
     throw ConflictError(fmt::format("{} already holds a repository (butler.yaml exists); choose another folder",
                                     repo.str()));
-  YAML::Node config = YAML::Load(kDefaultConfig);
-  if (options.seed_config) {
-    if (!fs::exists(*options.seed_config))
-      throw NotFoundError(fmt::format("seed config {} does not exist", options.seed_config->string()));
-    try {
-      merge(config, YAML::LoadFile(options.seed_config->string()));
-    } catch (const YAML::Exception& e) {
-      throw InvalidConfigError(fmt::format("seed config {} is not valid YAML: {}", options.seed_config->string(), e.what()));
-    }
-  }
-  if (!config["registry"] || !config["registry"]["db"])
-    throw InvalidConfigError("the configuration has no registry.db");
+  YAML::Node config = initial_config(options);
   const auto db = config["registry"]["db"].as<std::string>();
   if (db.rfind("postgresql://", 0) != 0 && db.rfind("postgres://", 0) != 0)
     throw InvalidConfigError(fmt::format("a repository on a server ({}) needs its registry in PostgreSQL: give "

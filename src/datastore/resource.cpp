@@ -5,6 +5,7 @@
 #include "majordome/datastore/io_faults.hpp"
 #include "majordome/datastore/transfer.hpp"
 #include "majordome/datastore/webdav.hpp"
+#include "percent_encoding.hpp"
 
 #include <algorithm>
 #include <array>
@@ -39,45 +40,18 @@ std::string_view scheme_name(Scheme s) {
   return "file";
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s, std::string_view whole) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
-    const int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0)
-      throw InvalidArgumentError(fmt::format("malformed percent-escape in '{}' (write '%' as '%25')", whole));
-    if (hi * 16 + lo == '/' || hi * 16 + lo == 0)
+// The decoded path of a URI; InvalidArgumentError naming the URI for a malformed escape, or
+// an escaped '/' or NUL (re-encoded, it would name another file).
+std::string decode_path(std::string_view path, std::string_view whole) {
+  for (std::size_t at = path.find('%'); at != std::string_view::npos; at = path.find('%', at + 1)) {
+    const auto escape = path.substr(at, 3);
+    if (escape == "%2F" || escape == "%2f" || escape == "%00")
       throw InvalidArgumentError(fmt::format("'{}': an escaped '/' or NUL in a path cannot name a file here", whole));
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
   }
-  return out;
-}
-
-// As Python's urllib.parse.quote (and file_uri()): letters, digits, "_.-~" and '/' stay.
-std::string percent_encode(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool ascii_alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (ascii_alnum || c == '_' || c == '.' || c == '-' || c == '~' || c == '/')
-      out += ch;
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
+  const auto decoded = detail::percent_decode(path);
+  if (!decoded)
+    throw InvalidArgumentError(fmt::format("malformed percent-escape in '{}' (write '%' as '%25')", whole));
+  return *decoded;
 }
 
 // Joins '/'-separated `relative` to `base`, resolving "." and ".." lexically (never above "/").
@@ -166,7 +140,7 @@ ResourcePath ResourcePath::parse(std::string_view text) {
   // One spelling per place: the scheme's default port is left out.
   const bool tls = out.scheme_ == Scheme::kDavs || out.scheme_ == Scheme::kHttps;
   if (out.authority_.ends_with(tls ? ":443" : ":80")) out.authority_.resize(out.authority_.size() - (tls ? 4 : 3));
-  const std::string decoded = slash == std::string_view::npos ? "/" : percent_decode(rest.substr(slash), text);
+  const std::string decoded = slash == std::string_view::npos ? "/" : decode_path(rest.substr(slash), text);
   out.path_ = join_path("/", decoded);
   if (decoded.size() > 1 && decoded.ends_with('/') && !out.path_.ends_with('/')) out.path_ += '/';
   return out;
@@ -174,12 +148,12 @@ ResourcePath ResourcePath::parse(std::string_view text) {
 
 std::string ResourcePath::uri() const {
   if (is_local()) return file_uri(local_);
-  return fmt::format("{}://{}{}", scheme_name(scheme_), authority_, percent_encode(path_));
+  return fmt::format("{}://{}{}", scheme_name(scheme_), authority_, detail::percent_encode(path_));
 }
 
 std::string ResourcePath::http_url() const {
   const bool tls = scheme_ == Scheme::kDavs || scheme_ == Scheme::kHttps;
-  return fmt::format("{}://{}{}", tls ? "https" : "http", authority_, percent_encode(path_));
+  return fmt::format("{}://{}{}", tls ? "https" : "http", authority_, detail::percent_encode(path_));
 }
 
 std::string ResourcePath::str() const { return is_local() ? local_.string() : uri(); }

@@ -1,6 +1,7 @@
 #include "majordome/datastore/transfer.hpp"
 
 #include "majordome/core/error.hpp"
+#include "percent_encoding.hpp"
 #include "posix_file.hpp"
 #include "staging.hpp"
 
@@ -181,18 +182,6 @@ std::string stored_path_for(const fs::path& artifact, const fs::path& root) {
   return file_uri(artifact);
 }
 
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-         c == '-' || c == '~' || c == '/';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string_view transfer_mode_name(TransferMode mode) {
@@ -358,17 +347,7 @@ std::optional<fs::path> inside_root(const fs::path& path, const fs::path& root) 
 }
 
 std::string file_uri(const fs::path& path) {
-  std::string text = detail::absolute_normal(path).generic_string();
-  std::string out = "file://";
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c)) {
-      out += ch;
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
+  return "file://" + detail::percent_encode(detail::absolute_normal(path).generic_string());
 }
 
 fs::path path_from_file_uri(std::string_view uri) {
@@ -381,19 +360,9 @@ fs::path path_from_file_uri(std::string_view uri) {
   if (rest.empty() || rest[0] != '/') {
     throw InvalidArgumentError(fmt::format("file URI '{}' names a host; only local paths are supported", uri));
   }
-  std::string decoded;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] != '%') {
-      decoded += rest[i];
-      continue;
-    }
-    int hi = i + 2 < rest.size() ? hex_value(rest[i + 1]) : -1;
-    int lo = i + 2 < rest.size() ? hex_value(rest[i + 2]) : -1;
-    if (hi < 0 || lo < 0) throw InvalidArgumentError(fmt::format("malformed escape in file URI '{}'", uri));
-    decoded += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return fs::path(decoded);
+  const auto decoded = detail::percent_decode(rest);
+  if (!decoded) throw InvalidArgumentError(fmt::format("malformed escape in file URI '{}'", uri));
+  return fs::path(*decoded);
 }
 
 }  // namespace majordome::datastore

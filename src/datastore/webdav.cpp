@@ -3,6 +3,7 @@
 #include "majordome/core/error.hpp"
 #include <spdlog/spdlog.h>
 #include "majordome/core/redact.hpp"
+#include "percent_encoding.hpp"
 
 #include <curl/curl.h>
 #include <pugixml.hpp>
@@ -439,25 +440,8 @@ Response run(const Request& request, std::initializer_list<long> ok) {
   fail(request, response);
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+// A server's href, decoded; one with a malformed escape is taken as written.
+std::string decode(std::string_view s) { return detail::percent_decode(s).value_or(std::string(s)); }
 
 // "https://host:port/a/b" → ("https://host:port", "/a/b").
 std::pair<std::string, std::string> split_url(const std::string& url) {

@@ -6,6 +6,7 @@
 #include "majordome/datastore/io_faults.hpp"
 #include "majordome/datastore/webdav.hpp"
 #include "temp_dir.hpp"
+#include "webdav_test_server.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -122,20 +123,14 @@ TEST(HttpSettingsTest, RefusesCredentialFilesOthersCanRead) {
 class WebDavServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* url = std::getenv("MAJORDOME_TEST_WEBDAV_URL");
-    const char* dir = std::getenv("MAJORDOME_TEST_WEBDAV_DIR");
-    if (!url || !dir) {
+    const auto server = majordome::testing::test_webdav();
+    if (!server) {
       if (std::getenv("MAJORDOME_TEST_STRICT")) FAIL() << "MAJORDOME_TEST_WEBDAV_URL is not set under MAJORDOME_TEST_STRICT";
       GTEST_SKIP() << "no WebDAV server (make test starts one: scripts/webdav-test-server)";
     }
-    server_dir_ = dir;
-    HttpSettings s;
-    std::ifstream(server_dir_ / "token") >> s.bearer_token;
-    s.ca_bundle = server_dir_ / "ca.pem";
-    s.retries = 1;
-    s.first_backoff_s = 0.01;
-    set_http_settings(s);
-    base_ = ResourcePath::parse(url).join(fmt::format("unit-{:016x}/", std::random_device{}()));
+    server_dir_ = server->dir;
+    set_http_settings(majordome::testing::test_webdav_settings(*server, /*retries=*/1));
+    base_ = ResourcePath::parse(server->url).join(fmt::format("unit-{:016x}/", std::random_device{}()));
   }
   void TearDown() override {
     disarm_io_fault();

@@ -16,6 +16,7 @@
 #include "majordome/datastore/resource.hpp"
 #include "majordome/datastore/webdav.hpp"
 #include "majordome/instrument/header_source.hpp"
+#include "webdav_test_server.hpp"
 
 namespace mi = majordome::instrument;
 namespace md = majordome::datastore;
@@ -43,17 +44,13 @@ std::string data(std::size_t bytes) { return std::string((bytes + 2879) / 2880 *
 class RemoteHeader : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* url = std::getenv("MAJORDOME_TEST_WEBDAV_URL");
-    const char* dir = std::getenv("MAJORDOME_TEST_WEBDAV_DIR");
-    if (!url || !dir) {
+    const auto server = majordome::testing::test_webdav();
+    if (!server) {
       if (std::getenv("MAJORDOME_TEST_STRICT")) FAIL() << "MAJORDOME_TEST_WEBDAV_URL is not set under MAJORDOME_TEST_STRICT";
       GTEST_SKIP() << "no WebDAV server (make test starts one: scripts/webdav-test-server)";
     }
-    md::HttpSettings s;
-    std::ifstream(fs::path(dir) / "token") >> s.bearer_token;
-    s.ca_bundle = fs::path(dir) / "ca.pem";
-    md::set_http_settings(s);
-    base_ = md::ResourcePath::parse(url).join(fmt::format("headers-{:016x}/", std::random_device{}()));
+    md::set_http_settings(majordome::testing::test_webdav_settings(*server));
+    base_ = md::ResourcePath::parse(server->url).join(fmt::format("headers-{:016x}/", std::random_device{}()));
     local_ = fs::temp_directory_path() / fmt::format("majordome-headers-{:016x}", std::random_device{}());
     fs::create_directories(local_);
   }

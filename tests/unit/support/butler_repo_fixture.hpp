@@ -18,6 +18,7 @@
 #include "majordome/butler/butler.hpp"
 #include "majordome/datastore/resource.hpp"
 #include "majordome/datastore/webdav.hpp"
+#include "webdav_test_server.hpp"
 #include "majordome/registry/database.hpp"
 
 namespace majordome::testing {
@@ -38,18 +39,14 @@ class ButlerRepoTest : public ::testing::TestWithParam<Backend> {
     root_ = dir_ / "repo";
     butler::CreateOptions options;
     if (GetParam() == Backend::kWebDav) {
-      const char* dav = std::getenv("MAJORDOME_TEST_WEBDAV_URL");
-      const char* dav_dir = std::getenv("MAJORDOME_TEST_WEBDAV_DIR");
-      if (!dav || !dav_dir) {
+      const auto server = test_webdav();
+      if (!server) {
         if (std::getenv("MAJORDOME_TEST_STRICT")) FAIL() << "MAJORDOME_TEST_WEBDAV_URL is not set under MAJORDOME_TEST_STRICT";
         GTEST_SKIP() << "MAJORDOME_TEST_WEBDAV_URL is not set (make test sets it)";
       }
-      datastore::HttpSettings http;
-      std::ifstream(std::filesystem::path(dav_dir) / "token") >> http.bearer_token;
-      http.ca_bundle = std::filesystem::path(dav_dir) / "ca.pem";
-      datastore::set_http_settings(http);
-      served_ = std::filesystem::path(dav_dir) / "root" / ("repo-" + suffix_);
-      root_ = std::string(dav) + "repo-" + suffix_;
+      datastore::set_http_settings(test_webdav_settings(*server));
+      served_ = server->dir / "root" / ("repo-" + suffix_);
+      root_ = server->url + "repo-" + suffix_;
     }
     if (GetParam() == Backend::kPostgres || GetParam() == Backend::kWebDav) {
       const char* url = std::getenv("MAJORDOME_TEST_POSTGRES_URL");
